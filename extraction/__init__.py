@@ -1,0 +1,1 @@
+"""casepool extraction: forms, validation, case tables, appraisal."""

@@ -1,0 +1,102 @@
+"""Pooling results as plain objects with named fields (as statsmodels' meta_analysis)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from meta.types import Measure, Method, Test
+
+
+@dataclass(frozen=True)
+class StudyResult:
+    """One study: its counts, proportion with confidence interval, and weight in percent."""
+
+    study: str
+    events: int
+    total: int
+    proportion: float
+    ci_lower: float
+    ci_upper: float
+    weight: float | None
+    yi: float | None = None
+    vi: float | None = None
+    subgroup: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "study": self.study,
+            "events": self.events,
+            "total": self.total,
+            "proportion": self.proportion,
+            "ci_lower": self.ci_lower,
+            "ci_upper": self.ci_upper,
+            "weight": self.weight,
+        }
+
+
+@dataclass(frozen=True)
+class PoolResult:
+    """A pooled proportion. ``estimate``, CI and PI are on the proportion scale;
+    ``estimate_transformed`` and ``se`` on the measure's scale (logit for PLO and GLMM).
+    For GLMM the back-transformed estimate is the median proportion. A value a method does
+    not have is None.
+    """
+
+    k: int
+    measure: Measure
+    method: Method
+    test: Test
+    level: float
+    estimate: float
+    ci_lower: float
+    ci_upper: float
+    pi_lower: float | None
+    pi_upper: float | None
+    estimate_transformed: float
+    se: float
+    tau2: float | None
+    tau2_ci_lower: float | None
+    tau2_ci_upper: float | None
+    i2: float | None
+    h2: float | None
+    q: float | None
+    q_df: int | None
+    q_pvalue: float | None
+    studies: tuple[StudyResult, ...]
+    warnings: tuple[str, ...] = ()
+    study_ci: str = "CP"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``--json`` object of ``casepool pool``."""
+        return {
+            "k": self.k,
+            "measure": self.measure,
+            "method": self.method,
+            "test": self.test,
+            "estimate": self.estimate,
+            "ci_lower": self.ci_lower,
+            "ci_upper": self.ci_upper,
+            "pi_lower": self.pi_lower,
+            "pi_upper": self.pi_upper,
+            "estimate_transformed": self.estimate_transformed,
+            "se": self.se,
+            "tau2": self.tau2,
+            "i2": self.i2,
+            "q": self.q,
+            "q_pvalue": self.q_pvalue,
+            "studies": [s.to_dict() for s in self.studies],
+            "warnings": list(self.warnings),
+        }
+
+
+@dataclass(frozen=True)
+class SubgroupResult:
+    """Pooled results per subgroup, the overall result and the Q-between test."""
+
+    overall: PoolResult
+    groups: tuple[tuple[str, PoolResult], ...]
+    q_between: float
+    q_between_df: int
+    q_between_pvalue: float
+    warnings: tuple[str, ...] = ()

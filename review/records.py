@@ -1,0 +1,104 @@
+"""The bibliographic record every source produces: PubMed XML, RIS, nbib, CSV and XLSX.
+
+Pure: frozen dataclasses and normalisers, no I/O.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class Author:
+    """One author: a person (last/fore names, initials) or a collective (group) name."""
+
+    last_name: str | None = None
+    fore_name: str | None = None
+    initials: str | None = None
+    collective_name: str | None = None
+    affiliations: tuple[str, ...] = ()
+
+    @property
+    def display(self) -> str:
+        """'Last, Fore' (or 'Last, Initials'), or the collective name."""
+        if self.collective_name:
+            return self.collective_name
+        given = self.fore_name or self.initials
+        if self.last_name and given:
+            return f"{self.last_name}, {given}"
+        return self.last_name or given or ""
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One record as one source gave it; deduplication links records, never merges them.
+
+    ``source`` names the database or file origin ('pubmed', 'embase', ...); ``source_id`` is
+    the record's id in that source (the PMID for PubMed, the RIS ``ID`` tag, a CSV ``id``).
+    ``extra`` keeps fields a format carries that have no column here, as (key, value) pairs,
+    so that records round-trip through import and export unchanged.
+    """
+
+    source: str
+    source_id: str | None = None
+    title: str | None = None
+    abstract: str | None = None
+    authors: tuple[Author, ...] = ()
+    journal: str | None = None
+    journal_iso: str | None = None
+    year: int | None = None
+    volume: str | None = None
+    issue: str | None = None
+    pages: str | None = None
+    doi: str | None = None
+    pmid: str | None = None
+    pmcid: str | None = None
+    issn: str | None = None
+    language: str | None = None
+    record_type: str | None = None
+    url: str | None = None
+    publication_types: tuple[str, ...] = ()
+    mesh: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()
+    extra: tuple[tuple[str, str], ...] = ()
+    raw: str | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteCitation:
+    """PMIDs that an update file withdraws (PubMed ``DeleteCitation``)."""
+
+    pmids: tuple[str, ...]
+
+
+_DOI_PREFIX = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)", re.IGNORECASE)
+_DOI_SHAPE = re.compile(r"^10\.\d{4,9}/\S+$")
+
+
+def normalise_doi(value: str | None) -> str | None:
+    """A DOI in canonical form (lower case, no resolver prefix), or None if it is not one."""
+    if not value:
+        return None
+    doi = _DOI_PREFIX.sub("", value.strip()).strip().rstrip(".").lower()
+    return doi if _DOI_SHAPE.match(doi) else None
+
+
+def normalise_pmid(value: str | None) -> str | None:
+    """A PMID as digits without leading zeros, or None."""
+    if value is None:
+        return None
+    digits = value.strip()
+    if digits.lower().startswith("pmid:"):
+        digits = digits[5:].strip()
+    return str(int(digits)) if digits.isdigit() and int(digits) > 0 else None
+
+
+def normalise_pmcid(value: str | None) -> str | None:
+    """A PMCID as 'PMC' plus digits, or None."""
+    if not value:
+        return None
+    text = value.strip().upper()
+    if text.startswith("PMC"):
+        text = text[3:]
+    return f"PMC{int(text)}" if text.isdigit() and int(text) > 0 else None
