@@ -1,0 +1,212 @@
+"""Read per-study counts from a CSV, TSV or XLSX table (an I/O edge of ``meta``).
+
+Every error names the file, the row as a spreadsheet shows it (the header is row 1) and the
+column, so a user can go straight to the cell.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from meta.counts import StudyCounts, make_counts
+from meta.errors import InputDataError
+
+_DELIMITED = {".csv": ",", ".tsv": "\t", ".tab": "\t", ".txt": "\t"}
+_EXCEL = (".xlsx", ".xlsm")
+FORMATS = "CSV (.csv), TSV (.tsv, .tab, .txt) or Excel (.xlsx, .xlsm)"
+
+
+@dataclass(frozen=True)
+class _Table:
+    """Header and cells as read; ``rows[i]`` is spreadsheet row ``numbers[i]``."""
+
+    header: tuple[str, ...]
+    rows: tuple[tuple[object, ...], ...]
+    numbers: tuple[int, ...]
+
+
+def read_counts_table(
+    path: Path | str,
+    *,
+    events: str,
+    total: str,
+    study: str | None = None,
+    subgroup: str | None = None,
+) -> StudyCounts:
+    """Per-study counts from the named columns of a CSV/TSV/XLSX file, one study per row.
+
+    Blank rows are skipped. Without ``study`` the studies are labelled by their row
+    ("Row 2", ...). Raises :class:`InputDataError` naming file, row and column.
+    """
+    path = Path(path)
+    table = _read_table(path)
+    if not table.rows:
+        raise InputDataError(f"{path}: no studies below the header row; add one row per study")
+    wanted = [("--events", events), ("--total", total)]
+    if study is not None:
+        wanted.append(("--study", study))
+    if subgroup is not None:
+        wanted.append(("--subgroup", subgroup))
+    index = {}
+    for option, name in wanted:
+        if name not in table.header:
+            existing = ", ".join(repr(h) for h in table.header if h)
+            raise InputDataError(
+                f"{path}: no column {name!r} (given as {option}); the columns are: {existing}"
+            )
+        index[name] = table.header.index(name)
+
+    labels: list[str] = []
+    groups: list[str | None] = []
+    ev: list[int] = []
+    tot: list[int] = []
+    first_row: dict[str, int] = {}
+    for cells, row in zip(table.rows, table.numbers, strict=True):
+        e = _whole(path, row, events, cells[index[events]])
+        n = _whole(path, row, total, cells[index[total]])
+        if n == 0:
+            raise InputDataError(
+                f"{path}, row {row}, column {total!r}: total is 0; "
+                "a study needs at least 1 patient (remove the row or correct the total)"
+            )
+        if e > n:
+            raise InputDataError(
+                f"{path}, row {row}: events ({e}, column {events!r}) exceed "
+                f"total ({n}, column {total!r})"
+            )
+        label = f"Row {row}" if study is None else _text(path, row, study, cells[index[study]])
+        if label in first_row:
+            raise InputDataError(
+                f"{path}, row {row}, column {study!r}: study {label!r} already appears in "
+                f"row {first_row[label]}; study labels must be unique"
+            )
+        first_row[label] = row
+        labels.append(label)
+        ev.append(e)
+        tot.append(n)
+        groups.append(
+            None if subgroup is None else _text(path, row, subgroup, cells[index[subgroup]])
+        )
+    return make_counts(ev, tot, labels, groups)
+
+
+def _read_table(path: Path) -> _Table:
+    suffix = path.suffix.lower()
+    if not path.is_file():
+        raise InputDataError(f"{path}: no such file")
+    if suffix in _EXCEL:
+        return _read_excel(path)
+    if suffix in _DELIMITED:
+        return _read_delimited(path, _DELIMITED[suffix])
+    raise InputDataError(f"{path}: unknown table format {suffix!r}; use {FORMATS}")
+
+
+def _read_delimited(path: Path, sep: str) -> _Table:
+    """Read every cell as text; blank lines are kept while reading so row numbers stay true."""
+    import pandas as pd
+
+    try:
+        frame = pd.read_csv(
+            path,
+            sep=sep,
+            dtype=str,
+            keep_default_na=False,
+            skip_blank_lines=False,
+            encoding="utf-8-sig",
+        )
+    except UnicodeDecodeError:
+        raise InputDataError(f"{path}: not UTF-8 text; save the table as UTF-8") from None
+    except pd.errors.EmptyDataError:
+        raise InputDataError(f"{path}: the file is empty; it needs a header row") from None
+    except pd.errors.ParserError as exc:
+        raise InputDataError(f"{path}: not a readable table ({_first_line(exc)})") from None
+    header = tuple(str(c).strip() for c in frame.columns)
+    return _keep_filled(header, [tuple(r) for r in frame.itertuples(index=False)])
+
+
+def _read_excel(path: Path) -> _Table:
+    """Read the first worksheet with openpyxl, keeping numbers as numbers."""
+    import zipfile
+
+    import openpyxl
+
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
+        raise InputDataError(
+            f"{path}: not a readable Excel workbook ({_first_line(exc)})"
+        ) from None
+    try:
+        sheet = book.worksheets[0]
+        values = [tuple(r) for r in sheet.iter_rows(values_only=True)]
+    finally:
+        book.close()
+    if not values:
+        raise InputDataError(f"{path}: the first worksheet is empty; it needs a header row")
+    header = tuple("" if v is None else str(v).strip() for v in values[0])
+    return _keep_filled(header, values[1:])
+
+
+def _keep_filled(header: tuple[str, ...], rows: Sequence[tuple[object, ...]]) -> _Table:
+    kept: list[tuple[object, ...]] = []
+    numbers: list[int] = []
+    width = len(header)
+    for i, cells in enumerate(rows):
+        if all(_blank(c) for c in cells):
+            continue
+        padded = tuple(cells[:width]) + (None,) * (width - len(cells))
+        kept.append(padded)
+        numbers.append(i + 2)
+    return _Table(header, tuple(kept), tuple(numbers))
+
+
+def _blank(value: object) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _whole(path: Path, row: int, column: str, value: object) -> int:
+    """A non-negative whole number from a cell ("8", "8.0", 8, 8.0 are all 8)."""
+    place = f"{path}, row {row}, column {column!r}"
+    if _blank(value):
+        raise InputDataError(f"{place}: empty cell; give a whole number")
+    if isinstance(value, bool):
+        raise InputDataError(f"{place}: {value!r} is not a whole number")
+    number: int | None = None
+    if isinstance(value, int):
+        number = value
+    elif isinstance(value, float):
+        number = int(value) if value.is_integer() else None
+    else:
+        text = str(value).strip()
+        try:
+            number = int(text)
+        except ValueError:
+            try:
+                as_float = float(text)
+            except ValueError:
+                as_float = float("nan")
+            number = int(as_float) if as_float.is_integer() else None
+    if number is None:
+        raise InputDataError(f"{place}: {_shown(value)!r} is not a whole number")
+    if number < 0:
+        raise InputDataError(f"{place}: {_shown(value)!r} is negative; counts are 0 or more")
+    return number
+
+
+def _text(path: Path, row: int, column: str, value: object) -> str:
+    if _blank(value):
+        raise InputDataError(f"{path}, row {row}, column {column!r}: empty cell; give a label")
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _shown(value: object) -> str:
+    return value.strip() if isinstance(value, str) else str(value)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
