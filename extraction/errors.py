@@ -9,3 +9,7 @@ class ExtractionError(Exception):
 
 class FormError(ExtractionError):
     """An extraction form definition is invalid."""
+
+
+class RuleError(ExtractionError):
+    """An outcome rule or ``when`` condition cannot be parsed or evaluated."""

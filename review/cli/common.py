@@ -1,0 +1,65 @@
+"""What every command shares: error translation, review lookup, JSON output."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import typer
+from typer.core import TyperGroup
+
+from extraction.errors import ExtractionError
+from meta.errors import MetaError
+from review.errors import ReviewError
+
+USER_ERRORS = (ReviewError, ExtractionError, MetaError)
+
+REVIEW_OPTION_HELP = "The review folder (default: $CASEPOOL_REVIEW, then the current folder)."
+
+
+def fail(message: str) -> None:
+    """Print ``Error: message`` on stderr and exit 1."""
+    typer.echo(f"Error: {message}", err=True)
+    raise typer.Exit(1)
+
+
+class CasepoolGroup(TyperGroup):
+    """The root group: turns library errors into one line on stderr and exit code 1."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except USER_ERRORS as exc:
+            typer.echo(f"Error: {exc}", err=True)
+            raise typer.Exit(1) from None
+        except KeyboardInterrupt:
+            typer.echo("Error: interrupted; nothing half-written was kept", err=True)
+            raise typer.Exit(130) from None
+
+
+def review_option() -> Any:
+    """The shared ``--review DIR`` option."""
+    return typer.Option(None, "--review", "-r", help=REVIEW_OPTION_HELP, show_default=False)
+
+
+def json_option() -> Any:
+    """The shared ``--json`` flag."""
+    return typer.Option(False, "--json", help="Print machine-readable JSON instead of a table.")
+
+
+def print_json(data: Any) -> None:
+    """Write ``data`` as indented JSON to stdout (NaN becomes null)."""
+    typer.echo(json.dumps(_clean(data), indent=2, ensure_ascii=False))
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, float) and value != value:
+        return None
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    if isinstance(value, Path):
+        return str(value)
+    return value

@@ -1,0 +1,109 @@
+"""``casepool init`` and ``casepool protocol``: the review folder and its protocol."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from review.cli.common import json_option, print_json, review_option
+
+protocol_app = typer.Typer(
+    help="Check a protocol file, or list the protocol's versions in a review.",
+    no_args_is_help=True,
+)
+
+
+def init(
+    directory: Path = typer.Argument(..., help="The review folder to create."),
+    protocol: Path = typer.Option(..., "--protocol", "-p", help="The protocol TOML file."),
+) -> None:
+    """Create a review folder (protocol.toml + review.db) from a protocol file.
+
+    Run it again with a changed protocol to record a dated amendment.
+    """
+    from review.workspace import init_review
+
+    result = init_review(directory, protocol)
+    version = result.version
+    if result.created:
+        typer.echo(
+            f"Created review {result.dir} (protocol {version.sha256[:12]}, "
+            f"recorded {version.recorded_at})."
+        )
+    elif result.amended:
+        typer.echo(
+            f"Recorded protocol amendment {version.number} ({version.sha256[:12]}) "
+            f"in {result.dir} at {version.recorded_at}."
+        )
+    else:
+        typer.echo(f"{result.dir} is already a review with this protocol; nothing changed.")
+
+
+@protocol_app.command("check")
+def check(
+    file: Path = typer.Argument(..., help="The protocol TOML file to validate."),
+    as_json: bool = json_option(),
+) -> None:
+    """Validate a protocol file and summarise it; list every problem with its place."""
+    from review.protocol import load_protocol, protocol_summary
+
+    summary = protocol_summary(load_protocol(file))
+    if as_json:
+        print_json(summary)
+        return
+    typer.echo(f"{file}: valid protocol")
+    typer.echo(f"  review      {summary['title']}")
+    search = summary["pubmed_query"]
+    typer.echo(f"  search      PubMed: {search if search else '(none)'}")
+    typer.echo(f"  sources     {', '.join(summary['other_sources']) or '(none)'}")
+    typer.echo(
+        f"  screening   {' then '.join(summary['screening']['stages'])}; "
+        f"{summary['screening']['reviewers_per_record']} reviewer(s) per record, "
+        f"{'blind' if summary['screening']['blind'] else 'not blind'}"
+    )
+    typer.echo(f"  exclusion   {len(summary['exclusion_reasons'])} reasons")
+    typer.echo(
+        f"  forms       study {summary['forms']['study']} fields, "
+        f"case {summary['forms']['case']} fields"
+    )
+    typer.echo(f"  outcomes    {', '.join(summary['outcomes'])}")
+    primary = summary["analysis"]["primary"]
+    typer.echo(
+        f"  analysis    {primary['method']} ({primary['measure']}, {primary['test']}), "
+        f"{len(summary['analysis']['sensitivity'])} sensitivity analyses, "
+        f"subgroups: {', '.join(summary['analysis']['subgroups']) or '(none)'}"
+    )
+
+
+@protocol_app.command("history")
+def history(review: Path | None = review_option(), as_json: bool = json_option()) -> None:
+    """List the protocol's recorded versions: the original and each dated amendment."""
+    from review.store.protocol_versions import all_versions
+    from review.workspace import open_review
+
+    with open_review(review) as opened:
+        versions = all_versions(opened.store.conn)
+    rows = [
+        {
+            "version": v.number,
+            "kind": v.kind,
+            "recorded_at": v.recorded_at,
+            "file_name": v.file_name,
+            "sha256": v.sha256,
+        }
+        for v in versions
+    ]
+    if as_json:
+        print_json(rows)
+        return
+    for row in rows:
+        typer.echo(
+            f"{row['version']:>3}  {row['kind']:<9}  {row['recorded_at']}  "
+            f"{row['sha256'][:12]}  {row['file_name']}"
+        )
+
+
+def register(app: typer.Typer) -> None:
+    app.command("init")(init)
+    app.add_typer(protocol_app, name="protocol")
