@@ -37,3 +37,11 @@ class ImportFileError(ReviewError):
 
 class DedupError(ReviewError):
     """A deduplication command cannot be carried out."""
+
+
+class TruncatedXMLError(ParseError):
+    """An XML document or download stops in the middle; fetching it again may help."""
+
+
+class UnsafeXMLError(ParseError):
+    """An XML document declares entities (XML bomb, external entity); refused unread."""

@@ -1,0 +1,451 @@
+"""PubMed XML (EFetch results, baseline and update files) into Records.
+
+Pure: bytes or a binary stream in, ``Record`` and ``DeleteCitation`` out; no network, no
+database. Streaming with lxml ``iterparse`` on the record elements, clearing each record and
+its preceding siblings once converted, so memory stays constant on a 30,000-record baseline
+file. No DTD is ever loaded and no entity is ever resolved: a document that declares entities
+(an XML bomb, an external entity as in XXE) is refused with ``UnsafeXMLError``.
+
+Field choices (NLM's element descriptions, https://www.nlm.nih.gov/bsd/licensee/elements_descriptions.html):
+
+- title and abstract are plain text: inline markup (``<i>``, ``<b>``, ``<sup>``, ``<sub>``,
+  ``<u>``) and MathML are flattened to their text, as PubMed's own MEDLINE text format and
+  Biopython's ``Entrez.read`` do, and runs of white space become one space; a structured
+  abstract keeps one ``LABEL: text`` paragraph per ``AbstractText`` (the meaningless label
+  ``UNLABELLED`` is dropped), paragraphs joined by newlines; ``CopyrightInformation`` and
+  ``OtherAbstract`` are not part of the abstract;
+- ``mesh`` holds one entry per ``MeshHeading`` as in the MEDLINE ``MH`` field without the
+  major-topic stars: ``Descriptor`` or ``Descriptor/qualifier/qualifier``;
+- ``year`` is ``PubDate/Year``, else the first four-digit year of ``MedlineDate``, else the
+  year of ``ArticleDate``;
+- ``doi`` comes from ``ELocationID EIdType="doi"`` first, else from the record's own
+  ``ArticleIdList`` (never from its reference list); authors marked ``ValidYN="N"`` (spelling
+  variants NLM keeps for searching) are left out;
+- ``language`` joins several ``Language`` codes with ``"; "``;
+- ``record_type`` is ``"Journal Article"`` for a ``PubmedArticle``, ``"Book"`` or
+  ``"Book Chapter"`` for a ``PubmedBookArticle`` (the book title is then the ``journal``);
+- ``extra`` keeps ``("vernacular_title", ...)`` when the record has one;
+- ``raw`` is the record element serialised as XML text.
+"""
+
+from __future__ import annotations
+
+import gzip
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, BinaryIO, cast
+
+from review.errors import ParseError, TruncatedXMLError, UnsafeXMLError
+from review.records import (
+    Author,
+    DeleteCitation,
+    Record,
+    normalise_doi,
+    normalise_pmcid,
+    normalise_pmid,
+)
+
+if TYPE_CHECKING:
+    from lxml.etree import _Element
+
+__all__ = ["iter_pubmed", "iter_pubmed_file", "open_pubmed_file", "parse_pubmed"]
+
+_RECORD_TAGS = ("PubmedArticle", "PubmedBookArticle", "DeleteCitation")
+_ROOT_TAGS = ("PubmedArticleSet", "PubmedBookArticleSet")
+_YEAR = re.compile(r"(?<!\d)\d{4}(?!\d)")
+_LXML_POSITION = re.compile(r"(?:, line \d+, column \d+)+$")
+_DEFAULT_NAME = "PubMed XML"
+_GZIP_MAGIC = b"\x1f\x8b"
+_FIRST_TAG = re.compile(rb"<([A-Za-z_][\w.:-]*)")
+_PROLOG = re.compile(rb"<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>\[]*(?:\[.*?\])?\s*>", re.DOTALL)
+
+
+class _CountingReader:
+    """A read-through wrapper that remembers how many bytes and lines it has handed out."""
+
+    def __init__(self, source: BinaryIO) -> None:
+        self._source = source
+        self.size = 0
+        self.lines = 1
+        self.eof = False
+        self.head = b""
+
+    def read(self, size: int = -1) -> bytes:
+        chunk = self._source.read(size)
+        if chunk:
+            if not self.size:
+                self.head = chunk[:4096]
+            self.size += len(chunk)
+            self.lines += chunk.count(b"\n")
+        else:
+            self.eof = True
+        return chunk
+
+
+def open_pubmed_file(path: Path | str) -> BinaryIO:
+    """Open a ``.xml`` or gzip-compressed ``.xml.gz`` file for reading (by its magic bytes)."""
+    path = Path(path)
+    try:
+        with path.open("rb") as probe:
+            magic = probe.read(2)
+        if magic == _GZIP_MAGIC:
+            return cast(BinaryIO, gzip.open(path, "rb"))
+        return path.open("rb")
+    except OSError as exc:
+        raise ParseError(f"{path}: cannot open: {exc.strerror or exc}") from None
+
+
+def iter_pubmed_file(path: Path | str) -> Iterator[Record | DeleteCitation]:
+    """Stream the records of a PubMed XML file (``.xml`` or ``.xml.gz``); errors name the file."""
+    path = Path(path)
+    with open_pubmed_file(path) as handle:
+        yield from iter_pubmed(handle, name=path.name)
+
+
+def parse_pubmed(data: bytes, name: str = _DEFAULT_NAME) -> list[Record | DeleteCitation]:
+    """All records of an in-memory PubMed XML document (an EFetch response body)."""
+    import io
+
+    return list(iter_pubmed(io.BytesIO(data), name=name))
+
+
+def iter_pubmed(source: BinaryIO, name: str = _DEFAULT_NAME) -> Iterator[Record | DeleteCitation]:
+    """Stream ``PubmedArticle``, ``PubmedBookArticle`` and ``DeleteCitation`` elements as records.
+
+    Raises ``ParseError`` naming ``name``, line and column for malformed XML,
+    ``TruncatedXMLError`` when the document stops in the middle, and ``UnsafeXMLError`` for
+    a document that declares entities. Records before the error have already been yielded.
+    """
+    from lxml import etree
+
+    reader = _CountingReader(source)
+    events = etree.iterparse(
+        reader,
+        events=("end",),
+        tag=_RECORD_TAGS,
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        dtd_validation=False,
+        huge_tree=False,
+        remove_comments=True,
+        remove_pis=True,
+    )
+    last_pmid: str | None = None
+    checked = False
+    try:
+        for _, elem in events:
+            if not checked:
+                _check_document(elem.getroottree(), name)
+                checked = True
+            item = _convert(elem, name)
+            last_pmid = item.pmids[-1] if isinstance(item, DeleteCitation) else item.pmid
+            elem.clear(keep_tail=False)
+            parent = elem.getparent()
+            if parent is not None:
+                while elem.getprevious() is not None:
+                    del parent[0]
+            yield item
+    except etree.XMLSyntaxError as exc:
+        raise _syntax_error(exc, reader, name, last_pmid) from None
+    except (OSError, EOFError) as exc:
+        raise ParseError(
+            f"{name}: cannot read the data after {reader.size} bytes: {exc}; "
+            "the file or download is damaged, fetch it again"
+        ) from None
+    if not checked:
+        root = events.root
+        if root is not None:
+            _check_document(root.getroottree(), name)
+
+
+def _check_document(tree: Any, name: str) -> None:
+    """Refuse entity declarations and documents that are not PubMed article sets."""
+    internal = tree.docinfo.internalDTD
+    if internal is not None and any(True for _ in internal.iterentities()):
+        raise UnsafeXMLError(
+            f"{name}: refused: the document declares XML entities (a possible XML bomb or "
+            "external entity attack); PubMed never sends these, check where the data came from"
+        )
+    root = tree.getroot()
+    if root.tag in _ROOT_TAGS:
+        return
+    message = f"{name}: not PubMed article XML: the root element is <{root.tag}>, expected "
+    message += "<PubmedArticleSet> (an EFetch result with db=pubmed and retmode=xml)"
+    errors = [" ".join(e.text.split()) for e in root.iter("ERROR") if e.text and e.text.strip()]
+    if errors:
+        message += "; it says: " + "; ".join(errors)
+    raise ParseError(message)
+
+
+def _syntax_error(
+    exc: Any, reader: _CountingReader, name: str, last_pmid: str | None
+) -> ParseError:
+    """One line naming the place of an XML syntax error, and the last record read before it."""
+    after = f"after PMID {last_pmid}" if last_pmid else "before the first complete record"
+    if reader.size == 0:
+        return TruncatedXMLError(f"{name}: the document is empty; fetch it again")
+    message = str(exc.msg or exc)
+    if "amplification" in message or "entity reference loop" in message:
+        return UnsafeXMLError(
+            f"{name}: refused: the document's entities expand without bound (an XML bomb); "
+            "PubMed never sends these, check where the data came from"
+        )
+    root = _FIRST_TAG.search(_PROLOG.sub(b"", reader.head))
+    if root and root.group(1).decode("utf-8", "replace") not in _ROOT_TAGS:
+        return ParseError(
+            f"{name}: not PubMed article XML: the root element is <{root.group(1).decode()}>, "
+            "expected <PubmedArticleSet> (and the XML is broken as well)"
+        )
+    line, column = exc.position if exc.position and exc.position[0] else (reader.lines, 0)
+    place = f"{name}, line {line}, column {column}"
+    if reader.eof and (exc.code == 77 or line >= reader.lines):
+        return TruncatedXMLError(
+            f"{place}: XML ends in the middle of a record ({after}); "
+            "the file or download is incomplete, fetch it again"
+        )
+    detail = _LXML_POSITION.sub("", message)
+    return ParseError(f"{place}: malformed XML: {detail} ({after})")
+
+
+def _convert(elem: _Element, name: str) -> Record | DeleteCitation:
+    tag = elem.tag
+    if tag == "PubmedArticle":
+        return _article(elem, name)
+    if tag == "PubmedBookArticle":
+        return _book(elem, name)
+    pmids = tuple(p for p in (normalise_pmid(e.text) for e in elem.iterchildren("PMID")) if p)
+    return DeleteCitation(pmids=pmids)
+
+
+def _text(elem: _Element | None) -> str | None:
+    """The element's text with inline markup and MathML flattened and white space collapsed."""
+    if elem is None:
+        return None
+    text = elem.text
+    if len(elem) == 0:
+        if text is None:
+            return None
+        collapsed = " ".join(text.split())
+    else:
+        collapsed = " ".join("".join(elem.itertext()).split())
+    return collapsed or None
+
+
+def _texts(elems: Any) -> tuple[str, ...]:
+    return tuple(t for t in (_text(e) for e in elems) if t)
+
+
+def _pmid(elem: _Element | None, record: _Element, name: str) -> str:
+    pmid = normalise_pmid(elem.text) if elem is not None else None
+    if pmid is None:
+        found = elem.text if elem is not None else None
+        raise ParseError(
+            f"{name}, line {record.sourceline}: {record.tag} without a valid PMID "
+            f"(found {found!r}); the record cannot be identified"
+        )
+    return pmid
+
+
+def _article(elem: _Element, name: str) -> Record:
+    citation = elem.find("MedlineCitation")
+    if citation is None:
+        raise ParseError(
+            f"{name}, line {elem.sourceline}: PubmedArticle without MedlineCitation; "
+            "the record cannot be identified"
+        )
+    pmid = _pmid(citation.find("PMID"), elem, name)
+    article = citation.find("Article")
+    fields: dict[str, Any] = {}
+    if article is not None:
+        fields = _article_fields(article)
+    id_list = elem.find("PubmedData/ArticleIdList")
+    ids = _article_ids(id_list)
+    doi = fields.pop("doi", None) or normalise_doi(ids.get("doi"))
+    extra: tuple[tuple[str, str], ...] = ()
+    vernacular = _text(article.find("VernacularTitle")) if article is not None else None
+    if vernacular:
+        extra = (("vernacular_title", vernacular),)
+    return Record(
+        source="pubmed",
+        source_id=pmid,
+        pmid=pmid,
+        doi=doi,
+        pmcid=normalise_pmcid(ids.get("pmc")),
+        mesh=_mesh(citation.find("MeshHeadingList")),
+        keywords=_keywords(citation.iterchildren("KeywordList")),
+        record_type="Journal Article",
+        extra=extra,
+        raw=_raw(elem),
+        **fields,
+    )
+
+
+def _article_fields(article: _Element) -> dict[str, Any]:
+    """The fields of MedlineCitation/Article: title, abstract, authors, journal, dates, pages."""
+    fields: dict[str, Any] = {
+        "title": _text(article.find("ArticleTitle")),
+        "abstract": _abstract(article.find("Abstract")),
+        "authors": _authors(article.find("AuthorList")),
+        "language": "; ".join(_texts(article.iterchildren("Language"))) or None,
+        "publication_types": _texts(article.iterfind("PublicationTypeList/PublicationType")),
+    }
+    journal = article.find("Journal")
+    year: int | None = None
+    if journal is not None:
+        fields["journal"] = _text(journal.find("Title"))
+        fields["journal_iso"] = _text(journal.find("ISOAbbreviation"))
+        fields["issn"] = _text(journal.find("ISSN"))
+        issue = journal.find("JournalIssue")
+        if issue is not None:
+            fields["volume"] = _text(issue.find("Volume"))
+            fields["issue"] = _text(issue.find("Issue"))
+            year = _pub_year(issue.find("PubDate"))
+    if year is None:
+        year = _year(article.findtext("ArticleDate/Year"))
+    fields["year"] = year
+    fields["pages"] = _pages(article.find("Pagination"))
+    for location in article.iterchildren("ELocationID"):
+        if location.get("EIdType") == "doi" and location.get("ValidYN", "Y") == "Y":
+            doi = normalise_doi(location.text)
+            if doi:
+                fields["doi"] = doi
+                break
+    return fields
+
+
+def _book(elem: _Element, name: str) -> Record:
+    document = elem.find("BookDocument")
+    if document is None:
+        raise ParseError(
+            f"{name}, line {elem.sourceline}: PubmedBookArticle without BookDocument; "
+            "the record cannot be identified"
+        )
+    pmid = _pmid(document.find("PMID"), elem, name)
+    book = document.find("Book")
+    book_title = _text(book.find("BookTitle")) if book is not None else None
+    chapter = _text(document.find("ArticleTitle"))
+    ids = _article_ids(document.find("ArticleIdList"))
+    ids = {**_article_ids(elem.find("PubmedBookData/ArticleIdList")), **ids}
+    doi = None
+    for location in document.iter("ELocationID"):
+        if location.get("EIdType") == "doi":
+            doi = normalise_doi(location.text)
+            break
+    authors: tuple[Author, ...] = ()
+    for author_list in document.iterchildren("AuthorList"):
+        if author_list.get("Type", "authors") == "authors":
+            authors = _authors(author_list)
+    if not authors and book is not None:
+        authors = _authors(book.find("AuthorList"))
+    year = _pub_year(book.find("PubDate")) if book is not None else None
+    return Record(
+        source="pubmed",
+        source_id=pmid,
+        pmid=pmid,
+        title=chapter or book_title,
+        abstract=_abstract(document.find("Abstract")),
+        authors=authors,
+        journal=book_title if chapter else None,
+        year=year,
+        volume=_text(book.find("Volume")) if book is not None else None,
+        doi=doi or normalise_doi(ids.get("doi")),
+        pmcid=normalise_pmcid(ids.get("pmc")),
+        language="; ".join(_texts(document.iterchildren("Language"))) or None,
+        record_type="Book Chapter" if chapter else "Book",
+        publication_types=_texts(document.iterchildren("PublicationType")),
+        keywords=_keywords(document.iterchildren("KeywordList")),
+        raw=_raw(elem),
+    )
+
+
+def _raw(elem: _Element) -> str:
+    from lxml import etree
+
+    return cast(str, etree.tostring(elem, encoding="unicode", with_tail=False))
+
+
+def _article_ids(id_list: _Element | None) -> dict[str, str]:
+    ids: dict[str, str] = {}
+    if id_list is not None:
+        for article_id in id_list.iterchildren("ArticleId"):
+            kind = article_id.get("IdType")
+            if kind and article_id.text and kind not in ids:
+                ids[kind] = article_id.text.strip()
+    return ids
+
+
+def _abstract(abstract: _Element | None) -> str | None:
+    """Abstract paragraphs as text; structured labels kept as ``LABEL: text``."""
+    if abstract is None:
+        return None
+    paragraphs = []
+    for part in abstract.iterchildren("AbstractText"):
+        text = _text(part)
+        label = part.get("Label")
+        if label and label.upper() != "UNLABELLED":
+            paragraphs.append(f"{label}: {text}" if text else f"{label}:")
+        elif text:
+            paragraphs.append(text)
+    return "\n".join(paragraphs) or None
+
+
+def _authors(author_list: _Element | None) -> tuple[Author, ...]:
+    if author_list is None:
+        return ()
+    authors = []
+    for author in author_list.iterchildren("Author"):
+        if author.get("ValidYN", "Y") != "Y":
+            continue
+        authors.append(
+            Author(
+                last_name=_text(author.find("LastName")),
+                fore_name=_text(author.find("ForeName")),
+                initials=_text(author.find("Initials")),
+                collective_name=_text(author.find("CollectiveName")),
+                affiliations=_texts(author.iterfind("AffiliationInfo/Affiliation")),
+            )
+        )
+    return tuple(authors)
+
+
+def _pub_year(pub_date: _Element | None) -> int | None:
+    if pub_date is None:
+        return None
+    return _year(pub_date.findtext("Year")) or _year(pub_date.findtext("MedlineDate"))
+
+
+def _year(text: str | None) -> int | None:
+    if not text:
+        return None
+    match = _YEAR.search(text)
+    return int(match.group()) if match else None
+
+
+def _pages(pagination: _Element | None) -> str | None:
+    if pagination is None:
+        return None
+    pages = _text(pagination.find("MedlinePgn"))
+    if pages:
+        return pages
+    start, end = _text(pagination.find("StartPage")), _text(pagination.find("EndPage"))
+    if start and end:
+        return f"{start}-{end}"
+    return start
+
+
+def _mesh(heading_list: _Element | None) -> tuple[str, ...]:
+    if heading_list is None:
+        return ()
+    headings = []
+    for heading in heading_list.iterchildren("MeshHeading"):
+        descriptor = _text(heading.find("DescriptorName"))
+        if descriptor:
+            qualifiers = _texts(heading.iterchildren("QualifierName"))
+            headings.append("/".join((descriptor, *qualifiers)))
+    return tuple(headings)
+
+
+def _keywords(keyword_lists: Any) -> tuple[str, ...]:
+    return tuple(k for kl in keyword_lists for k in _texts(kl.iterchildren("Keyword")))
