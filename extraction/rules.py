@@ -1,10 +1,10 @@
 """A small, safe expression language for outcome rules and form ``when`` conditions.
 
 Rules are Python-like expressions over field names: comparisons, ``and``/``or``/``not``,
-``in`` with a list, arithmetic and parentheses, e.g.
-``pain_vas_change_pct <= -50 and new_inflammation_or_ulceration == "no"``.
-Evaluation uses Kleene three-valued logic: a missing field makes a comparison unknown
-(None), so "missing" is never read as "no".
+``in`` with a list, arithmetic, parentheses, ``known(field)`` and ``a if condition else b``,
+e.g. ``pain_vas_after <= 0.5 * pain_vas_before and new_inflammation_or_ulceration == "no"``.
+Evaluation uses Kleene three-valued logic: a missing field (absent, empty or "unknown")
+makes a comparison unknown (None), so "missing" is never read as "no".
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ def parse_rule(text: str) -> Rule:
         _check_node(node, text)
         if isinstance(node, ast.Name):
             names.add(node.id)
-    return Rule(text=text, tree=tree, fields=frozenset(names - {"true", "false"}))
+    return Rule(text=text, tree=tree, fields=frozenset(names - {"true", "false", "known"}))
 
 
 def _check_node(node: ast.AST, text: str) -> None:
@@ -80,11 +80,21 @@ def _check_node(node: ast.AST, text: str) -> None:
         ast.Constant,
         ast.List,
         ast.Tuple,
+        ast.IfExp,
+        ast.Call,
         *_COMPARE,
         *_ARITH,
     )
     if not isinstance(node, allowed):
         raise RuleError(f"{text!r}: {type(node).__name__} is not allowed in a rule")
+    if isinstance(node, ast.Call) and not (
+        isinstance(node.func, ast.Name)
+        and node.func.id == "known"
+        and len(node.args) == 1
+        and isinstance(node.args[0], ast.Name)
+        and not node.keywords
+    ):
+        raise RuleError(f"{text!r}: only known(field) may be called in a rule")
     if isinstance(node, ast.Constant) and not isinstance(node.value, _ALLOWED_CONSTANTS):
         raise RuleError(f"{text!r}: the constant {node.value!r} is not allowed in a rule")
 
@@ -108,7 +118,9 @@ def _eval(node: ast.AST, values: Mapping[str, Any]) -> Any:
         if node.id in ("true", "false"):
             return node.id == "true"
         value = values.get(node.id)
-        return None if value == "" else value
+        if isinstance(value, str) and value.strip().lower() in ("", "unknown"):
+            return None
+        return value
     if isinstance(node, ast.List | ast.Tuple):
         return [_eval(e, values) for e in node.elts]
     if isinstance(node, ast.BoolOp):
@@ -130,6 +142,13 @@ def _eval(node: ast.AST, values: Mapping[str, Any]) -> Any:
         return _ARITH[type(node.op)](left, right)
     if isinstance(node, ast.Compare):
         return _compare(node, values)
+    if isinstance(node, ast.Call):
+        return _eval(node.args[0], values) is not None
+    if isinstance(node, ast.IfExp):
+        condition = _truth(_eval(node.test, values))
+        if condition is None:
+            return None
+        return _eval(node.body if condition else node.orelse, values)
     raise RuleError(f"{type(node).__name__} is not allowed in a rule")
 
 

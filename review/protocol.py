@@ -265,14 +265,20 @@ def sha256_text(text: str) -> str:
 def read_protocol_text(path: Path) -> str:
     """The protocol file's text; ProtocolError if it is missing or not UTF-8."""
     try:
-        return path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except FileNotFoundError:
         raise ProtocolError(f"{path}: no such protocol file") from None
     except IsADirectoryError:
         raise ProtocolError(f"{path}: is a folder, not a protocol file") from None
+    except OSError as exc:
+        raise ProtocolError(f"{path}: cannot read the protocol file: {exc.strerror}") from None
+    try:
+        return data.decode("utf-8")
     except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
         raise ProtocolError(
-            f"{path}: not UTF-8 text (byte {exc.start}); save it as UTF-8"
+            f"{path}: line {line}, column {column}: not UTF-8 text; save the file as UTF-8"
         ) from None
 
 

@@ -1,0 +1,90 @@
+"""CLI conventions: help everywhere, --version, one-line errors, exit codes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from review import __version__
+from review.cli import app
+
+runner = CliRunner()
+
+
+def all_command_paths() -> list[list[str]]:
+    """Every command and subcommand of the CLI, as argument lists."""
+    root = typer.main.get_command(app)
+    paths: list[list[str]] = []
+
+    def walk(command: object, prefix: list[str]) -> None:
+        subcommands = getattr(command, "commands", {})
+        for name, sub in subcommands.items():
+            paths.append([*prefix, name])
+            walk(sub, [*prefix, name])
+
+    walk(root, [])
+    return paths
+
+
+def test_the_cli_has_the_foundation_commands() -> None:
+    paths = {" ".join(p) for p in all_command_paths()}
+    assert {"init", "protocol", "protocol check", "protocol history"} <= paths
+
+
+@pytest.mark.parametrize("path", all_command_paths(), ids=" ".join)
+def test_every_command_has_help(path: list[str]) -> None:
+    result = runner.invoke(app, [*path, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "Usage: casepool " + " ".join(path) in result.output
+    lines = [line for line in result.output.splitlines()[1:] if line.strip()]
+    assert lines and not lines[0].strip().startswith("Options"), "help text is missing"
+
+
+def test_root_help_and_version() -> None:
+    assert runner.invoke(app, ["--help"]).exit_code == 0
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0
+    assert result.output == f"casepool {__version__}\n"
+
+
+def test_init_and_check_from_the_command_line(tmp_path: Path, bundled_protocol: Path) -> None:
+    result = runner.invoke(app, ["init", str(tmp_path / "rv"), "--protocol", str(bundled_protocol)])
+    assert result.exit_code == 0
+    assert result.output.startswith(f"Created review {tmp_path / 'rv'} (protocol ")
+    result = runner.invoke(app, ["protocol", "check", str(bundled_protocol), "--json"])
+    assert result.exit_code == 0
+    assert '"outcomes": [\n    "clinical_response"' in result.output
+    result = runner.invoke(app, ["protocol", "history", "--review", str(tmp_path / "rv"), "--json"])
+    assert result.exit_code == 0 and '"kind": "original"' in result.output
+
+
+def test_a_missing_file_is_one_line_on_stderr_with_exit_1(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["protocol", "check", str(tmp_path / "nope.toml")])
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr == f"Error: {tmp_path / 'nope.toml'}: no such protocol file\n"
+
+
+def test_a_malformed_protocol_lists_its_problems_without_traceback(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[review]\ntitle = 'x'\n")
+    result = runner.invoke(app, ["protocol", "check", str(bad)])
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"Error: {bad}: 7 problems:\n")
+    assert f"{bad}, line 1: review.question: required key is missing" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_an_unknown_review_folder_is_an_error(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["protocol", "history", "--review", str(tmp_path / "nowhere")])
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"Error: {tmp_path / 'nowhere'} (given with --review): ")
+
+
+def test_usage_errors_exit_2() -> None:
+    assert runner.invoke(app, ["protocol", "check"]).exit_code == 2
+    assert runner.invoke(app, ["no-such-command"]).exit_code == 2
+    assert runner.invoke(app, ["protocol", "history", "--bogus"]).exit_code == 2

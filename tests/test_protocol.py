@@ -1,0 +1,166 @@
+"""Protocol files: every bundled one loads; malformed ones give exact messages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from review.errors import ProtocolError
+from review.protocol import dotted_path, key_lines, load_protocol, parse_protocol
+
+ROOT = Path(__file__).resolve().parent.parent
+PROTOCOLS = sorted((ROOT / "protocols").glob("*.toml"))
+BUNDLED = (ROOT / "protocols" / "rtx-ssc-calcinosis.toml").read_text(encoding="utf-8")
+
+
+def replace_once(text: str, old: str, new: str, after: str = "") -> str:
+    start = text.index(after) if after else 0
+    at = text.index(old, start)
+    return text[:at] + new + text[at + len(old) :]
+
+
+def problem(text: str) -> str:
+    with pytest.raises(ProtocolError) as caught:
+        parse_protocol(text, name="p.toml")
+    return str(caught.value)
+
+
+def test_there_is_a_bundled_protocol() -> None:
+    assert [p.name for p in PROTOCOLS] == ["rtx-ssc-calcinosis.toml"]
+
+
+@pytest.mark.parametrize("path", PROTOCOLS, ids=lambda p: p.name)
+def test_every_bundled_protocol_loads(path: Path) -> None:
+    protocol = load_protocol(path)
+    assert protocol.outcomes
+    assert protocol.extraction.forms.case.fields
+
+
+def test_bundled_protocol_has_the_index_study_outcomes_and_plan() -> None:
+    protocol = parse_protocol(BUNDLED)
+    assert [o.name for o in protocol.outcomes] == [
+        "clinical_response",
+        "radiological_response",
+        "adverse_events",
+    ]
+    assert protocol.analysis.primary.method == "GLMM"
+    assert protocol.analysis.primary.measure == "PLO"
+    assert protocol.search.pubmed is not None
+    assert '"Scleroderma, Systemic"[Mesh]' in protocol.search.pubmed.query
+    assert protocol.search.pubmed.email is None  # never invented: the user gives it
+    assert protocol.review.registration is None
+    codes = {r.code for r in protocol.exclusion_reasons}
+    assert {"not-ssc", "no-calcinosis", "no-rtx", "duplicate-report", "not-human"} <= codes
+    assert [r.code for r in protocol.reasons_for("title_abstract")].count(
+        "full-text-unavailable"
+    ) == 0
+
+
+def test_clinical_response_rule_follows_the_published_definition() -> None:
+    from extraction.rules import parse_rule
+
+    rule = parse_rule(parse_protocol(BUNDLED).outcome("clinical_response").rule)
+    responder = {
+        "pain_vas_before": 80,
+        "pain_vas_after": 30,
+        "new_inflammation_or_ulceration": "no",
+    }
+    assert rule.evaluate(responder) is True
+    assert rule.evaluate({**responder, "pain_vas_after": 41}) is False
+    assert rule.evaluate({**responder, "pain_vas_after": 40}) is True
+    assert rule.evaluate({**responder, "pain_vas_after": 41, "pain_improved_50": "yes"}) is False
+    assert rule.evaluate({**responder, "new_inflammation_or_ulceration": "yes"}) is False
+    assert rule.evaluate({**responder, "new_inflammation_or_ulceration": "unknown"}) is None
+    reported = {"pain_improved_50": "yes", "new_inflammation_or_ulceration": "no"}
+    assert rule.evaluate(reported) is True
+    assert rule.evaluate({"new_inflammation_or_ulceration": "no"}) is None
+
+
+def test_misspelt_field_type_names_the_key_path_and_line() -> None:
+    text = replace_once(BUNDLED, 'type = "choice"', 'type = "numbr"', after='name = "ssc_subtype"')
+    line = text[: text.index('type = "numbr"')].count("\n") + 1
+    assert problem(text) == (
+        f"p.toml, line {line}: extraction.forms.case.fields[3].type: 'numbr' is not one of "
+        "'text', 'integer', 'number', 'date', 'choice', 'multichoice' or 'yes-no-unknown'"
+    )
+
+
+def test_toml_syntax_error_gives_line_and_column() -> None:
+    text = BUNDLED.replace("blind = true", "blind = tru")
+    line = text[: text.index("blind = tru")].count("\n") + 1
+    assert problem(text) == f"p.toml: line {line}, column 9: TOML syntax error: Invalid value"
+
+
+def test_unknown_key_is_named() -> None:
+    text = BUNDLED.replace("[review.question]", "[review.question]\npopulaton = 'x'")
+    line = text[: text.index("populaton")].count("\n") + 1
+    assert (
+        problem(text)
+        == f"p.toml, line {line}: review.question.populaton: unknown key (check its spelling)"
+    )
+
+
+def test_rule_with_unknown_field_is_named() -> None:
+    text = BUNDLED.replace("rule = \"adverse_event == 'yes'\"", "rule = \"adverse_evnt == 'yes'\"")
+    line = text[: text.index("adverse_evnt")].count("\n") + 1
+    assert problem(text) == (
+        f"p.toml, line {line}: outcomes[2].rule: unknown case field(s): adverse_evnt"
+    )
+
+
+def test_rule_that_calls_a_function_is_refused() -> None:
+    text = BUNDLED.replace(
+        "rule = \"adverse_event == 'yes'\"", "rule = \"__import__('os').system('x')\""
+    )
+    assert problem(text).endswith(
+        "outcomes[2].rule: \"__import__('os').system('x')\": "
+        "only known(field) may be called in a rule"
+    )
+
+
+def test_all_problems_are_listed_at_once() -> None:
+    message = problem("title = 1\n")
+    first, *rest = message.splitlines()
+    assert first == "p.toml: 8 problems:"
+    assert "p.toml: review: required key is missing" in rest
+    assert "p.toml, line 1: title: unknown key (check its spelling)" in rest
+
+
+def test_choice_field_without_choices_is_refused() -> None:
+    text = replace_once(BUNDLED, 'choices = ["female", "male", "unknown"]\n', "")
+    assert "extraction.forms.case.fields[2]: a choice field needs at least two choices" in problem(
+        text
+    )
+
+
+def test_min_greater_than_max_is_refused() -> None:
+    text = replace_once(BUNDLED, "max = 110", "max = -1", after='name = "age"')
+    assert "min (0) is greater than max (-1)" in problem(text)
+
+
+def test_dates_must_be_pubmed_dates() -> None:
+    text = BUNDLED.replace(
+        "[search.pubmed]\n", '[search.pubmed]\nmindate = "2020-01"\nmaxdate = "2021"\n'
+    )
+    assert "search.pubmed.mindate: '2020-01' is not a PubMed date" in problem(text)
+
+
+def test_missing_file_and_non_utf8_file(tmp_path: Path) -> None:
+    with pytest.raises(ProtocolError, match=r"nope\.toml: no such protocol file$"):
+        load_protocol(tmp_path / "nope.toml")
+    latin = tmp_path / "latin.toml"
+    latin.write_bytes("title = 'Narv\xe1ez'\n".encode("latin-1"))
+    with pytest.raises(
+        ProtocolError,
+        match=r"latin\.toml: line 1, column 14: not UTF-8 text; save the file as UTF-8$",
+    ):
+        load_protocol(latin)
+
+
+def test_dotted_path_and_key_lines() -> None:
+    assert dotted_path(("a", "b", 3, "c")) == "a.b[3].c"
+    lines = key_lines("[a]\nx = 1\n[[a.f]]\nname = 'p'\n[[a.f]]\nname = 'q'\n")
+    assert lines["a.x"] == 2
+    assert lines["a.f[0].name"] == 4
+    assert lines["a.f[1].name"] == 6
