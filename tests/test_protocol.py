@@ -11,6 +11,7 @@ from review.protocol import dotted_path, key_lines, load_protocol, parse_protoco
 
 ROOT = Path(__file__).resolve().parent.parent
 PROTOCOLS = sorted((ROOT / "protocols").glob("*.toml"))
+DATA_FILES = sorted((ROOT / "protocols").glob("*.csv"))
 BUNDLED = (ROOT / "protocols" / "rtx-ssc-calcinosis.toml").read_text(encoding="utf-8")
 
 
@@ -28,6 +29,22 @@ def problem(text: str) -> str:
 
 def test_there_is_a_bundled_protocol() -> None:
     assert [p.name for p in PROTOCOLS] == ["rtx-ssc-calcinosis.toml"]
+    every_file = {p.name for p in (ROOT / "protocols").iterdir()}
+    assert every_file == {p.name for p in PROTOCOLS + DATA_FILES}, "a file no test loads"
+
+
+def test_bundled_counts_are_the_facts_of_the_worked_example() -> None:
+    """FACTS.md: clinical response 4/8, 1/1, 0/1 (5 of 10); radiological 2/8, 1/1, 0/1 (3 of 10)."""
+    from meta.tables import read_counts_table
+
+    path = ROOT / "protocols" / "rtx-ssc-calcinosis.counts.csv"
+    clinical = read_counts_table(path, events="clinical_response", total="total", study="study")
+    assert clinical.studies == ("Narváez 2019", "Daoussis 2012", "Poormoghim 2016")
+    assert (clinical.events, clinical.totals) == ((4, 1, 0), (8, 1, 1))
+    radiological = read_counts_table(
+        path, events="radiological_response", total="total", study="study"
+    )
+    assert sum(radiological.events) == 3 and sum(radiological.totals) == 10
 
 
 @pytest.mark.parametrize("path", PROTOCOLS, ids=lambda p: p.name)
