@@ -1,0 +1,307 @@
+"""Normalisation for deduplication: the comparable form of a record's title, authors, journal,
+volume, pages and kind (article, erratum, comment, reply, retraction, conference abstract).
+
+Pure functions, no I/O. The rules follow the error sources that Rathbone et al. (2015) and the
+bib-dedupe authors (Wagner et al.) describe: case, accents, punctuation, HTML, translated-title
+brackets and "[Article in Spanish]" suffixes, ISO journal abbreviations, abbreviated page ranges.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Literal
+
+from review.records import Record, normalise_doi, normalise_pmcid, normalise_pmid
+
+Kind = Literal["article", "erratum", "comment", "reply", "retraction", "conference"]
+
+_TAG = re.compile(r"<[^>]{1,200}>")
+_LANGUAGE_NOTE = re.compile(
+    r"\[(?:(?:article|text)\s+in\s+[a-z ,]+|[a-z]+(?:\s+(?:and|with)\s+[a-z]+)?"
+    r"(?:\s+abstract)?|in\s+process\s+citation|see\s+comments?|editorial|letter|\d+\s+refs?)\]"
+    r"\.?\s*$",
+    re.IGNORECASE,
+)
+_EDITORIAL_NOTE = re.compile(
+    r"\s*\[(?:erratum|comment|corrected|retracted|retraction|update|see)\b[^\]]*\]\.?", re.I
+)
+_NON_WORD = re.compile(r"[^0-9a-z]+")
+_STOPWORDS = frozenset(
+    {"the", "of", "and", "for", "in", "on", "de", "la", "le", "des", "der", "und"}
+)
+_JOURNAL_DROP = re.compile(r"\([^)]*\)|\[[^]]*\]")
+_RETRACTED_PREFIX = re.compile(r"^\s*(?:retracted(?:\s+article)?|withdrawn)\s*[:.]\s*", re.I)
+
+_ERRATUM = re.compile(
+    r"^\s*(?:erratum|errata|corrigendum|corrigenda|correction|corrections|"
+    r"publisher'?s?\s+(?:note|erratum|correction)|author\s+correction)\b",
+    re.IGNORECASE,
+)
+_ERRATUM_CITATION = re.compile(r"\(\s*vol\s+\d+\s*,\s*pg\s+\w+\s*,\s*\d{4}\s*\)", re.I)
+_RETRACTION = re.compile(
+    r"^\s*(?:retraction|notice\s+of\s+retraction|retraction\s+note|expression\s+of\s+concern|"
+    r"withdrawal\s+notice|notice\s+of\s+withdrawal)\b",
+    re.IGNORECASE,
+)
+_COMMENT = re.compile(
+    r"^\s*(?:comments?\s+(?:on|to)|commentary\s+(?:on|to)|re\s*:|letter\s+(?:to\s+the\s+editor\s+)?"
+    r"(?:regarding|concerning|re|about|on)\b|editorial\s+comment)",
+    re.IGNORECASE,
+)
+_REPLY = re.compile(
+    r"^\s*(?:reply|response|in\s+reply|authors?'?\s+(?:reply|response)|rebuttal)\b"
+    r"|[:.\-–—]\s*(?:reply|authors?'?\s+reply|response\s+to\s+comment)\s*\.?\s*$",
+    re.IGNORECASE,
+)
+_CONFERENCE_TYPES = frozenset(
+    {
+        "inproceedings",
+        "conference",
+        "proceedings",
+        "conf",
+        "cpaper",
+        "abst",
+        "meeting abstract",
+        "congress",
+        "conference abstract",
+        "conference paper",
+        "conference proceeding",
+    }
+)
+_CONFERENCE_VENUE = re.compile(
+    r"\b(?:conference|congress|meeting|symposium|proceedings|workshop|annual\s+scientific)\b",
+    re.IGNORECASE,
+)
+_NOTICE_TYPES: dict[str, Kind] = {
+    "published erratum": "erratum",
+    "erratum": "erratum",
+    "correction": "erratum",
+    "retraction of publication": "retraction",
+    "retraction notice": "retraction",
+    "expression of concern": "retraction",
+    "comment": "comment",
+    "commentary": "comment",
+}
+
+
+def fold(text: str | None) -> str:
+    """Lower case ASCII words separated by single spaces: HTML tags and entities, accents and
+    punctuation removed (so "Hémolytic–Uremic <i>Syndrome</i>" -> "hemolytic uremic syndrome")."""
+    if not text:
+        return ""
+    text = html.unescape(_TAG.sub(" ", text))
+    text = text.replace("ß", "ss").replace("æ", "ae").replace("ø", "o").replace("ł", "l")
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
+    return " ".join(_NON_WORD.sub(" ", text).split())
+
+
+def normalise_title(title: str | None) -> str:
+    """The folded title without language notes ("[Article in Spanish]", "[Polish]"), without
+    MEDLINE's brackets around translated titles and without a "Retracted:" label."""
+    if not title:
+        return ""
+    text = _EDITORIAL_NOTE.sub(" ", html.unescape(_TAG.sub(" ", title))).strip()
+    for _ in range(4):
+        stripped = _LANGUAGE_NOTE.sub("", text).strip()
+        if stripped == text:
+            break
+        text = stripped
+    text = _RETRACTED_PREFIX.sub("", text)
+    text = text.strip().rstrip(".").strip()
+    if text.startswith("[") and text.endswith("]"):
+        text = text[1:-1]
+    return fold(text)
+
+
+_NUMBER_WORD = re.compile(r"\b(?:\d+|i{1,3}|iv|vi{0,3}|ix|x)\b")
+
+
+def title_numbers(title: str) -> frozenset[str]:
+    """The numbers in a normalised title, Arabic or Roman ("FOCUS 1" vs "FOCUS 2", "Part II"):
+    two titles that differ only in a number are usually two papers."""
+    return frozenset(_NUMBER_WORD.findall(title))
+
+
+def journal_tokens(journal: str | None) -> tuple[str, ...]:
+    """Journal name as significant words ("The Journal of Clinical Pathology (London)" ->
+    ('journal', 'clinical', 'pathology')); '&' counts as 'and', which is dropped."""
+    if not journal:
+        return ()
+    text = _JOURNAL_DROP.sub(" ", html.unescape(journal)).split(":")[0].replace("&", " and ")
+    return tuple(w for w in fold(text).split() if w not in _STOPWORDS)
+
+
+def journals_compatible(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
+    """True when one journal name can be an abbreviation of the other: the same number of
+    significant words and each word of one a prefix of the word in the other ("J Clin Pathol"
+    ~ "Journal of Clinical Pathology"), or the same words run together ("Bio medica")."""
+    if not a or not b:
+        return False
+    if a == b or "".join(a) == "".join(b):
+        return True
+    if len(a) != len(b):
+        return False
+    return all(x.startswith(y) or y.startswith(x) for x, y in zip(a, b, strict=True))
+
+
+_ROMAN = re.compile(r"^[ivxlc]+$")
+
+
+def normalise_volume(volume: str | None) -> str:
+    """The volume's leading number ("Vol. 108", "108 (Pt 2)" -> "108"), or its folded text."""
+    text = fold(volume)
+    match = re.search(r"\d+", text)
+    if match:
+        return str(int(match.group()))
+    return text
+
+
+_PAGES = re.compile(r"\s*([a-z]{0,2}\d+)(?:\s*(?:-+|–|—)\s*([a-z]{0,2}\d+))?")
+
+
+def page_range(pages: str | None) -> tuple[str, str]:
+    """First and last page with abbreviated ends expanded ("822-9" -> ("822", "829"), "47--65",
+    "S417-S429", "e123"); ("", "") when the field does not start with a page ("Suppl-29", "t-8"
+    are mangled supplement ranges that say nothing reliable)."""
+    match = _PAGES.match((pages or "").lower())
+    if not match:
+        return "", ""
+    first = match.group(1)
+    last = match.group(2) or first
+    if first.isdigit() and last.isdigit() and len(last) < len(first):
+        last = first[: len(first) - len(last)] + last
+    return first, last
+
+
+def surname_key(name: str | None) -> str:
+    """A surname folded and run together ("Dragon-Durey" -> "dragondurey", "Józsi" -> "jozsi")."""
+    return fold(name).replace(" ", "")
+
+
+def author_keys(record: Record) -> tuple[str, ...]:
+    """The authors' surnames (or collective names) in order, folded."""
+    keys = []
+    for author in record.authors:
+        key = surname_key(author.last_name or author.collective_name)
+        if key:
+            keys.append(key)
+    return tuple(keys)
+
+
+def name_tokens(record: Record) -> frozenset[str]:
+    """Every word of three letters or more in the authors' names, and each surname run together:
+    tolerant of names split the wrong way ("Le, Quintrec M." / "Le Quintrec, M.")."""
+    tokens: set[str] = set()
+    for author in record.authors:
+        last = author.last_name or author.collective_name or ""
+        tokens.add(surname_key(last))
+        for part in fold(f"{last} {author.fore_name or ''}").split():
+            if len(part) >= 3:
+                tokens.add(part)
+    tokens.discard("")
+    return frozenset(tokens)
+
+
+def record_kind(record: Record, title: str) -> Kind:
+    """What the record is, from its publication types, record type and title patterns: an
+    erratum, comment, reply or retraction notice, or a conference abstract, is not its article."""
+    raw_title = record.title or ""
+    types = {t.strip().lower() for t in record.publication_types}
+    types.add((record.record_type or "").strip().lower())
+    for publication_type, kind in _NOTICE_TYPES.items():
+        if publication_type in types:
+            return kind
+    if _RETRACTION.search(raw_title):
+        return "retraction"
+    if _ERRATUM.search(raw_title) or _ERRATUM_CITATION.search(raw_title):
+        return "erratum"
+    if _REPLY.search(raw_title):
+        return "reply"
+    if _COMMENT.search(raw_title):
+        return "comment"
+    if types & _CONFERENCE_TYPES or any("congress" in t or "conference" in t for t in types):
+        return "conference"
+    if record.journal and _CONFERENCE_VENUE.search(record.journal):
+        return "conference"
+    return "article"
+
+
+@dataclass(frozen=True, slots=True)
+class Features:
+    """The comparable form of one record (computed once, compared many times)."""
+
+    title: str
+    compact: str
+    numbers: frozenset[str]
+    authors: tuple[str, ...]
+    names: frozenset[str]
+    journal: tuple[str, ...]
+    year: int | None
+    volume: str
+    first_page: str
+    last_page: str
+    doi: str | None
+    pmid: str | None
+    pmcid: str | None
+    kind: Kind
+    completeness: int
+    fingerprint: str
+
+
+def features(record: Record) -> Features:
+    """Normalise every field the matcher compares."""
+    title = normalise_title(record.title)
+    first, last = page_range(record.pages)
+    journal = journal_tokens(record.journal) or journal_tokens(record.journal_iso)
+    authors = author_keys(record)
+    filled = sum(
+        1
+        for value in (
+            record.title,
+            record.journal,
+            record.year,
+            record.volume,
+            record.issue,
+            record.pages,
+            record.doi,
+            record.pmid,
+            record.issn,
+        )
+        if value not in (None, "")
+    )
+    completeness = filled + (3 if record.abstract else 0) + (1 if authors else 0)
+    fingerprint = "\x1f".join(
+        (
+            title,
+            " ".join(authors),
+            " ".join(journal),
+            str(record.year or ""),
+            first,
+            record.doi or "",
+            record.pmid or "",
+            record.source,
+            record.source_id or "",
+        )
+    )
+    return Features(
+        title=title,
+        compact=title.replace(" ", ""),
+        numbers=title_numbers(title),
+        authors=authors,
+        names=name_tokens(record),
+        journal=journal,
+        year=record.year,
+        volume=normalise_volume(record.volume),
+        first_page=first,
+        last_page=last,
+        doi=normalise_doi(record.doi),
+        pmid=normalise_pmid(record.pmid),
+        pmcid=normalise_pmcid(record.pmcid),
+        kind=record_kind(record, title),
+        completeness=completeness,
+        fingerprint=fingerprint,
+    )
