@@ -1,0 +1,203 @@
+"""Forest plots: files in each format, and the artists drawn (not pixels)."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from meta.counts import make_counts
+from meta.forest import ForestPlotError, axis_limits, build_figure, draw_forest, forest_rows
+from meta.pooling import pool
+from meta.results import PoolResult, SubgroupResult
+
+WORKED = make_counts(
+    [4, 1, 0], [8, 1, 1], ["Narváez 2019 (local series)", "Daoussis 2012", "Poormoghim 2016"]
+)
+RARE = make_counts([0, 1, 0, 2, 0, 1], [40, 35, 60, 50, 1, 80], list("ABCDEF"))
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():  # type: ignore[no-untyped-def]
+    yield
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
+
+
+def _dl(counts=WORKED) -> PoolResult:  # type: ignore[no-untyped-def]
+    return pool(counts, method="DL")
+
+
+def _as_glmm(result: PoolResult) -> PoolResult:
+    """A two-stage result relabelled as GLMM: studies without weights, as pool() gives them."""
+    studies = tuple(dataclasses.replace(s, weight=None) for s in result.studies)
+    return dataclasses.replace(result, method="GLMM", studies=studies)
+
+
+def _subgroups() -> SubgroupResult:
+    local = make_counts([4], [8], ["Narváez 2019"], ["local series"])
+    published = make_counts(
+        [1, 0, 2], [1, 1, 3], ["Daoussis", "Poormoghim", "X"], ["published"] * 3
+    )
+    both = make_counts(
+        [4, 1, 0, 2],
+        [8, 1, 1, 3],
+        ["Narváez 2019", "Daoussis", "Poormoghim", "X"],
+        ["local series", "published", "published", "published"],
+    )
+    groups = (
+        ("local series", pool(local, method="DL")),
+        ("published", pool(published, method="DL")),
+    )
+    return SubgroupResult(pool(both, method="DL"), groups, 0.4, 1, 0.53)
+
+
+def _gids(ax, gid: str) -> list:  # type: ignore[no-untyped-def]
+    return [p for p in ax.patches if p.get_gid() == gid]
+
+
+def _squares(ax):  # type: ignore[no-untyped-def]
+    """forestplot's scatter of study estimates: offsets (finite ones) and marker areas."""
+    (scatter,) = [c for c in ax.collections if c.get_gid() == "study-squares"]
+    offsets = np.asarray(scatter.get_offsets(), dtype=float)
+    finite = np.isfinite(offsets).all(axis=1)
+    order = np.argsort(-offsets[finite][:, 1])  # top row first, as the studies are listed
+    return offsets[finite][order], np.asarray(scatter.get_sizes())[finite][order]
+
+
+@pytest.mark.parametrize(
+    "suffix,magic", [(".png", b"\x89PNG"), (".svg", b"<?xml"), (".pdf", b"%PDF")]
+)
+def test_writes_each_format_by_extension(tmp_path: Path, suffix: str, magic: bytes) -> None:
+    path = draw_forest(_dl(), tmp_path / f"forest{suffix}", title="Clinical response")
+    assert path == tmp_path / f"forest{suffix}"
+    data = path.read_bytes()
+    assert data.startswith(magic)
+    assert len(data) > 2000
+
+
+def test_unknown_extension_and_missing_folder_are_errors(tmp_path: Path) -> None:
+    with pytest.raises(ForestPlotError) as info:
+        draw_forest(_dl(), tmp_path / "forest.jpg")
+    assert (
+        str(info.value)
+        == f"{tmp_path / 'forest.jpg'}: unknown plot format '.jpg'; use .png, .svg or .pdf"
+    )
+    target = tmp_path / "nowhere" / "forest.png"
+    with pytest.raises(ForestPlotError) as info:
+        draw_forest(_dl(), target)
+    assert str(info.value) == f"{target}: the folder {tmp_path / 'nowhere'} does not exist"
+
+
+def test_one_row_per_study_plus_header_pooled_pi_and_heterogeneity() -> None:
+    fig = build_figure(_dl())
+    ax = fig.axes[0]
+    labels = [t.get_text().split("  ")[0].strip() for t in ax.get_yticklabels()][::-1]
+    assert labels[:6] == [
+        "Study",
+        "Narváez 2019 (local series)",
+        "Daoussis 2012",
+        "Poormoghim 2016",
+        "Random-effects model (DL)",
+        "Prediction interval",
+    ]
+    offsets, _ = _squares(ax)
+    assert len(offsets) == 3
+    assert len(_gids(ax, "diamond-overall")) == 1
+    assert len(_gids(ax, "diamond-subtotal")) == 0
+    assert len(_gids(ax, "prediction-interval")) == 1
+    texts = [t.get_text() for t in ax.texts]
+    assert any(t.startswith("Heterogeneity: τ² = ") and "I² = " in t for t in texts)
+    assert any("I² as in metafor: τ² / (τ² + typical within-study variance)" in t for t in texts)
+    assert any("100.0 [2.5, 100.0]" in t for t in texts)
+
+
+def test_diamond_spans_the_pooled_interval() -> None:
+    result = _dl()
+    ax = build_figure(result).axes[0]
+    (diamond,) = _gids(ax, "diamond-overall")
+    xs = diamond.get_xy()[:, 0]
+    assert xs.min() == pytest.approx(result.ci_lower)
+    assert xs.max() == pytest.approx(result.ci_upper)
+    assert xs[1] == pytest.approx(result.estimate)
+
+
+def test_squares_are_sized_by_weight_and_equal_for_glmm() -> None:
+    result = pool(make_counts([5, 20, 3], [10, 100, 8]), method="DL")
+    _, sizes = _squares(build_figure(result).axes[0])
+    weights = [s.weight for s in result.studies]
+    assert np.argmax(sizes) == int(np.argmax(weights))
+    assert sizes[1] / sizes[0] == pytest.approx(weights[1] / weights[0])
+    ax = build_figure(_as_glmm(result)).axes[0]
+    _, sizes = _squares(ax)
+    assert len(set(sizes.tolist())) == 1
+    texts = [t.get_text() for t in ax.texts]
+    assert any("GLMM has no study weights: all squares have the same size." in t for t in texts)
+    assert not any(t.strip().startswith("Weight") for t in texts)
+
+
+def test_arrows_where_study_intervals_leave_the_axis() -> None:
+    result = pool(RARE, method="DL")
+    layout = forest_rows(result)
+    lo, hi = layout.xlim
+    assert lo == 0.0 and hi < 0.2
+    leaving = [s for s in result.studies if s.ci_upper > hi]
+    assert len(leaving) == 4
+    ax = build_figure(result).axes[0]
+    arrows = _gids(ax, "ci-arrow")
+    assert len(arrows) == len(leaving)
+    assert ax.get_xlim() == pytest.approx((lo, hi))
+    assert not _gids(
+        build_figure(pool(make_counts([30, 40], [60, 80]), method="DL")).axes[0], "ci-arrow"
+    )
+
+
+def test_axis_holds_pooled_interval_and_widens_for_study_intervals_when_modest() -> None:
+    one = forest_rows(pool(make_counts([4], [8]), method="DL"))
+    assert one.xlim == (0.1, 0.9)
+    rows = forest_rows(_dl()).rows
+    assert axis_limits(rows) == (0.0, 1.0)
+
+
+def test_subgroups_get_headers_subtotal_diamonds_and_q_between() -> None:
+    result = _subgroups()
+    layout = forest_rows(result)
+    kinds = [r.kind for r in layout.rows]
+    assert kinds.count("group") == 2
+    assert kinds.count("subtotal") == 2
+    assert [r.label for r in layout.rows if r.kind == "subtotal"] == [
+        "Subtotal: local series",
+        "Subtotal: published",
+    ]
+    ax = build_figure(result).axes[0]
+    assert len(_gids(ax, "diamond-subtotal")) == 2
+    assert len(_gids(ax, "diamond-overall")) == 1
+    offsets, _ = _squares(ax)
+    assert len(offsets) == 4
+    texts = [t.get_text() for t in ax.texts]
+    assert "Test for subgroup differences: Q = 0.40, df = 1, p = 0.530" in texts
+    subtotal_weights = [r.weight_text for r in layout.rows if r.kind == "subtotal"]
+    overall_w = {s.study: s.weight for s in result.overall.studies}
+    assert subtotal_weights[0] == f"{overall_w['Narváez 2019']:.1f}%"
+
+
+def test_height_grows_with_studies_and_fonts_stay_the_same() -> None:
+    small = build_figure(_dl())
+    many = make_counts([i % 7 for i in range(150)], [10 + i % 5 for i in range(150)])
+    big = build_figure(pool(many, method="DL"))
+    assert big.get_figheight() > 20 * small.get_figheight() / 3
+    assert len(big.axes[0].get_yticklabels()) == 150 + 4  # header, pooled, PI, heterogeneity
+    sizes = {t.get_fontsize() for f in (small, big) for t in f.axes[0].get_yticklabels()}
+    assert sizes == {10.0}
+
+
+def test_one_study_plot_shows_the_warning() -> None:
+    result = pool(make_counts([4], [8]), method="DL")
+    ax = build_figure(result).axes[0]
+    assert len(_gids(ax, "prediction-interval")) == 0
+    texts = " ".join(t.get_text() for t in ax.texts)
+    assert "Warning: only one study" in texts
+    assert "Heterogeneity: not estimable" in texts
