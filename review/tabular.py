@@ -1,0 +1,332 @@
+"""CSV, TSV and XLSX record tables, with the column names the common tools use.
+
+Pure: text or rows in, ``ParsedFile`` out; ``record_cells`` lays a record out for export.
+Column names are matched case-insensitively with spaces, ``_`` and ``-`` alike, as ASReview
+(``title, abstract, authors, doi, included``), Rayyan (``key, title, authors, journal``),
+Covidence (``Covidence #, Title, Authors, Published Year``), Zotero (``Key, Item Type,
+Publication Year, Author, Title, Publication Title, Abstract Note``), Scopus
+(``Source title, Page start, PubMed ID``) and the bib-dedupe sets (``ID, author, title``)
+write them. The first id-like column (``source_id, ID, record_id, Key, Covidence #``) is the
+``source_id``; columns without a field go to ``Record.extra`` as (header, value).
+
+Rows are numbered as a spreadsheet shows them: the header is row 1. Cells that a
+spreadsheet would run as a formula are written with a leading ``'`` (OWASP's advice on CSV
+injection) and read back without it, so records round-trip unchanged.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+from typing import Any
+
+from review.errors import ParseError
+from review.formats import ParsedFile, Rejected, decode_text, split_lines
+from review.names import format_name, parse_name
+from review.records import Record, normalise_doi, normalise_pmcid, normalise_pmid
+
+_ALIASES: dict[str, tuple[str, ...]] = {
+    "source_id": ("source_id", "id", "record_id", "key", "covidence_#", "ref_id", "refid"),
+    "title": ("title", "primary_title", "article_title", "document_title", "ti"),
+    "abstract": ("abstract", "abstract_note", "notes_abstract", "ab"),
+    "authors": ("authors", "author", "au", "first_authors"),
+    "year": ("year", "publication_year", "published_year", "pub_year", "py"),
+    "journal": (
+        "journal",
+        "journal_name",
+        "publication_title",
+        "source_title",
+        "journal/book",
+        "secondary_title",
+        "journal_title",
+    ),
+    "journal_iso": ("journal_iso", "journal_abbreviation", "abbreviated_source_title"),
+    "volume": ("volume", "vl"),
+    "issue": ("issue", "number", "is"),
+    "pages": ("pages", "page", "pg"),
+    "page_start": ("page_start", "start_page", "sp"),
+    "page_end": ("page_end", "end_page", "ep"),
+    "doi": ("doi",),
+    "pmid": ("pmid", "pubmed_id", "pubmedid", "pubmed"),
+    "pmcid": ("pmcid", "pmc"),
+    "issn": ("issn",),
+    "language": ("language", "la"),
+    "url": ("url", "urls", "link"),
+    "record_type": ("record_type", "type", "entrytype", "item_type", "type_of_reference"),
+    "keywords": ("keywords", "kw", "author_keywords", "manual_tags"),
+    "mesh": ("mesh", "mesh_terms"),
+    "publication_types": ("publication_types", "publication_type"),
+    "extra": ("extra",),
+}
+_LISTS = ("keywords", "mesh", "publication_types")
+_BOOKKEEPING = ("casepool_id", "source", "cluster_id", "is_primary")
+_DANGER = re.compile(r"^'*[=+\-@\t\r]")
+_YEAR = re.compile(r"^(\d{4})(?:\.0+)?$")
+
+EXPORT_COLUMNS: tuple[str, ...] = (
+    "casepool_id", "source", "source_id", "cluster_id", "is_primary", "included",
+    "title", "authors", "year", "journal", "journal_iso", "volume", "issue", "pages",
+    "doi", "pmid", "pmcid", "issn", "language", "record_type", "url",
+    "keywords", "mesh", "publication_types", "abstract", "extra",
+)  # fmt: skip
+
+
+class _Invalid(Exception):
+    """A cell that cannot be read: (column header, reason)."""
+
+
+def neutralise(value: str) -> str:
+    """Prefix ``'`` to a cell a spreadsheet would run as a formula (=, +, -, @, tab, CR)."""
+    return "'" + value if _DANGER.match(value) else value
+
+
+def unneutralise(value: str) -> str:
+    """Undo ``neutralise`` exactly: drop the one ``'`` it added."""
+    return value[1:] if value.startswith("'") and _DANGER.match(value[1:]) else value
+
+
+def _key(header: str) -> str:
+    return re.sub(r"[\s_\-]+", "_", header.strip().lower())
+
+
+def read_delimited(data: bytes, name: str, *, source: str, delimiter: str = ",") -> ParsedFile:
+    """Parse a CSV (``delimiter=','``; ``;`` is detected) or TSV (``'\\t'``) file's bytes."""
+    text, encoding = decode_text(data, name)
+    if delimiter == ",":
+        first = split_lines(text)[0] if text else ""
+        if first.count(";") > first.count(",") and "," not in first.replace('","', ""):
+            delimiter = ";"
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False)
+    fmt = "tsv" if delimiter == "\t" else "csv"
+    try:
+        rows = list(reader)
+    except csv.Error as exc:
+        raise ParseError(f"{name}, line {reader.line_num}: cannot read the {fmt}: {exc}") from None
+    if not rows:
+        raise ParseError(f"{name}: the file is empty; expected a header row")
+    numbered = ((n, row) for n, row in enumerate(rows[1:], start=2))
+    return parse_rows(rows[0], numbered, name, source=source, fmt=fmt, encoding=encoding)
+
+
+def read_xlsx(data: bytes, name: str, *, source: str) -> ParsedFile:
+    """Parse the first worksheet of an XLSX workbook's bytes (cached values, not formulas)."""
+    import warnings
+    import zipfile
+
+    from openpyxl import load_workbook
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        raise ParseError(f"{name}: not a readable XLSX workbook ({exc})") from None
+    try:
+        sheet = book.worksheets[0]
+        rows = [list(r) for r in sheet.iter_rows(values_only=True)]
+    finally:
+        book.close()
+    if not rows:
+        raise ParseError(f"{name}: the first worksheet is empty; expected a header row")
+    header = [_cell(v) for v in rows[0]]
+    numbered = ((n, row) for n, row in enumerate(rows[1:], start=2))
+    return parse_rows(header, numbered, name, source=source, fmt="xlsx", encoding=None)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return str(value)
+
+
+def parse_rows(
+    header: Sequence[str],
+    rows: Iterable[tuple[int, Sequence[Any]]],
+    name: str,
+    *,
+    source: str,
+    fmt: str,
+    encoding: str | None,
+) -> ParsedFile:
+    """Records from a header and numbered rows; bad cells become rejects naming row and column."""
+    columns = _map_columns(header, name)
+    records: list[Record] = []
+    places: list[str] = []
+    rejects: list[Rejected] = []
+    width = len(header)
+    for number, row in rows:
+        cells = [unneutralise(_cell(v).strip()) for v in row]
+        if not any(cells):
+            continue
+        if len(cells) > width and any(cells[width:]):
+            rejects.append(
+                Rejected(
+                    name,
+                    f"row {number}",
+                    (
+                        f"has {len(cells)} cells but the header has {width}; "
+                        "a quote or delimiter inside a value is probably unbalanced"
+                    ),
+                )
+            )
+            continue
+        try:
+            records.append(_to_record(columns, header, cells, source))
+            places.append(f"row {number}")
+        except _Invalid as exc:
+            column, reason = exc.args
+            rejects.append(Rejected(name, f"row {number}, column {column!r}", reason))
+    return ParsedFile(name, fmt, encoding, tuple(records), tuple(places), tuple(rejects))
+
+
+def _map_columns(header: Sequence[str], name: str) -> dict[str, int]:
+    """Field -> column index, the first matching column winning; -1 marks dropped columns."""
+    keys = [_key(h) for h in header]
+    columns: dict[str, int] = {}
+    for field_name, aliases in _ALIASES.items():
+        for alias in aliases:
+            if alias in keys and keys.index(alias) not in columns.values():
+                columns[field_name] = keys.index(alias)
+                break
+    if "casepool_id" in keys:
+        for i, key in enumerate(keys):
+            if key in _BOOKKEEPING:
+                columns[f"-{key}"] = i
+    if not {"title", "doi", "pmid"} & columns.keys():
+        found = ", ".join(repr(h) for h in header[:12])
+        raise ParseError(
+            f"{name}, row 1: no column for the title, DOI or PMID (the header has {found}); "
+            "name one of them 'title', 'doi' or 'pmid'"
+        )
+    return columns
+
+
+def _to_record(
+    columns: dict[str, int], header: Sequence[str], cells: list[str], source: str
+) -> Record:
+    def get(field_name: str) -> str:
+        i = columns.get(field_name)
+        return cells[i] if i is not None and i < len(cells) else ""
+
+    values: dict[str, Any] = {}
+    for field_name in ("source_id", "title", "abstract", "journal", "journal_iso", "volume",
+                       "issue", "issn", "language", "url", "record_type"):  # fmt: skip
+        values[field_name] = get(field_name) or None
+    values["year"] = _year(get("year"), header, columns)
+    values["pmid"] = _checked(get("pmid"), normalise_pmid, "PMID", "pmid", header, columns)
+    values["pmcid"] = _checked(get("pmcid"), normalise_pmcid, "PMCID", "pmcid", header, columns)
+    pages = get("pages")
+    if not pages and get("page_start"):
+        pages = "-".join(p for p in (get("page_start"), get("page_end")) if p)
+    values["pages"] = pages or None
+    extra: list[tuple[str, str]] = []
+    doi = get("doi")
+    values["doi"] = normalise_doi(doi)
+    if doi and values["doi"] is None:
+        extra.append((header[columns["doi"]], doi))
+    values["authors"] = tuple(parse_name(n) for n in split_names(get("authors")))
+    for field_name in _LISTS:
+        values[field_name] = tuple(v.strip() for v in get(field_name).split(";") if v.strip())
+    used = set(columns.values())
+    for i, cell in enumerate(cells):
+        if i in used or not cell:
+            continue
+        extra.append((header[i] if i < len(header) else f"column {i + 1}", cell))
+    extra.extend(_extra_pairs(get("extra"), header[columns["extra"]] if "extra" in columns else ""))
+    return Record(source=source, extra=tuple(extra), **values)
+
+
+def split_names(cell: str) -> list[str]:
+    """Author names from one cell: separated by ';', else by ' and ' (BibTeX style)."""
+    if not cell:
+        return []
+    parts = cell.split(";") if ";" in cell else re.split(r"\s+and\s+", cell)
+    return [p.strip() for p in parts if p.strip()]
+
+
+def _year(cell: str, header: Sequence[str], columns: dict[str, int]) -> int | None:
+    if not cell:
+        return None
+    match = _YEAR.match(cell)
+    if match is None:
+        raise _Invalid(header[columns["year"]], f"{cell!r} is not a year")
+    return int(match.group(1))
+
+
+def _checked(
+    cell: str, normalise: Any, label: str, field_name: str, header: Sequence[str],
+    columns: dict[str, int],
+) -> str | None:  # fmt: skip
+    if not cell:
+        return None
+    value = normalise(cell)
+    if value is None:
+        raise _Invalid(header[columns[field_name]], f"{cell!r} is not a {label}")
+    return str(value)
+
+
+def _extra_pairs(cell: str, header: str) -> list[tuple[str, str]]:
+    """The ``extra`` column casepool writes (a JSON list of pairs); other text kept as is."""
+    if not cell:
+        return []
+    try:
+        pairs = json.loads(cell)
+    except ValueError:
+        return [(header, cell)]
+    if isinstance(pairs, list) and all(
+        isinstance(p, list) and len(p) == 2 and all(isinstance(s, str) for s in p) for p in pairs
+    ):
+        return [(k, v) for k, v in pairs]
+    return [(header, cell)]
+
+
+def record_cells(
+    record: Record,
+    *,
+    casepool_id: int,
+    cluster_id: int,
+    is_primary: bool,
+    included: str = "",
+) -> list[str | int]:
+    """One export row in ``EXPORT_COLUMNS`` order, text cells neutralised."""
+    text: dict[str, str | int] = {
+        "casepool_id": casepool_id,
+        "source": record.source,
+        "source_id": record.source_id or "",
+        "cluster_id": cluster_id,
+        "is_primary": 1 if is_primary else 0,
+        "included": included,
+        "title": record.title or "",
+        "authors": "; ".join(format_name(a) for a in record.authors),
+        "year": record.year if record.year is not None else "",
+        "journal": record.journal or "",
+        "journal_iso": record.journal_iso or "",
+        "volume": record.volume or "",
+        "issue": record.issue or "",
+        "pages": record.pages or "",
+        "doi": record.doi or "",
+        "pmid": record.pmid or "",
+        "pmcid": record.pmcid or "",
+        "issn": record.issn or "",
+        "language": record.language or "",
+        "record_type": record.record_type or "",
+        "url": record.url or "",
+        "keywords": "; ".join(record.keywords),
+        "mesh": "; ".join(record.mesh),
+        "publication_types": "; ".join(record.publication_types),
+        "abstract": record.abstract or "",
+        "extra": json.dumps([list(p) for p in record.extra], ensure_ascii=False)
+        if record.extra
+        else "",
+    }
+    return [neutralise(v) if isinstance(v, str) else v for v in (text[c] for c in EXPORT_COLUMNS)]
