@@ -11,7 +11,8 @@ review's re-run adds only the new ones.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -331,3 +332,42 @@ def _flush_file_batch(conn: Any, load_id: int, batch: list[Record]) -> None:
     pmids = [p for p in (_pmid_of(r) for r in batch) if p]
     search_log.record_file_pmids(conn, load_id, pmids)
     search_log.add_file_counts(conn, load_id, n_read=len(batch), n_new=n_new)
+
+
+def search_review(
+    review: Any,
+    *,
+    query: str | None = None,
+    email: str | None = None,
+    mindate: str | None = None,
+    maxdate: str | None = None,
+    datetype: DateTypeName | None = None,
+    batch_size: int = 500,
+    env: Mapping[str, str] | None = None,
+    progress: Progress | None = None,
+) -> SearchSummary:
+    """``run_search`` with the protocol's defaults: its query and date limits, and the e-mail
+    from ``email``, else ``NCBI_EMAIL``, else the protocol (what ``casepool search`` does)."""
+    env = os.environ if env is None else env
+    pubmed = review.protocol.search.pubmed
+    if query is None:
+        if pubmed is None:
+            raise SearchError(
+                "the protocol has no PubMed search; add [search.pubmed] with a query, "
+                "or pass --query"
+            )
+        query = str(pubmed.query)
+    if mindate is None and maxdate is None and pubmed is not None:
+        mindate, maxdate = pubmed.mindate, pubmed.maxdate
+        datetype = datetype or pubmed.datetype
+    email = email or env.get("NCBI_EMAIL") or (pubmed.email if pubmed is not None else None)
+    return run_search(
+        review.store,
+        query,
+        config=EntrezConfig.from_env(email, env),
+        mindate=mindate,
+        maxdate=maxdate,
+        datetype=datetype,
+        batch_size=batch_size,
+        progress=progress,
+    )

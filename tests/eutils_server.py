@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 from xml.sax.saxutils import escape
 
 from lxml import etree
@@ -101,7 +101,8 @@ class Fault:
     kind: 'status' (HTTP ``status``, optional ``retry_after``), 'slow' (wait ``delay``
     seconds, then answer normally), 'truncate' (the real body cut to ``keep`` of its
     length, with a matching Content-Length), 'drop' (reset the connection, no reply),
-    'body' (answer 200 with ``body``), 'hold' (wait until ``release`` is set).
+    'body' (answer 200 with ``body``), 'echo' (answer ``status`` quoting the request's
+    parameters back, as a careless proxy might), 'hold' (wait until ``release`` is set).
     """
 
     kind: str
@@ -269,7 +270,9 @@ class EUtilsServer:
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self._httpd.daemon_threads = True
         self._httpd.handle_error = lambda request, address: None  # type: ignore[method-assign]
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
         self._thread.start()
         return self
 
@@ -468,6 +471,9 @@ class _Handler(BaseHTTPRequestHandler):
                 )
                 self.close_connection = True
                 return None
+            if fault.kind == "echo":  # a careless server quoting the request back
+                body = urlencode(params).encode()
+                return self._reply(fault.status, body, "text/plain")
             if fault.kind == "body":
                 return self._reply(200, fault.body, "text/xml")
             if fault.kind == "slow":

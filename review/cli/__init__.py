@@ -46,6 +46,15 @@ def _register() -> None:
     from review.cli import workspace_cmd
 
     workspace_cmd.register(app)
+    from review.cli import search_cmd
+
+    search_cmd.register(app)
+    from review.cli import dedup_cmd
+
+    dedup_cmd.register(app)
+    from review.cli import pool_cmd
+
+    pool_cmd.register(app)
 
 
 _register()

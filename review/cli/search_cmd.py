@@ -1,0 +1,207 @@
+"""``casepool search`` (run the protocol's PubMed search, or load a saved result) and
+``casepool search log`` (what every run did, for PRISMA-S)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+from review.cli.common import json_option, print_json, review_option
+
+if TYPE_CHECKING:
+    from review.search import Progress, SearchSummary
+    from review.store.search_log import SearchLogEntry
+
+
+class DateType(StrEnum):
+    """The date E-utilities' mindate/maxdate limit (publication, entry, modification)."""
+
+    pdat = "pdat"
+    edat = "edat"
+    mdat = "mdat"
+
+
+search_app = typer.Typer(
+    help=(
+        "Run the protocol's PubMed search (ESearch + EFetch, resumable), or load a saved "
+        "PubMed XML result with --from-file; 'casepool search log' shows every run."
+    ),
+    invoke_without_command=True,
+)
+
+
+@search_app.callback()
+def search(
+    ctx: typer.Context,
+    review: Path | None = review_option(),
+    query: str | None = typer.Option(
+        None, "--query", "-q", help="The PubMed query (default: the protocol's)."
+    ),
+    email: str | None = typer.Option(
+        None,
+        "--email",
+        help="Your e-mail for NCBI (default: $NCBI_EMAIL, then the protocol's).",
+        show_default=False,
+    ),
+    mindate: str | None = typer.Option(None, "--mindate", help="YYYY, YYYY/MM or YYYY/MM/DD."),
+    maxdate: str | None = typer.Option(None, "--maxdate", help="YYYY, YYYY/MM or YYYY/MM/DD."),
+    datetype: DateType | None = typer.Option(
+        None,
+        "--datetype",
+        case_sensitive=False,
+        help="Which date the limits apply to (default pdat: publication date).",
+    ),
+    batch_size: int = typer.Option(
+        500, "--batch-size", min=1, max=10_000, help="Records per EFetch request."
+    ),
+    from_file: Path | None = typer.Option(
+        None, "--from-file", help="Load a saved EFetch result (PubMed XML, .xml or .xml.gz)."
+    ),
+    as_json: bool = json_option(),
+) -> None:
+    """Search PubMed with the protocol's query and store every record, exactly once.
+
+    An interrupted run resumes when run again; a re-run adds only new PMIDs.
+    The API key is read from NCBI_API_KEY only.
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    from review.search import load_search_file, search_review
+    from review.workspace import open_review
+
+    with open_review(review) as opened, _progress_bar(not as_json) as progress:
+        if from_file is not None:
+            pubmed = opened.protocol.search.pubmed
+            summary = load_search_file(
+                opened.store,
+                from_file,
+                query=query or (pubmed.query if pubmed else None),
+                progress=progress,
+            )
+        else:
+            summary = search_review(
+                opened,
+                query=query,
+                email=email,
+                mindate=mindate,
+                maxdate=maxdate,
+                datetype=datetype.value if datetype else None,  # type: ignore[arg-type]
+                batch_size=batch_size,
+                progress=progress,
+            )
+    _report(summary, as_json)
+
+
+def _report(summary: SearchSummary, as_json: bool) -> None:
+    if as_json:
+        print_json(summary.as_dict())
+        return
+    for note in summary.notes():
+        typer.echo(f"Note: {note}", err=True)
+    typer.echo(summary.line())
+
+
+@contextmanager
+def _progress_bar(show: bool) -> Iterator[Progress | None]:
+    """A rich progress bar on stderr: records fetched, total and ETA."""
+    if not show:
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    bar = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("records"),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+    )
+    tasks: list[Any] = []
+
+    def update(done: int, total: int | None) -> None:
+        if not tasks:  # started at the first batch, so early errors print alone
+            bar.start()
+            tasks.append(bar.add_task("PubMed", total=total))
+        bar.update(tasks[0], completed=done, total=total)
+
+    try:
+        yield update
+    finally:
+        if tasks:
+            bar.stop()
+
+
+@search_app.command("log")
+def log(review: Path | None = review_option(), as_json: bool = json_option()) -> None:
+    """Every search run and search-file load: query, translation, counts, dates, warnings."""
+    from review.store.search_log import list_runs
+    from review.workspace import open_review
+
+    with open_review(review) as opened:
+        entries = list_runs(opened.store.conn)
+    if as_json:
+        print_json([e.as_dict() for e in entries])
+        return
+    if not entries:
+        typer.echo("No searches yet: run 'casepool search' (or 'casepool search --from-file').")
+        return
+    for entry in entries:
+        for label, value in _log_lines(entry):
+            typer.echo(f"  {label:<13} {value}" if label else value)
+
+
+def _log_lines(e: SearchLogEntry) -> list[tuple[str, Any]]:
+    status = e.status
+    if e.status != "complete" and e.pending:
+        status += f" ({e.pending:,} PMIDs still to fetch: run the same search again)"
+    lines: list[tuple[str, Any]] = [
+        ("", f"Search {e.load_id}: {status}"),
+        ("started", e.started_at),
+        ("finished", e.finished_at or "-"),
+        ("database", f"{e.database} ({'E-utilities' if e.mode == 'eutils' else 'saved file'})"),
+        ("query", " ".join((e.query or "-").split())),
+    ]
+    if e.mode == "file":
+        lines += [("file", e.file_name), ("sha256", e.sha256)]
+    else:
+        lines.append(("translation", " ".join((e.query_translation or "-").split())))
+        limits = f"{e.mindate} to {e.maxdate} ({e.datetype})" if e.mindate else "none"
+        lines += [("date limits", limits), ("count", _num(e.count))]
+    lines.append(("retrieved", f"{e.identified:,} ({e.already_in_review:,} already in the review)"))
+    lines.append(("new", f"{e.records_new:,}"))
+    if e.missing:
+        lines.append(("missing", f"{e.missing:,} listed by ESearch, not returned by EFetch"))
+    if e.windows:
+        spans = ", ".join(f"{w['mindate']}-{w['maxdate']} ({w['count']:,})" for w in e.windows)
+        lines.append(("split", f"{len(e.windows)} entry-date windows: {spans}"))
+    lines += [("warning", w) for w in e.warnings]
+    if e.resumed:
+        lines.append(("resumed", f"{e.resumed} time(s)"))
+    if e.error:
+        lines.append(("error", e.error))
+    return lines
+
+
+def _num(value: int | None) -> str:
+    return "-" if value is None else f"{value:,}"
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``search`` and ``search log`` to the root app."""
+    app.add_typer(search_app, name="search")
