@@ -103,6 +103,33 @@ class DedupCounts:
     pairs_queued: int
 
 
+def replay_decisions(
+    events: Iterable[tuple[str, tuple[int, int] | None, tuple[int, ...]]],
+) -> Constraints:
+    """A person's decisions, oldest first, as constraints: the latest decision about a pair
+    wins, and undoing a cluster keeps every pair of its members at that moment apart (so an
+    automatic re-run does not re-form it; a later explicit merge of two of them still counts).
+    Events are (kind, pair, members) with kind 'merge', 'keep_apart' or 'undo'."""
+    state: dict[tuple[int, int], str] = {}
+    order: dict[tuple[int, int], int] = {}
+    for n, (kind, pair, members) in enumerate(events):
+        if kind == "undo":
+            ids = sorted(set(members))
+            touched = [(x, y) for i, x in enumerate(ids) for y in ids[i + 1 :]]
+        elif pair is not None:
+            touched = [pair_key(*pair)]
+        else:
+            continue
+        for key in touched:
+            state[key] = "merge" if kind == "merge" else "keep_apart"
+            order[key] = n
+    merges = sorted((k for k, v in state.items() if v == "merge"), key=lambda k: order[k])
+    return Constraints(
+        merge=tuple(merges),
+        keep_apart=frozenset(k for k, v in state.items() if v == "keep_apart"),
+    )
+
+
 def pair_key(a: int, b: int) -> tuple[int, int]:
     """A pair of record ids in ascending order."""
     return (a, b) if a < b else (b, a)
@@ -387,7 +414,8 @@ def deduplicate(
             and clusters.blocker(pos_of[a], pos_of[b], human=True) is None
         ):
             clusters.union(pos_of[a], pos_of[b])
-            reasons.setdefault(max(pos_of[a], pos_of[b]), "merged by a person")
+            reasons.setdefault(pos_of[a], "merged by a person")
+            reasons.setdefault(pos_of[b], "merged by a person")
 
     pairs = sorted(candidate_pairs(feats))
     confident: list[tuple[float, int, int, str]] = []

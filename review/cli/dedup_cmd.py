@@ -1,0 +1,235 @@
+"""``casepool dedup``: cluster duplicates, review uncertain pairs, undo a cluster, export."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+from review.cli.common import json_option, print_json, review_option
+
+if TYPE_CHECKING:
+    from review.dedup import DedupCounts
+    from review.deduplicate import QueuedPair
+
+dedup_app = typer.Typer(
+    help=(
+        "Cluster duplicate records across sources (links, never deletes). Without a "
+        "subcommand: run the clustering and print the counts."
+    ),
+    invoke_without_command=True,
+)
+
+
+def _counts_dict(counts: DedupCounts) -> dict[str, Any]:
+    return {
+        "records_per_source": dict(counts.per_source),
+        "records_identified": counts.records_identified,
+        "clusters": counts.clusters,
+        "duplicates_removed": counts.duplicates_removed,
+        "records_after_dedup": counts.records_after_dedup,
+        "pairs_queued": counts.pairs_queued,
+    }
+
+
+def _print_counts(counts: DedupCounts) -> None:
+    for source, n in counts.per_source:
+        typer.echo(f"  {source:<20} {n:>8} records")
+    typer.echo(f"  {'identified':<20} {counts.records_identified:>8}")
+    typer.echo(f"  {'clusters':<20} {counts.clusters:>8} (of two or more records)")
+    typer.echo(f"  {'duplicates removed':<20} {counts.duplicates_removed:>8}")
+    typer.echo(f"  {'after dedup':<20} {counts.records_after_dedup:>8}")
+    typer.echo(f"  {'pairs queued':<20} {counts.pairs_queued:>8} (casepool dedup review)")
+
+
+@dedup_app.callback()
+def dedup(
+    ctx: typer.Context,
+    review: Path | None = review_option(),
+    as_json: bool = json_option(),
+    export: Path | None = typer.Option(
+        None,
+        "--export",
+        help="Write source, source_id, cluster_id, is_primary per record to this CSV "
+        "(the stored clusters; does not re-run).",
+        dir_okay=False,
+    ),
+) -> None:
+    """Cluster duplicates across all sources and print records per source, clusters,
+    duplicates removed and pairs queued for review."""
+    if ctx.invoked_subcommand is not None:
+        ctx.obj = review
+        return
+    from review.deduplicate import export_membership, run_dedup
+    from review.workspace import open_review
+
+    with open_review(review) as rv:
+        if export is not None:
+            n = export_membership(rv.store, export)
+            if as_json:
+                print_json({"export": str(export), "rows": n})
+            else:
+                typer.echo(f"Wrote {n} records to {export}.")
+            return
+        counts = _run_with_progress(rv.store, run_dedup)
+    if as_json:
+        print_json(_counts_dict(counts))
+    else:
+        typer.echo("Deduplicated:")
+        _print_counts(counts)
+
+
+def _run_with_progress(store: Any, run: Any) -> DedupCounts:
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    console = Console(stderr=True)
+    with Progress(
+        TextColumn("comparing candidate pairs"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=console,
+        transient=True,
+        disable=not console.is_terminal,
+    ) as progress:
+        task = progress.add_task("dedup", total=None)
+
+        def report(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        counts: DedupCounts = run(store, report)
+    return counts
+
+
+def _review_dir(ctx: typer.Context, review: Path | None) -> Path | None:
+    return review if review is not None else ctx.obj
+
+
+def _clip(text: str | None, n: int) -> str:
+    text = text or ""
+    return text if len(text) <= n else text[:n] + "..."
+
+
+_FIELDS = (
+    ("source", lambda r: f"{r.source} {r.source_id or ''}".strip()),
+    ("title", lambda r: r.title),
+    (
+        "authors",
+        lambda r: (
+            "; ".join(a.display for a in r.authors[:6])
+            + (f" (+{len(r.authors) - 6})" if len(r.authors) > 6 else "")
+        ),
+    ),
+    ("year", lambda r: r.year),
+    ("journal", lambda r: r.journal or r.journal_iso),
+    ("volume", lambda r: r.volume),
+    ("issue", lambda r: r.issue),
+    ("pages", lambda r: r.pages),
+    ("doi", lambda r: r.doi),
+    ("pmid", lambda r: r.pmid),
+    ("type", lambda r: ", ".join(r.publication_types) or r.record_type),
+    (
+        "abstract",
+        lambda r: (r.abstract or "")[:300] + ("..." if len(r.abstract or "") > 300 else ""),
+    ),
+)
+
+
+def _show_pair(console: Any, pair: QueuedPair, n: int, total: int) -> None:
+    from rich.table import Table
+
+    table = Table(
+        title=f"Pair {n} of {total}: records {pair.a} and {pair.b} "
+        f"(similarity {pair.score:.2f}; {pair.reason})",
+        show_lines=True,
+    )
+    table.add_column("field", style="bold")
+    table.add_column(f"record {pair.a}", overflow="fold")
+    table.add_column(f"record {pair.b}", overflow="fold")
+    for name, get in _FIELDS:
+        left, right = get(pair.record_a), get(pair.record_b)
+        if left in (None, "") and right in (None, ""):
+            continue
+        style = None if left == right else "yellow"
+        table.add_row(name, str(left or ""), str(right or ""), style=style)
+    console.print(table)
+
+
+def _ask(to_stderr: bool) -> str:
+    """One key from the person: m, k, s or q (end of input counts as q)."""
+    while True:
+        try:
+            answer = typer.prompt("m = merge, k = keep apart, s = skip, q = quit", err=to_stderr)
+        except typer.Abort:
+            return "q"
+        key = answer.strip().lower()[:1]
+        if key in ("m", "k", "s", "q"):
+            return key
+        typer.echo("Please answer m, k, s or q.", err=True)
+
+
+@dedup_app.command("review")
+def review_pairs(
+    ctx: typer.Context,
+    review: Path | None = review_option(),
+    as_json: bool = json_option(),
+) -> None:
+    """Decide the queued uncertain pairs one by one: m = merge, k = keep apart, s = skip,
+    q = quit. Each decision is saved as it is made."""
+    from rich.console import Console
+
+    from review.deduplicate import decide, is_pending, pending_pairs
+    from review.workspace import open_review
+
+    tally = {"merged": 0, "kept_apart": 0, "skipped": 0}
+    with open_review(_review_dir(ctx, review)) as rv:
+        pairs = pending_pairs(rv.store)
+        console = Console(stderr=as_json)
+        if not pairs and not as_json:
+            typer.echo("No pairs are waiting for review.")
+        for n, pair in enumerate(pairs, start=1):
+            if not is_pending(rv.store, pair.a, pair.b):
+                continue
+            _show_pair(console, pair, n, len(pairs))
+            key = _ask(as_json)
+            if key == "q":
+                break
+            if key == "s":
+                tally["skipped"] += 1
+                continue
+            decide(rv.store, pair.a, pair.b, "merge" if key == "m" else "keep_apart")
+            tally["merged" if key == "m" else "kept_apart"] += 1
+        left = len(pending_pairs(rv.store))
+    if as_json:
+        print_json({**tally, "pairs_left": left})
+    else:
+        typer.echo(
+            f"Merged {tally['merged']}, kept apart {tally['kept_apart']}, skipped "
+            f"{tally['skipped']}; {left} pairs left."
+        )
+
+
+@dedup_app.command("undo")
+def undo(
+    ctx: typer.Context,
+    cluster: int = typer.Argument(..., help="The cluster id (see 'casepool dedup --export')."),
+    review: Path | None = review_option(),
+    as_json: bool = json_option(),
+) -> None:
+    """Split a cluster back into single records; re-runs keep them apart."""
+    from review.deduplicate import undo_cluster
+    from review.workspace import open_review
+
+    with open_review(_review_dir(ctx, review)) as rv:
+        members = undo_cluster(rv.store, cluster)
+    if as_json:
+        print_json({"cluster": cluster, "records": list(members)})
+    else:
+        ids = ", ".join(str(m) for m in members)
+        typer.echo(f"Split cluster {cluster} into {len(members)} single records ({ids}).")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``casepool dedup`` and its subcommands to the root app."""
+    app.add_typer(dedup_app, name="dedup")

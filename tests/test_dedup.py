@@ -1,0 +1,467 @@
+"""Deduplication: normalisation, vetoes, clustering, decisions, merged view, counts."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import re
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from review.dedup import (
+    Constraints,
+    compare,
+    deduplicate,
+    merged_view,
+    replay_decisions,
+)
+from review.dedup_normalise import (
+    features,
+    fold,
+    journal_tokens,
+    journals_compatible,
+    normalise_title,
+    page_range,
+)
+from review.deduplicate import (
+    cluster_view,
+    decide,
+    export_membership,
+    pending_pairs,
+    run_dedup,
+    undo_cluster,
+)
+from review.errors import DedupError
+from review.records import Author, Record
+from review.store import Store, open_store
+from review.store.dedup import cluster_membership, dedup_counts
+from review.store.records import finish_load, insert_records, start_load
+
+DATA = Path(__file__).parent / "data" / "dedup"
+
+
+def special_cases() -> tuple[list[Record], set[frozenset[str]]]:
+    """The bib-dedupe special_cases set as Records, and its true clusters (by source_id)."""
+    records = []
+    with (DATA / "special_cases_records.csv").open(encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle):
+            authors = tuple(
+                Author(last_name=p.partition(",")[0].strip(), fore_name=p.partition(",")[2].strip())
+                for p in re.split(r"\s+and\s+", row["author"])
+                if p.strip()
+            )
+            records.append(
+                Record(
+                    source="bib-dedupe",
+                    source_id=row["ID"],
+                    title=row["title"] or None,
+                    abstract=row["abstract"] or None,
+                    authors=authors,
+                    journal=row["journal"] or row["booktitle"] or None,
+                    year=int(row["year"]) if row["year"] else None,
+                    volume=row["volume"] or None,
+                    issue=row["issue"] or None,
+                    pages=row["pages"] or None,
+                    doi=row["doi"] or None,
+                    record_type=row["ENTRYTYPE"],
+                )
+            )
+    with (DATA / "special_cases_merged_ids.csv").open(encoding="utf-8", newline="") as handle:
+        truth = {frozenset(row["merged_ids"].split(";")) for row in csv.DictReader(handle)}
+    return records, truth
+
+
+ARTICLE = Record(
+    source="pubmed",
+    source_id="1",
+    title="Rituximab for calcinosis cutis in systemic sclerosis: a case series",
+    authors=(Author("Smith", "Anna"), Author("Jones", "Bo"), Author("Ng", "Chi")),
+    journal="Journal of Clinical Rheumatology",
+    year=2019,
+    volume="25",
+    issue="3",
+    pages="122-9",
+)
+EMBASE_COPY = dataclasses.replace(
+    ARTICLE,
+    source="embase",
+    source_id="E1",
+    title="Rituximab for Calcinosis Cutis in Systemic Sclerosis: A Case Series.",
+    journal="J Clin Rheumatol",
+    pages="122-129",
+    abstract="We describe five patients.",
+)
+
+
+def clusters_by_source_id(records: list[Record], **kwargs: object) -> set[frozenset[str]]:
+    result = deduplicate(list(enumerate(records)), **kwargs)  # type: ignore[arg-type]
+    return {frozenset(records[m].source_id or "" for m in c.members) for c in result.clusters}
+
+
+# --- normalisation -------------------------------------------------------------------------
+
+
+def test_fold_removes_case_accents_html_and_punctuation() -> None:
+    assert fold("Hémolytic–Uremic <i>Syndrome</i> &amp; ADAMTS-13") == (
+        "hemolytic uremic syndrome adamts 13"
+    )
+
+
+def test_title_drops_language_notes_brackets_and_review_notes() -> None:
+    assert normalise_title("[The role of complement in pathology]. [Polish]") == (
+        "the role of complement in pathology"
+    )
+    assert normalise_title("Foo bar. [Article in Spanish]") == "foo bar"
+    assert normalise_title("Screening update. [Review] [33 refs]") == "screening update"
+    assert normalise_title("Eculizumab.[Erratum appears in N Engl J Med. 2009;360:1]") == (
+        "eculizumab"
+    )
+
+
+def test_page_ranges_expand_abbreviations_and_ignore_mangled_supplements() -> None:
+    assert page_range("822-9") == ("822", "829")
+    assert page_range("822-829") == ("822", "829")
+    assert page_range("47--65") == ("47", "65")
+    assert page_range("S417-S429") == ("s417", "s429")
+    assert page_range("Suppl-29") == ("", "")
+    assert page_range(None) == ("", "")
+
+
+def test_journal_abbreviations_match_their_full_titles_only() -> None:
+    full = journal_tokens("The Journal of Clinical Pathology (London)")
+    assert journals_compatible(journal_tokens("J Clin Pathol"), full)
+    assert journals_compatible(
+        journal_tokens("N Engl J Med"), journal_tokens("New England Journal of Medicine")
+    )
+    assert journals_compatible(
+        journal_tokens("Thromb Haemost"), journal_tokens("Thrombosis & Haemostasis")
+    )
+    assert not journals_compatible(journal_tokens("Cancer"), journal_tokens("Cancer Cytopathology"))
+    assert not journals_compatible(journal_tokens("J Clin Pathol"), journal_tokens("J Clin Oncol"))
+
+
+@pytest.mark.parametrize(
+    ("title", "types", "kind"),
+    [
+        ("Erratum: Rituximab for calcinosis", (), "erratum"),
+        ("Correction to: Rituximab for calcinosis", (), "erratum"),
+        ("Rituximab for calcinosis (vol 25, pg 122, 2019)", (), "erratum"),
+        ("Comment on: Rituximab for calcinosis", (), "comment"),
+        ("Re: Rituximab for calcinosis", (), "comment"),
+        ("Rituximab for calcinosis - Reply", (), "reply"),
+        ("Reply to Smith et al.", (), "reply"),
+        ("Retraction note: Rituximab for calcinosis", (), "retraction"),
+        ("Rituximab for calcinosis", ("Published Erratum",), "erratum"),
+        ("Rituximab for calcinosis", ("Comment",), "comment"),
+        ("Rituximab for calcinosis", ("Retraction of Publication",), "retraction"),
+        ("Rituximab for calcinosis", ("Congress",), "conference"),
+        ("Retracted: Rituximab for calcinosis", (), "article"),
+        ("Rituximab for calcinosis", ("Journal Article", "Case Reports"), "article"),
+    ],
+)
+def test_kind_of_record_from_title_and_publication_types(
+    title: str, types: tuple[str, ...], kind: str
+) -> None:
+    record = dataclasses.replace(ARTICLE, title=title, publication_types=types)
+    assert features(record).kind == kind
+
+
+# --- matching and vetoes -------------------------------------------------------------------
+
+
+def test_special_cases_are_clustered_exactly_as_the_ground_truth() -> None:
+    records, truth = special_cases()
+    assert clusters_by_source_id(records) == truth
+
+
+def test_abbreviated_journal_and_page_range_still_merge() -> None:
+    verdict = compare(features(ARTICLE), features(EMBASE_COPY))
+    assert verdict.verdict == "same"
+    assert clusters_by_source_id([ARTICLE, EMBASE_COPY]) == {frozenset({"1", "E1"})}
+
+
+def test_conflicting_doi_vetoes_an_otherwise_identical_pair() -> None:
+    a = dataclasses.replace(ARTICLE, doi="10.1000/a1")
+    b = dataclasses.replace(EMBASE_COPY, doi="10.1000/b2")
+    assert compare(features(a), features(b)).reason == "different DOI"
+    assert clusters_by_source_id([a, b]) == set()
+
+
+def test_conflicting_pmid_vetoes_a_merge() -> None:
+    a = dataclasses.replace(ARTICLE, pmid="111")
+    b = dataclasses.replace(EMBASE_COPY, pmid="222")
+    assert clusters_by_source_id([a, b]) == set()
+
+
+def test_same_doi_merges_despite_other_differences() -> None:
+    a = dataclasses.replace(ARTICLE, doi="https://doi.org/10.1000/X1", pages=None, volume=None)
+    b = dataclasses.replace(EMBASE_COPY, doi="10.1000/x1", year=2020, journal="Other")
+    assert compare(features(a), features(b)).reason == "same DOI"
+    assert clusters_by_source_id([a, b]) == {frozenset({"1", "E1"})}
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Erratum: Rituximab for calcinosis cutis in systemic sclerosis: a case series",
+        "Comment on: Rituximab for calcinosis cutis in systemic sclerosis: a case series",
+        "Rituximab for calcinosis cutis in systemic sclerosis: a case series - Reply",
+        "Retraction: Rituximab for calcinosis cutis in systemic sclerosis: a case series",
+    ],
+)
+def test_notice_is_never_merged_with_its_article(title: str) -> None:
+    notice = dataclasses.replace(EMBASE_COPY, title=title, pages="130")
+    assert clusters_by_source_id([ARTICLE, notice]) == set()
+
+
+def test_conference_abstract_is_not_merged_with_its_article() -> None:
+    abstract = dataclasses.replace(
+        EMBASE_COPY,
+        journal="Annals of the Rheumatic Diseases. Conference: EULAR 2018",
+        year=2018,
+        volume="77",
+        pages="A1234",
+    )
+    assert compare(features(ARTICLE), features(abstract)).reason == "article vs conference"
+    assert clusters_by_source_id([ARTICLE, abstract]) == set()
+
+
+def test_chain_of_similar_records_does_not_join_two_papers() -> None:
+    """B is close to A and to C, but A and C are two years apart: B may join one, not both."""
+    base = dataclasses.replace(ARTICLE, volume=None, pages=None, journal="Rheumatology")
+    a = dataclasses.replace(base, source_id="A", year=2018)
+    b = dataclasses.replace(base, source_id="B", year=2019)
+    c = dataclasses.replace(base, source_id="C", year=2020)
+    clusters = clusters_by_source_id([a, b, c])
+    assert all(not {"A", "C"} <= cluster for cluster in clusters)
+
+
+def test_titles_that_differ_only_in_a_number_wait_for_a_person() -> None:
+    one = dataclasses.replace(ARTICLE, title="FOCUS 1: a randomised trial of ceftaroline")
+    two = dataclasses.replace(EMBASE_COPY, title="FOCUS 2: a randomised trial of ceftaroline")
+    assert compare(features(one), features(two)).verdict == "maybe"
+    result = deduplicate([(1, one), (2, two)])
+    assert result.clusters == ()
+    assert [(m.a, m.b) for m in result.uncertain] == [(1, 2)]
+
+
+def test_same_title_without_corroboration_is_queued_not_merged() -> None:
+    a = Record(source="scopus", source_id="S", title="Calcinosis cutis treated with rituximab")
+    b = Record(source="wos", source_id="W", title="Calcinosis cutis treated with rituximab")
+    result = deduplicate([(10, a), (20, b)])
+    assert result.clusters == ()
+    assert [(m.a, m.b) for m in result.uncertain] == [(10, 20)]
+
+
+def test_primary_is_the_pubmed_record_and_cluster_id_the_smallest_member() -> None:
+    result = deduplicate([(7, EMBASE_COPY), (9, ARTICLE)])
+    (cluster,) = result.clusters
+    assert cluster.members == (7, 9)
+    assert cluster.cluster_id == 7
+    assert cluster.primary == 9
+    assert result.n_duplicates == 1
+
+
+# --- decisions -----------------------------------------------------------------------------
+
+
+def test_keep_apart_constraint_stops_a_confident_merge() -> None:
+    result = deduplicate(
+        [(1, ARTICLE), (2, EMBASE_COPY)], Constraints(keep_apart=frozenset({(1, 2)}))
+    )
+    assert result.clusters == ()
+    assert result.uncertain == ()
+
+
+def test_person_can_merge_across_an_automatic_veto() -> None:
+    a = dataclasses.replace(ARTICLE, doi="10.1000/a1")
+    b = dataclasses.replace(EMBASE_COPY, doi="10.1000/b2")
+    result = deduplicate([(1, a), (2, b)], Constraints(merge=((1, 2),)))
+    assert [c.members for c in result.clusters] == [(1, 2)]
+    assert result.clusters[0].reasons == ((1, "primary"), (2, "merged by a person"))
+
+
+def test_replay_latest_decision_wins_and_undo_keeps_members_apart() -> None:
+    constraints = replay_decisions(
+        [
+            ("merge", (2, 1), ()),
+            ("keep_apart", (3, 4), ()),
+            ("undo", None, (5, 6, 7)),
+            ("merge", (3, 4), ()),
+            ("merge", (5, 6), ()),
+        ]
+    )
+    assert constraints.merge == ((1, 2), (3, 4), (5, 6))
+    assert constraints.keep_apart == frozenset({(5, 7), (6, 7)})
+
+
+# --- merged view ---------------------------------------------------------------------------
+
+
+def test_merged_view_fills_the_abstract_from_another_member() -> None:
+    view = merged_view([ARTICLE, EMBASE_COPY])
+    assert view.abstract == "We describe five patients."
+    assert view.source == "pubmed"
+    assert view.journal == "Journal of Clinical Rheumatology"
+    assert view.pages == "122-9"
+
+
+def test_merged_view_of_one_record_is_that_record() -> None:
+    assert merged_view([ARTICLE]) == ARTICLE
+    with pytest.raises(ValueError, match="at least one record"):
+        merged_view([])
+
+
+# --- order independence --------------------------------------------------------------------
+
+
+def _variants() -> list[Record]:
+    records, _ = special_cases()
+    extra = [
+        ARTICLE,
+        EMBASE_COPY,
+        dataclasses.replace(EMBASE_COPY, source="scopus", source_id="S1", abstract=None),
+        dataclasses.replace(ARTICLE, source_id="2", title="Erratum: " + (ARTICLE.title or "")),
+        dataclasses.replace(ARTICLE, source_id="3", year=2021, volume="27", pages="1-5"),
+    ]
+    return records + extra
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.permutations(list(range(len(_variants())))))
+def test_clusters_do_not_depend_on_input_order(order: list[int]) -> None:
+    records = _variants()
+    baseline = deduplicate(list(enumerate(records)))
+    shuffled = deduplicate([(i, records[i]) for i in order])
+    assert {c.members for c in shuffled.clusters} == {c.members for c in baseline.clusters}
+    assert {c.primary for c in shuffled.clusters} == {c.primary for c in baseline.clusters}
+    assert shuffled.uncertain == baseline.uncertain
+
+
+# --- store ---------------------------------------------------------------------------------
+
+
+def load(store: Store, source: str, records: list[Record]) -> None:
+    with store.transaction() as conn:
+        load_id = start_load(conn, kind="file", source=source, file_name=f"{source}.ris")
+        n = insert_records(conn, load_id, records)
+        finish_load(conn, load_id, n_read=len(records), n_new=n)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    opened = open_store(tmp_path / "review.db", create=True)
+    load(
+        opened,
+        "pubmed",
+        [
+            ARTICLE,
+            dataclasses.replace(
+                ARTICLE, source_id="9", title="Other paper entirely about mice", pages="1-2"
+            ),
+        ],
+    )
+    load(opened, "embase", [EMBASE_COPY])
+    return opened
+
+
+def test_membership_before_any_run_is_all_singletons(store: Store) -> None:
+    assert cluster_membership(store.conn) == {1: (1, True), 2: (2, True), 3: (3, True)}
+
+
+def test_run_links_records_and_counts_for_prisma(store: Store) -> None:
+    counts = run_dedup(store)
+    assert cluster_membership(store.conn) == {1: (1, True), 2: (2, True), 3: (1, False)}
+    assert counts.per_source == (("embase", 1), ("pubmed", 2))
+    assert (counts.records_identified, counts.duplicates_removed) == (3, 1)
+    assert (counts.records_after_dedup, counts.clusters, counts.pairs_queued) == (2, 1, 0)
+    assert dedup_counts(store.conn) == counts
+
+
+def test_cluster_view_fills_the_abstract(store: Store) -> None:
+    run_dedup(store)
+    assert cluster_view(store, 1).abstract == "We describe five patients."
+
+
+def test_undo_splits_and_a_rerun_does_not_merge_again(store: Store) -> None:
+    run_dedup(store)
+    assert undo_cluster(store, 1) == (1, 3)
+    assert cluster_membership(store.conn)[3] == (3, True)
+    run_dedup(store)
+    assert cluster_membership(store.conn)[3] == (3, True)
+    assert dedup_counts(store.conn).duplicates_removed == 0
+
+
+def test_undo_of_a_missing_cluster_names_it_and_changes_nothing(store: Store) -> None:
+    run_dedup(store)
+    before = cluster_membership(store.conn)
+    with pytest.raises(DedupError) as err:
+        undo_cluster(store, 2)
+    assert str(err.value) == (
+        "there is no cluster 2 of two or more records; "
+        "'casepool dedup --export FILE.csv' lists the clusters"
+    )
+    assert cluster_membership(store.conn) == before
+    assert store.conn.execute("SELECT COUNT(*) FROM dedup_decisions").fetchone()[0] == 0
+
+
+def test_keep_apart_from_review_is_respected_on_rerun(tmp_path: Path) -> None:
+    opened = open_store(tmp_path / "r.db", create=True)
+    a = Record(source="scopus", source_id="S", title="Calcinosis cutis treated with rituximab")
+    b = Record(source="wos", source_id="W", title="Calcinosis cutis treated with rituximab")
+    load(opened, "scopus", [a])
+    load(opened, "wos", [b])
+    assert run_dedup(opened).pairs_queued == 1
+    (pair,) = pending_pairs(opened)
+    decide(opened, pair.a, pair.b, "keep_apart")
+    assert pending_pairs(opened) == []
+    counts = run_dedup(opened)
+    assert (counts.pairs_queued, counts.clusters) == (0, 0)
+
+
+def test_merge_from_review_survives_a_rerun(tmp_path: Path) -> None:
+    opened = open_store(tmp_path / "r.db", create=True)
+    a = Record(source="scopus", source_id="S", title="Calcinosis cutis treated with rituximab")
+    b = Record(source="wos", source_id="W", title="Calcinosis cutis treated with rituximab")
+    load(opened, "scopus", [a])
+    load(opened, "wos", [b])
+    run_dedup(opened)
+    assert decide(opened, 2, 1, "merge") == 1
+    assert cluster_membership(opened.conn) == {1: (1, True), 2: (1, False)}
+    counts = run_dedup(opened)
+    assert (counts.clusters, counts.pairs_queued) == (1, 0)
+
+
+def test_merge_refused_when_a_person_kept_members_apart(store: Store) -> None:
+    run_dedup(store)
+    decide(store, 1, 2, "keep_apart")
+    with pytest.raises(DedupError) as err:
+        decide(store, 3, 2, "merge")
+    assert str(err.value) == (
+        "cannot merge records 2 and 3: records 1 and 2 of their clusters were kept apart "
+        "by a person"
+    )
+
+
+def test_decision_on_unknown_record_is_an_error(store: Store) -> None:
+    with pytest.raises(DedupError) as err:
+        decide(store, 1, 99, "merge")
+    assert str(err.value) == (
+        "record 99 does not exist or was withdrawn by its source; "
+        "'casepool dedup --export FILE.csv' lists the records"
+    )
+
+
+def test_export_writes_one_row_per_record(store: Store, tmp_path: Path) -> None:
+    run_dedup(store)
+    out = tmp_path / "clusters.csv"
+    assert export_membership(store, out) == 3
+    assert out.read_text(encoding="utf-8").splitlines() == [
+        "source,source_id,cluster_id,is_primary",
+        "pubmed,1,1,1",
+        "pubmed,9,2,1",
+        "embase,E1,1,0",
+    ]
