@@ -45,3 +45,7 @@ class TruncatedXMLError(ParseError):
 
 class UnsafeXMLError(ParseError):
     """An XML document declares entities (XML bomb, external entity); refused unread."""
+
+
+class ExportError(ReviewError):
+    """Records cannot be written to the file or format asked for."""

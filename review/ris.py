@@ -12,6 +12,7 @@ because the database dialects need repairs rispy does not make:
   names (asreview/asreview#1416); the letters are joined back into names, or the record
   is rejected when they cannot be.
 - ``AU`` lines holding several names separated by ``;`` are split.
+- MeSH headings, which RIS has no tag for, are written and read as ``MH`` lines.
 - PMIDs: ``N1  - PMID: n`` (as casepool and others write them), Ovid MEDLINE's ``AN`` and
   Scopus's ``C2``; ``C2  - PMC...`` (EndNote) is the PMCID.
 
@@ -146,6 +147,7 @@ def _to_record(block: _Block, source: str) -> tuple[Record, str | None]:
     authors: list[str] = []
     keywords: list[str] = []
     types: list[str] = []
+    mesh: list[str] = []
     accession: list[str] = []
     record_type = block.fields[0][1].strip()
     if not record_type:
@@ -182,6 +184,8 @@ def _to_record(block: _Block, source: str) -> tuple[Record, str | None]:
             keywords.append(value)
         elif tag == "M3":
             types.append(value)
+        elif tag == "MH":
+            mesh.append(value)
         elif tag in ("N1", "C2") and (
             value.startswith(_BOOKKEEPING) or _identifier(tag, value, database, values)
         ):
@@ -203,6 +207,7 @@ def _to_record(block: _Block, source: str) -> tuple[Record, str | None]:
         pages=pages,  # type: ignore[arg-type]
         keywords=tuple(keywords),
         publication_types=tuple(types),
+        mesh=tuple(mesh),
         extra=tuple(extra),
         raw="\n".join(block.lines),
         **values,  # type: ignore[arg-type]
@@ -313,6 +318,7 @@ def format_ris(record: Record, notes: Iterable[str] = ()) -> str:
             out.append(_line(tag, value))
     out.extend(_line("KW", k) for k in record.keywords)
     out.extend(_line("M3", t) for t in record.publication_types)
+    out.extend(_line("MH", m) for m in record.mesh)
     if record.pmid:
         out.append(_line("N1", f"PMID: {record.pmid}"))
     if record.pmcid:

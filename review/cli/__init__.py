@@ -55,6 +55,9 @@ def _register() -> None:
     from review.cli import pool_cmd
 
     pool_cmd.register(app)
+    from review.cli import import_cmd
+
+    import_cmd.register(app)
 
 
 _register()

@@ -1,0 +1,123 @@
+"""``casepool import`` and ``casepool export``: record files in and out of the review."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+from review.cli.common import json_option, print_json, review_option
+
+if TYPE_CHECKING:
+    from review.importing import Progress
+
+_BIG_FILE = 1_000_000
+_FORMAT_HELP = "auto|ris|nbib|csv|tsv|xlsx|pubmed-xml (default: from the name and content)."
+
+
+def import_records(
+    file: Path = typer.Argument(..., help="The RIS, nbib, CSV, TSV, XLSX or PubMed XML file."),
+    source: str = typer.Option(
+        ..., "--source", "-s", help="The database the file came from (pubmed, embase, ...)."
+    ),
+    fmt: str = typer.Option("auto", "--format", "-f", help=_FORMAT_HELP),
+    skip_invalid: bool = typer.Option(
+        False,
+        "--skip-invalid",
+        help="Import the valid records and write the invalid ones with reasons to a file.",
+    ),
+    rejects: Path | None = typer.Option(
+        None,
+        "--rejects",
+        help="Where --skip-invalid writes the rejects (default FILE.rejects.csv).",
+    ),
+    review: Path | None = review_option(),
+    as_json: bool = json_option(),
+) -> None:
+    """Import a record file: all or nothing; the same file again changes nothing."""
+    from review.importing import import_file
+    from review.workspace import open_review
+
+    show = file.is_file() and file.stat().st_size >= _BIG_FILE
+    with open_review(review) as opened, _progress_bar(show, file.name) as progress:
+        summary = import_file(
+            opened.store,
+            file,
+            source=source,
+            fmt=fmt,
+            skip_invalid=skip_invalid,
+            rejects_path=rejects,
+            progress=progress,
+        )
+    if as_json:
+        print_json(summary.as_dict())
+        return
+    for note in summary.repairs:
+        typer.echo(f"Note: {note}", err=True)
+    typer.echo(summary.message)
+
+
+def export(
+    file: Path = typer.Argument(..., help="The file to write (.ris, .csv or .xlsx)."),
+    fmt: str | None = typer.Option(
+        None, "--format", "-f", help="ris|csv|xlsx (default: from the file extension)."
+    ),
+    include_all: bool = typer.Option(
+        False, "--all", help="Every record, not only the primary record of each cluster."
+    ),
+    review: Path | None = review_option(),
+    as_json: bool = json_option(),
+) -> None:
+    """Export the records with their source and duplicate cluster, for Zotero, EndNote,
+    ASReview or Rayyan."""
+    from review.exporting import export_records
+    from review.workspace import open_review
+
+    with open_review(review) as opened:
+        summary = export_records(opened.store, file, fmt=fmt, include_all=include_all)
+    if as_json:
+        print_json(summary.as_dict())
+        return
+    typer.echo(summary.message)
+
+
+@contextmanager
+def _progress_bar(show: bool, name: str) -> Iterator[Progress | None]:
+    """A rich progress bar on stderr: records parsed, then written."""
+    if not show:
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    bar = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("records"),
+        console=Console(stderr=True),
+    )
+    tasks: dict[str, Any] = {}
+
+    def update(phase: str, done: int, total: int | None) -> None:
+        if not tasks:
+            bar.start()
+        if phase not in tasks:
+            label = f"reading {name}" if phase == "parse" else "writing"
+            tasks[phase] = bar.add_task(label, total=total)
+        bar.update(tasks[phase], completed=done, total=total)
+
+    try:
+        yield update
+    finally:
+        if tasks:
+            bar.stop()
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``import`` and ``export`` to the root app."""
+    app.command("import")(import_records)
+    app.command("export")(export)
