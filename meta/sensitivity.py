@@ -1,0 +1,198 @@
+"""Sensitivity of a pooled proportion to the model and to which studies are pooled.
+
+One table, as recommended for sparse proportions (Schwarzer et al. 2019, Res Synth Methods
+10:476-483): the estimate under the GLMM and the two-stage models (logit with REML and
+DL, arcsine and Freeman-Tukey with REML; each with Wald and Hartung-Knapp-Sidik-Jonkman
+intervals), then leave-one-out, without single-case reports (n = 1) and without the
+studies the user names, each with the primary model. A model that fails on some subset
+(e.g. the GLMM does not converge) is a failed row with its reason, not a failed table.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from meta.counts import StudyCounts
+from meta.errors import InputDataError, MetaError
+from meta.pooling import pool
+from meta.types import CCMode, Measure, Method, Test
+
+MODELS: tuple[tuple[Measure, Method], ...] = (
+    ("PLO", "GLMM"),
+    ("PLO", "REML"),
+    ("PLO", "DL"),
+    ("PAS", "REML"),
+    ("PFT", "REML"),
+)
+ALL_STUDIES = "All studies"
+WITHOUT_SINGLE_CASES = "Without single-case reports (n = 1)"
+NO_SINGLE_CASES = "no study has n = 1: the same studies as all studies"
+
+
+@dataclass(frozen=True)
+class SensitivityRow:
+    """One pooled estimate (proportion scale) with the subset and model it came from."""
+
+    label: str
+    method: Method
+    measure: Measure
+    test: Test
+    k: int
+    estimate: float | None
+    ci: tuple[float, float] | None
+    pi: tuple[float, float] | None
+    tau2: float | None
+    i2: float | None
+    warnings: tuple[str, ...] = ()
+    error: str | None = None
+
+    @property
+    def failed(self) -> bool:
+        return self.error is not None
+
+    @property
+    def model(self) -> str:
+        """A short name of the model, e.g. ``GLMM`` or ``PLO REML knha``."""
+        if self.method == "GLMM":
+            return "GLMM" if self.test == "z" else f"GLMM {self.test}"
+        return f"{self.measure} {self.method} {self.test}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "label": self.label,
+            "method": self.method,
+            "measure": self.measure,
+            "test": self.test,
+            "k": self.k,
+            "estimate": self.estimate,
+            "ci_lower": None if self.ci is None else self.ci[0],
+            "ci_upper": None if self.ci is None else self.ci[1],
+            "pi_lower": None if self.pi is None else self.pi[0],
+            "pi_upper": None if self.pi is None else self.pi[1],
+            "tau2": self.tau2,
+            "i2": self.i2,
+            "warnings": list(self.warnings),
+            "failed": self.failed,
+            "error": self.error,
+        }
+
+
+@dataclass(frozen=True)
+class SensitivityTable:
+    """The rows of a sensitivity analysis, in the order they should be shown."""
+
+    rows: tuple[SensitivityRow, ...]
+    level: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``--json`` object of ``casepool sensitivity``."""
+        return {"level": self.level, "rows": [r.to_dict() for r in self.rows]}
+
+
+def sensitivity_table(
+    counts: StudyCounts,
+    *,
+    without: Sequence[str] = (),
+    level: float = 0.95,
+    method: Method = "GLMM",
+    measure: Measure = "PLO",
+    test: Test = "z",
+    cc: float = 0.5,
+    cc_mode: CCMode = "only0",
+    nodes: int = 7,
+) -> SensitivityTable:
+    """Pool ``counts`` under every model of :data:`MODELS` (two-stage ones with z and knha),
+    then leave-one-out, without n = 1 reports and without ``without``, by the primary model
+    (``method``, ``measure``, ``test``)."""
+    missing = [name for name in without if name not in counts.studies]
+    if missing:
+        known = ", ".join(repr(s) for s in counts.studies)
+        raise InputDataError(
+            f"cannot leave out {', '.join(repr(m) for m in missing)}: no such study; "
+            f"the studies are: {known}"
+        )
+    common: dict[str, Any] = {"level": level, "cc": cc, "cc_mode": cc_mode, "nodes": nodes}
+    rows: list[SensitivityRow] = []
+    for model_measure, model_method in MODELS:
+        tests: tuple[Test, ...] = ("z",) if model_method == "GLMM" else ("z", "knha")
+        for model_test in tests:
+            options = {"measure": model_measure, "method": model_method, "test": model_test}
+            rows.append(_row(ALL_STUDIES, counts, options | common))
+    primary: dict[str, Any] = {"measure": measure, "method": method, "test": test} | common
+    if counts.k > 1:
+        for i, name in enumerate(counts.studies):
+            keep = [j for j in range(counts.k) if j != i]
+            rows.append(_row(f"Leave out {name}", counts.subset(keep), primary))
+    rows.append(_without_single_cases(counts, primary))
+    if without:
+        keep = [j for j, name in enumerate(counts.studies) if name not in set(without)]
+        label = "Without " + ", ".join(dict.fromkeys(without))
+        if keep:
+            rows.append(_row(label, counts.subset(keep), primary))
+        else:
+            rows.append(_failed(label, primary, 0, "no studies left to pool"))
+    return SensitivityTable(rows=tuple(rows), level=level)
+
+
+def _without_single_cases(counts: StudyCounts, primary: dict[str, Any]) -> SensitivityRow:
+    keep = [j for j, n in enumerate(counts.totals) if n > 1]
+    if not keep:
+        return _failed(WITHOUT_SINGLE_CASES, primary, 0, "every study is a single-case report")
+    row = _row(WITHOUT_SINGLE_CASES, counts.subset(keep), primary)
+    if len(keep) == counts.k:
+        return _with_warning(row, NO_SINGLE_CASES)
+    return row
+
+
+def _row(label: str, counts: StudyCounts, options: dict[str, Any]) -> SensitivityRow:
+    """Pool one subset by one model; a failure becomes a failed row with its reason."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            result = pool(counts, **options)
+        except (MetaError, ArithmeticError, ValueError) as exc:
+            return _failed(label, options, counts.k, str(exc) or type(exc).__name__)
+    notes = list(result.warnings) + [str(w.message) for w in caught]
+    pi = (
+        None
+        if result.pi_lower is None or result.pi_upper is None
+        else (result.pi_lower, result.pi_upper)
+    )
+    return SensitivityRow(
+        label=label,
+        method=result.method,
+        measure=result.measure,
+        test=result.test,
+        k=result.k,
+        estimate=result.estimate,
+        ci=(result.ci_lower, result.ci_upper),
+        pi=pi,
+        tau2=result.tau2,
+        i2=result.i2,
+        warnings=tuple(dict.fromkeys(notes)),
+    )
+
+
+def _failed(label: str, options: dict[str, Any], k: int, reason: str) -> SensitivityRow:
+    return SensitivityRow(
+        label=label,
+        method=options["method"],
+        measure="PLO" if options["method"] == "GLMM" else options["measure"],
+        test=options["test"],
+        k=k,
+        estimate=None,
+        ci=None,
+        pi=None,
+        tau2=None,
+        i2=None,
+        error=reason,
+    )
+
+
+def _with_warning(row: SensitivityRow, note: str) -> SensitivityRow:
+    from dataclasses import replace
+
+    return replace(row, warnings=(note, *row.warnings))

@@ -1,0 +1,300 @@
+"""``casepool pool`` and ``casepool sensitivity``: pooled proportions from a counts table.
+
+Thin: read the table (meta.tables), call one meta function, print or draw its result.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from meta.types import CCMode, Measure, Method, StudyCIMethod, Test
+from review.cli.common import json_option, print_json
+
+
+def _input_option() -> Any:
+    return typer.Option(
+        ...,
+        "--input",
+        "-i",
+        help="CSV, TSV or XLSX table with one row per study.",
+        show_default=False,
+    )
+
+
+def _events_option() -> Any:
+    return typer.Option(..., "--events", help="Column with the number of events (responders).")
+
+
+def _total_option() -> Any:
+    return typer.Option(..., "--total", help="Column with the number of patients.")
+
+
+def _study_option() -> Any:
+    return typer.Option(
+        None, "--study", help="Column with study labels (default: 'Row N').", show_default=False
+    )
+
+
+def pool_command(
+    input_file: Path = _input_option(),
+    events: str = _events_option(),
+    total: str = _total_option(),
+    study: str | None = _study_option(),
+    subgroup: str | None = typer.Option(
+        None,
+        "--subgroup",
+        help="Column with subgroup names: pool each group and test the difference (Q-between).",
+        show_default=False,
+    ),
+    measure: Measure = typer.Option(
+        "PLO", "--measure", help="Effect measure for two-stage methods (metafor's names)."
+    ),
+    method: Method = typer.Option(
+        "GLMM", "--method", help="tau² estimator, or GLMM (binomial-normal, one-stage)."
+    ),
+    test: Test = typer.Option(
+        "z", "--test", help="Wald (z) or Hartung-Knapp-Sidik-Jonkman (knha) intervals."
+    ),
+    study_ci: StudyCIMethod = typer.Option(
+        "CP", "--study-ci", help="Study intervals: Clopper-Pearson, Wilson, Agresti-Coull, Wald."
+    ),
+    cc: float = typer.Option(0.5, "--cc", help="Continuity correction added to both cells."),
+    cc_mode: CCMode = typer.Option(
+        "only0", "--cc-mode", help="Which studies get the correction (metafor's escalc)."
+    ),
+    level: float = typer.Option(0.95, "--level", help="Confidence level."),
+    as_json: bool = json_option(),
+    forest: Path | None = typer.Option(
+        None,
+        "--forest",
+        help="Also draw a forest plot (.png, .svg or .pdf).",
+        show_default=False,
+    ),
+) -> None:
+    """Pool per-study proportions (events out of totals) with their uncertainty.
+
+    Default: the binomial-normal GLMM with Clopper-Pearson study intervals.
+    """
+    from meta.tables import read_counts_table
+
+    counts = read_counts_table(
+        input_file, events=events, total=total, study=study, subgroup=subgroup
+    )
+    options: dict[str, Any] = {
+        "measure": measure,
+        "method": method,
+        "test": test,
+        "level": level,
+        "study_ci": study_ci,
+        "cc": cc,
+        "cc_mode": cc_mode,
+    }
+    if subgroup is None:
+        from meta.pooling import pool
+
+        result: Any = pool(counts, **options)
+        data = result.to_dict()
+    else:
+        from meta.subgroups import pool_subgroups
+
+        result = pool_subgroups(counts, **options)
+        data = _subgroups_dict(result)
+    if forest is not None:
+        from meta.forest import draw_forest
+
+        draw_forest(result, forest)
+    if as_json:
+        print_json(data)
+        return
+    _print_pooled(result, forest)
+
+
+def sensitivity_command(
+    input_file: Path = _input_option(),
+    events: str = _events_option(),
+    total: str = _total_option(),
+    study: str | None = _study_option(),
+    without: list[str] = typer.Option(
+        [],
+        "--without",
+        help="Also pool without this study (repeat for more).",
+        show_default=False,
+    ),
+    level: float = typer.Option(0.95, "--level", help="Confidence level."),
+    as_json: bool = json_option(),
+) -> None:
+    """The pooled estimate across methods, leave-one-out, without single-case reports and
+    without the studies you name."""
+    from meta.sensitivity import sensitivity_table
+    from meta.tables import read_counts_table
+
+    counts = read_counts_table(input_file, events=events, total=total, study=study)
+    table = sensitivity_table(counts, without=tuple(without), level=level)
+    if as_json:
+        print_json(table.to_dict())
+        return
+    _print_sensitivity(table)
+
+
+def _subgroups_dict(result: Any) -> dict[str, Any]:
+    """The overall result's JSON plus each group's and the Q-between test."""
+    data: dict[str, Any] = result.overall.to_dict()
+    data["subgroups"] = {
+        "groups": [{"subgroup": name, **group.to_dict()} for name, group in result.groups],
+        "q_between": result.q_between,
+        "q_between_df": result.q_between_df,
+        "q_between_pvalue": result.q_between_pvalue,
+        "warnings": list(result.warnings),
+    }
+    return data
+
+
+def _pct(value: float | None) -> str:
+    return "" if value is None else f"{100 * value:.1f}"
+
+
+def _interval(estimate: float, lower: float, upper: float) -> str:
+    return f"{_pct(estimate)} [{_pct(lower)}, {_pct(upper)}]"
+
+
+def _print_pooled(result: Any, forest: Path | None) -> None:
+    from rich import box
+    from rich.table import Table
+
+    from meta.results import SubgroupResult
+
+    console = _console()
+    overall = result.overall if isinstance(result, SubgroupResult) else result
+    level = f"{100 * overall.level:g}%"
+    table = Table(
+        title=f"{overall.k} studies; {_model(overall)}", title_justify="left", box=box.SIMPLE_HEAD
+    )
+    table.add_column("Study")
+    table.add_column("Events/n", justify="right", no_wrap=True)
+    table.add_column(f"% [{level} CI]", justify="right", no_wrap=True)
+    table.add_column("Weight %", justify="right", no_wrap=True)
+    groups = result.groups if isinstance(result, SubgroupResult) else (("", overall),)
+    by_name = {s.study: s for s in overall.studies}  # weights in the overall model
+    for name, group in groups:
+        if name:
+            table.add_row(f"[bold]{name}[/bold]", end_section=False)
+        members = [by_name.get(s.study, s) for s in group.studies]
+        for s in members:
+            table.add_row(
+                s.study,
+                f"{s.events}/{s.total}",
+                _interval(s.proportion, s.ci_lower, s.ci_upper),
+                "" if s.weight is None else f"{s.weight:.1f}",
+            )
+        if name:
+            table.add_row(f"  subtotal {name}", *_pooled_cells(group, members), end_section=True)
+    table.add_section()
+    table.add_row("[bold]Pooled[/bold]", *_pooled_cells(overall, overall.studies))
+    if overall.pi_lower is not None and overall.pi_upper is not None:
+        table.add_row(
+            "Prediction interval", "", f"[{_pct(overall.pi_lower)}, {_pct(overall.pi_upper)}]", ""
+        )
+    console.print(table)
+    console.print(_heterogeneity_line(overall))
+    if isinstance(result, SubgroupResult):
+        console.print(
+            f"Subgroup differences: Q = {result.q_between:.3f}, df = {result.q_between_df}, "
+            f"p = {result.q_between_pvalue:.4g}"
+        )
+    notes = list(overall.warnings)
+    if isinstance(result, SubgroupResult):
+        notes += list(result.warnings)
+        notes += [f"{name}: {w}" for name, g in result.groups for w in g.warnings]
+    for note in dict.fromkeys(notes):
+        console.print(f"Warning: {note}", style="yellow")
+    if forest is not None:
+        console.print(f"Forest plot written to {forest}")
+
+
+def _pooled_cells(result: Any, members: Any) -> tuple[str, str, str]:
+    """Events/n, estimate [CI] and the members' share of the overall weight."""
+    events = sum(s.events for s in members)
+    totals = sum(s.total for s in members)
+    weights = [s.weight for s in members if s.weight is not None]
+    weight = f"{sum(weights):.1f}" if weights and result.method != "GLMM" else ""
+    return (
+        f"{events}/{totals}",
+        _interval(result.estimate, result.ci_lower, result.ci_upper),
+        weight,
+    )
+
+
+def _model(result: Any) -> str:
+    if result.method == "GLMM":
+        return "binomial-normal GLMM (estimate = median proportion)"
+    return f"{result.method}, measure {result.measure}, test {result.test}"
+
+
+def _heterogeneity_line(result: Any) -> str:
+    parts = []
+    if result.tau2 is not None:
+        parts.append(f"tau² = {result.tau2:.4g}")
+    if result.i2 is not None:
+        parts.append(f"I² = {result.i2:.1f}% (metafor's definition)")
+    if result.q is not None:
+        parts.append(f"Q = {result.q:.3f}, df = {result.q_df}, p = {result.q_pvalue:.4g}")
+    return "Heterogeneity: " + ("; ".join(parts) if parts else "not estimable")
+
+
+def _print_sensitivity(table: Any) -> None:
+    """One line per analysis; warnings become numbered notes below the table."""
+    from rich import box
+    from rich.table import Table
+
+    console = _console()
+    level = f"{100 * table.level:g}%"
+    out = Table(
+        title="Sensitivity of the pooled proportion", title_justify="left", box=box.SIMPLE_HEAD
+    )
+    for name, justify in (
+        ("Analysis", "left"),
+        ("Model", "left"),
+        ("k", "right"),
+        (f"% [{level} CI]", "right"),
+        ("PI %", "right"),
+        ("tau²", "right"),
+        ("I² %", "right"),
+        ("Notes", "left"),
+    ):
+        out.add_column(name, justify=justify, no_wrap=name not in ("Analysis", "Notes"))  # type: ignore[arg-type]
+    notes: dict[str, int] = {}
+    for row in table.rows:
+        refs = ",".join(str(notes.setdefault(w, len(notes) + 1)) for w in row.warnings)
+        if row.failed:
+            out.add_row(row.label, row.model, str(row.k), "failed", "", "", "", row.error)
+            continue
+        pi = "" if row.pi is None else f"[{_pct(row.pi[0])}, {_pct(row.pi[1])}]"
+        out.add_row(
+            row.label,
+            row.model,
+            str(row.k),
+            _interval(row.estimate, *row.ci),
+            pi,
+            "" if row.tau2 is None else f"{row.tau2:.3g}",
+            "" if row.i2 is None else f"{row.i2:.1f}",
+            refs,
+        )
+    console.print(out)
+    for text, number in notes.items():
+        console.print(f"{number}. {text}")
+
+
+def _console() -> Any:
+    """stdout, at least 100 columns wide when it is not a terminal (files, pipes)."""
+    from rich.console import Console
+
+    console = Console(highlight=False)
+    return console if console.is_terminal else Console(highlight=False, width=110)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("pool")(pool_command)
+    app.command("sensitivity")(sensitivity_command)
