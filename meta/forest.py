@@ -484,10 +484,7 @@ def _footnotes(result: PoolResult | SubgroupResult, overall: PoolResult) -> tupl
     level = _level_pct(overall.level)
     ci_name = STUDY_CI_NAMES.get(overall.study_ci, overall.study_ci)
     if overall.method == "GLMM":
-        model = (
-            "Pooled: binomial-normal GLMM (random-intercept logistic regression, ML); "
-            "the back-transformed estimate is the median proportion"
-        )
+        model = "Pooled: binomial-normal GLMM (random-intercept logistic regression, ML)"
     else:
         scale = MEASURE_NAMES.get(overall.measure, overall.measure)
         model = f"Pooled: inverse-variance, {overall.method}, on the {scale} scale"
@@ -503,16 +500,15 @@ def _footnotes(result: PoolResult | SubgroupResult, overall: PoolResult) -> tupl
         notes.append("Square area is proportional to the study's weight.")
     if overall.pi_lower is not None and overall.pi_upper is not None:
         notes.append("Bar: prediction interval for the proportion in a new study.")
-    seen: set[str] = set()
-    warnings_all = list(overall.warnings)
+    seen = set(overall.warnings)
+    shown = list(overall.warnings)
     if isinstance(result, SubgroupResult):
-        warnings_all.extend(result.warnings)
+        shown += [w for w in result.warnings if w not in seen]
+        seen.update(result.warnings)
         for name, group in result.groups:
-            warnings_all.extend(f"{name}: {w}" for w in group.warnings)
-    for w in warnings_all:
-        if w not in seen:
-            seen.add(w)
-            notes.append(f"Warning: {w}")
+            shown += [f"{name}: {w}" for w in group.warnings if w not in seen]
+            seen.update(group.warnings)
+    notes.extend(f"Warning: {w}" for w in dict.fromkeys(shown))
     return tuple(notes)
 
 
