@@ -141,6 +141,57 @@ for (pair in pairs) {
     SA = pmin(1, pmax(0, as.numeric(sa))), AC = pmin(1, pmax(0, ac)))
 }
 
+# ---- meta-regression (rma with mods) on the large dataset --------------------------------
+metareg <- list()
+es_large <- escalc("PLO", xi = datasets$large$events, ni = datasets$large$totals)
+es_large$logn <- log(datasets$large$totals)
+es_large$big <- as.numeric(datasets$large$totals >= 20)
+for (method in c("DL", "HE", "ML", "REML")) for (test in tests) {
+  fit <- rma(yi, vi, mods = ~ logn + big, data = es_large, method = method, test = test)
+  metareg[[length(metareg) + 1]] <- list(
+    dataset = "large", measure = "PLO", method = method, test = test,
+    covariates = list(logn = "log(total)", big = "total >= 20"),
+    tau2 = fit$tau2, estimate = as.numeric(fit$b), se = as.numeric(fit$se),
+    ci_lower = as.numeric(fit$ci.lb), ci_upper = as.numeric(fit$ci.ub),
+    pvalue = as.numeric(fit$pval))
+}
+
+# ---- subgroups: separate fits, then the EE model on the subgroup estimates -------------
+# casepool's Q-between; subgroups of the sparse data: single-case reports vs series
+subgroups <- list()
+sg <- ifelse(datasets$sparse$totals == 1, "case report", "case series")
+for (measure in c("PLO", "PFT")) for (method in c("DL", "REML")) for (test in tests) {
+  fits <- lapply(c("case report", "case series"), function(g) {
+    keep <- sg == g
+    if (measure %in% c("PAS", "PFT")) {
+      es <- escalc(measure, xi = datasets$sparse$events[keep], ni = datasets$sparse$totals[keep])
+    } else {
+      es <- escalc(measure, xi = datasets$sparse$events[keep], ni = datasets$sparse$totals[keep],
+                   add = 0.5)
+    }
+    rma(yi, vi, data = es, method = method, test = test)
+  })
+  est <- sapply(fits, function(f) f$b[1]); se <- sapply(fits, function(f) f$se)
+  between <- rma(est, sei = se, method = "EE")
+  subgroups[[length(subgroups) + 1]] <- list(
+    dataset = "sparse", measure = measure, method = method, test = test,
+    subgroups = sg, group_estimates = as.numeric(est), group_se = as.numeric(se),
+    q_between = between$QE, q_between_pvalue = between$QEp)
+}
+
+# ---- leave-one-out (metafor's leave1out) --------------------------------------------------
+leave1out_ref <- list()
+for (measure in c("PLO", "PFT")) for (test in tests) {
+  ds <- datasets$pritz1997
+  es <- escalc(measure, xi = ds$events, ni = ds$totals)
+  l1o <- leave1out(rma(yi, vi, data = es, method = "REML", test = test))
+  leave1out_ref[[length(leave1out_ref) + 1]] <- list(
+    dataset = "pritz1997", measure = measure, method = "REML", test = test,
+    estimate = as.numeric(l1o$estimate), se = as.numeric(l1o$se),
+    ci_lower = as.numeric(l1o$ci.lb), ci_upper = as.numeric(l1o$ci.ub),
+    tau2 = as.numeric(l1o$tau2), q = as.numeric(l1o$Q), i2 = as.numeric(l1o$I2))
+}
+
 meta_info <- list(
   generated_by = "tests/reference/metafor_reference.R",
   metafor_version = as.character(packageVersion("metafor")),
@@ -150,7 +201,8 @@ meta_info <- list(
   continuity = "escalc add/to; PAS/PFT without add in mode only0"
 )
 
-json <- toJSON(list(meta = meta_info, datasets = datasets, cases = cases, study_ci = study_ci),
+json <- toJSON(list(meta = meta_info, datasets = datasets, cases = cases, study_ci = study_ci,
+                 metareg = metareg, subgroups = subgroups, leave1out = leave1out_ref),
                auto_unbox = TRUE, digits = NA, null = "null", na = "null", pretty = FALSE)
 writeLines(json, out_file)
 cat("wrote", length(cases), "cases and", length(study_ci), "study intervals to", out_file, "\n")
