@@ -247,8 +247,9 @@ def _identifier(tag: str, value: str, database: str, values: dict[str, object]) 
 
 def _author_names(raw_values: list[str]) -> tuple[list[str], str | None]:
     """Author strings, with RefWorks's one-letter-per-line damage repaired."""
-    if len(raw_values) >= 3 and all(len(v) <= 1 for v in raw_values):
-        joined = "".join(v or " " for v in raw_values).strip()
+    joined = "".join(v or " " for v in raw_values).strip()
+    letters = len(raw_values) >= 3 and all(len(v) <= 1 for v in raw_values)
+    if letters and any(mark in joined for mark in ",;["):
         names = _join_letters(joined)
         if names is None:
             raise _Invalid(
