@@ -203,9 +203,7 @@ def _figure(layout: ForestLayout, title: str | None) -> Any:
     import pandas as pd
 
     plt = _pyplot()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # forestplot silences all warnings when imported
-        import forestplot
+    forestplot = _import_forestplot()
 
     rows = layout.rows
     lo, hi = layout.xlim
@@ -407,6 +405,21 @@ def _draw_text(ax: Any, layout: ForestLayout, title: str | None, header: Any) ->
             ha="left",
             annotation_clip=False,
         )
+
+
+def _import_forestplot() -> Any:
+    """Import forestplot without keeping the global settings its import changes
+    (it ignores all warnings, all numpy floating-point errors and resets the monospace font)."""
+    import matplotlib
+    import numpy as np
+
+    saved_errors = np.geterr()
+    saved_font = list(matplotlib.rcParams["font.monospace"])
+    with warnings.catch_warnings():
+        import forestplot
+    np.seterr(**saved_errors)
+    matplotlib.rcParams["font.monospace"] = saved_font
+    return forestplot
 
 
 def _pyplot() -> Any:

@@ -201,3 +201,21 @@ def test_one_study_plot_shows_the_warning() -> None:
     texts = " ".join(t.get_text() for t in ax.texts)
     assert "Warning: only one study" in texts
     assert "Heterogeneity: not estimable" in texts
+
+
+def test_drawing_leaves_numpy_error_handling_and_warning_filters_alone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """forestplot's import ignores all warnings and numpy errors; ours must undo that."""
+    import sys
+    import warnings
+
+    before = np.geterr()
+    result = _dl()  # scipy and friends imported (they add their own filters)
+    for name in [m for m in sys.modules if m == "forestplot" or m.startswith("forestplot.")]:
+        monkeypatch.delitem(sys.modules, name)  # so this plot imports it afresh
+    filters = list(warnings.filters)
+    build_figure(result)
+    assert "forestplot" in sys.modules
+    assert np.geterr() == before
+    assert warnings.filters == filters
