@@ -56,13 +56,23 @@ _ROOT_TAGS = ("PubmedArticleSet", "PubmedBookArticleSet")
 _YEAR = re.compile(r"(?<!\d)\d{4}(?!\d)")
 _LXML_POSITION = re.compile(r"(?:, line \d+, column \d+)+$")
 _DEFAULT_NAME = "PubMed XML"
+_MATHML = "{http://www.w3.org/1998/Math/MathML}"
+_MATHML_ANY = _MATHML + "*"
+_MATHML_SPACES = frozenset(_MATHML + name for name in ("mtext", "ms", "mspace"))
+
 _GZIP_MAGIC = b"\x1f\x8b"
+_ENCODING = re.compile(rb"""^\s*<\?xml[^>]*encoding=["']([A-Za-z0-9._-]+)["']""")
 _FIRST_TAG = re.compile(rb"<([A-Za-z_][\w.:-]*)")
 _PROLOG = re.compile(rb"<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>\[]*(?:\[.*?\])?\s*>", re.DOTALL)
 
 
-class _CountingReader:
-    """A read-through wrapper that remembers how many bytes and lines it has handed out."""
+class _Reader:
+    """A read-through wrapper that counts bytes and lines and keeps each record's source text.
+
+    ``raw`` slices a record's bytes out of what was read, which is several times faster
+    than serialising the element again; when the slice cannot be found unambiguously (or
+    the document is not UTF-8) it falls back to ``etree.tostring`` for good.
+    """
 
     def __init__(self, source: BinaryIO) -> None:
         self._source = source
@@ -70,17 +80,49 @@ class _CountingReader:
         self.lines = 1
         self.eof = False
         self.head = b""
+        self._buffer = bytearray()
+        self._pos = 0
+        self._capture = True
 
     def read(self, size: int = -1) -> bytes:
         chunk = self._source.read(size)
         if chunk:
             if not self.size:
                 self.head = chunk[:4096]
+                declared = _ENCODING.search(self.head)
+                utf8 = declared is None or declared.group(1).lower() in (b"utf-8", b"utf8")
+                self._capture = utf8 and self.head.lstrip()[:1] == b"<"
             self.size += len(chunk)
             self.lines += chunk.count(b"\n")
+            if self._capture:
+                self._buffer += chunk
         else:
             self.eof = True
         return chunk
+
+    def raw(self, elem: _Element) -> str:
+        """The record's XML text as it was read (or re-serialised), without its tail."""
+        if self._capture:
+            tag = elem.tag.encode()
+            buffer = self._buffer
+            start = buffer.find(b"<" + tag, self._pos)
+            while start >= 0 and buffer[start + len(tag) + 1] not in b"> \t\r\n":
+                start = buffer.find(b"<" + tag, start + 1)
+            close = b"</" + tag + b">"
+            end = buffer.find(close, start) if start >= 0 else -1
+            if end >= 0 and buffer.find(b"<" + tag, start + 1, end) < 0:
+                end += len(close)
+                text = buffer[start:end].decode("utf-8")
+                self._pos = end
+                if end > 1 << 18:
+                    del buffer[:end]
+                    self._pos = 0
+                return text
+            self._capture = False
+            self._buffer = bytearray()
+        from lxml import etree
+
+        return cast(str, etree.tostring(elem, encoding="unicode", with_tail=False))
 
 
 def open_pubmed_file(path: Path | str) -> BinaryIO:
@@ -119,7 +161,7 @@ def iter_pubmed(source: BinaryIO, name: str = _DEFAULT_NAME) -> Iterator[Record 
     """
     from lxml import etree
 
-    reader = _CountingReader(source)
+    reader = _Reader(source)
     events = etree.iterparse(
         reader,
         events=("end",),
@@ -139,7 +181,7 @@ def iter_pubmed(source: BinaryIO, name: str = _DEFAULT_NAME) -> Iterator[Record 
             if not checked:
                 _check_document(elem.getroottree(), name)
                 checked = True
-            item = _convert(elem, name)
+            item = _convert(elem, name, reader)
             last_pmid = item.pmids[-1] if isinstance(item, DeleteCitation) else item.pmid
             elem.clear(keep_tail=False)
             parent = elem.getparent()
@@ -179,9 +221,7 @@ def _check_document(tree: Any, name: str) -> None:
     raise ParseError(message)
 
 
-def _syntax_error(
-    exc: Any, reader: _CountingReader, name: str, last_pmid: str | None
-) -> ParseError:
+def _syntax_error(exc: Any, reader: _Reader, name: str, last_pmid: str | None) -> ParseError:
     """One line naming the place of an XML syntax error, and the last record read before it."""
     after = f"after PMID {last_pmid}" if last_pmid else "before the first complete record"
     if reader.size == 0:
@@ -209,12 +249,12 @@ def _syntax_error(
     return ParseError(f"{place}: malformed XML: {detail} ({after})")
 
 
-def _convert(elem: _Element, name: str) -> Record | DeleteCitation:
+def _convert(elem: _Element, name: str, reader: _Reader) -> Record | DeleteCitation:
     tag = elem.tag
     if tag == "PubmedArticle":
-        return _article(elem, name)
+        return _article(elem, name, reader.raw(elem))
     if tag == "PubmedBookArticle":
-        return _book(elem, name)
+        return _book(elem, name, reader.raw(elem))
     pmids = tuple(p for p in (normalise_pmid(e.text) for e in elem.iterchildren("PMID")) if p)
     return DeleteCitation(pmids=pmids)
 
@@ -223,18 +263,49 @@ def _text(elem: _Element | None) -> str | None:
     """The element's text with inline markup and MathML flattened and white space collapsed."""
     if elem is None:
         return None
-    text = elem.text
     if len(elem) == 0:
+        text = elem.text
         if text is None:
             return None
-        collapsed = " ".join(text.split())
+    elif next(elem.iter(_MATHML_ANY), None) is None:
+        text = "".join(elem.itertext())
     else:
-        collapsed = " ".join("".join(elem.itertext()).split())
-    return collapsed or None
+        parts: list[str] = []
+        _flatten(elem, parts, in_math=False)
+        text = "".join(parts)
+    return " ".join(text.split()) or None
+
+
+def _flatten(elem: _Element, parts: list[str], in_math: bool) -> None:
+    """Collect text in document order; inside MathML, layout white space is not text."""
+    tag = str(elem.tag)
+    math = in_math or tag.startswith(_MATHML)
+    text = elem.text
+    if math and tag in _MATHML_SPACES:
+        parts.append(text if text and tag != _MATHML + "mspace" else " ")
+    elif text and not (math and text.isspace()):
+        parts.append(text)
+    for child in elem:
+        _flatten(child, parts, math)
+        if child.tail and not (math and child.tail.isspace()):
+            parts.append(child.tail)
 
 
 def _texts(elems: Any) -> tuple[str, ...]:
     return tuple(t for t in (_text(e) for e in elems) if t)
+
+
+def _plain(elem: _Element) -> str | None:
+    """The stripped text of an element that holds no markup (names, codes, numbers)."""
+    text = elem.text
+    if text is None:
+        return None
+    return text.strip() or None
+
+
+def _plains(elems: Any) -> tuple[str, ...]:
+    """The stripped texts of elements that hold no markup, empty ones left out."""
+    return tuple(t for t in (_plain(e) for e in elems) if t)
 
 
 def _pmid(elem: _Element | None, record: _Element, name: str) -> str:
@@ -248,74 +319,107 @@ def _pmid(elem: _Element | None, record: _Element, name: str) -> str:
     return pmid
 
 
-def _article(elem: _Element, name: str) -> Record:
-    citation = elem.find("MedlineCitation")
+def _article(elem: _Element, name: str, raw: str) -> Record:
+    citation = pubmed_data = None
+    for child in elem:
+        if child.tag == "MedlineCitation":
+            citation = child
+        elif child.tag == "PubmedData":
+            pubmed_data = child
     if citation is None:
         raise ParseError(
             f"{name}, line {elem.sourceline}: PubmedArticle without MedlineCitation; "
             "the record cannot be identified"
         )
-    pmid = _pmid(citation.find("PMID"), elem, name)
-    article = citation.find("Article")
     fields: dict[str, Any] = {}
-    if article is not None:
-        fields = _article_fields(article)
-    id_list = elem.find("PubmedData/ArticleIdList")
-    ids = _article_ids(id_list)
-    doi = fields.pop("doi", None) or normalise_doi(ids.get("doi"))
-    extra: tuple[tuple[str, str], ...] = ()
-    vernacular = _text(article.find("VernacularTitle")) if article is not None else None
-    if vernacular:
-        extra = (("vernacular_title", vernacular),)
+    pmid_elem = None
+    keywords: list[str] = []
+    for child in citation:
+        tag = child.tag
+        if tag == "PMID":
+            pmid_elem = child
+        elif tag == "Article":
+            _article_fields(child, fields)
+        elif tag == "MeshHeadingList":
+            fields["mesh"] = _mesh(child)
+        elif tag == "KeywordList":
+            keywords.extend(_texts(child))
+    pmid = _pmid(pmid_elem, elem, name)
+    ids = _article_ids(pubmed_data.find("ArticleIdList") if pubmed_data is not None else None)
+    if "doi" not in fields:
+        fields["doi"] = normalise_doi(ids.get("doi"))
     return Record(
         source="pubmed",
         source_id=pmid,
         pmid=pmid,
-        doi=doi,
         pmcid=normalise_pmcid(ids.get("pmc")),
-        mesh=_mesh(citation.find("MeshHeadingList")),
-        keywords=_keywords(citation.iterchildren("KeywordList")),
+        keywords=tuple(keywords),
         record_type="Journal Article",
-        extra=extra,
-        raw=_raw(elem),
+        raw=raw,
         **fields,
     )
 
 
-def _article_fields(article: _Element) -> dict[str, Any]:
-    """The fields of MedlineCitation/Article: title, abstract, authors, journal, dates, pages."""
-    fields: dict[str, Any] = {
-        "title": _text(article.find("ArticleTitle")),
-        "abstract": _abstract(article.find("Abstract")),
-        "authors": _authors(article.find("AuthorList")),
-        "language": "; ".join(_texts(article.iterchildren("Language"))) or None,
-        "publication_types": _texts(article.iterfind("PublicationTypeList/PublicationType")),
-    }
-    journal = article.find("Journal")
-    year: int | None = None
-    if journal is not None:
-        fields["journal"] = _text(journal.find("Title"))
-        fields["journal_iso"] = _text(journal.find("ISOAbbreviation"))
-        fields["issn"] = _text(journal.find("ISSN"))
-        issue = journal.find("JournalIssue")
-        if issue is not None:
-            fields["volume"] = _text(issue.find("Volume"))
-            fields["issue"] = _text(issue.find("Issue"))
-            year = _pub_year(issue.find("PubDate"))
-    if year is None:
-        year = _year(article.findtext("ArticleDate/Year"))
-    fields["year"] = year
-    fields["pages"] = _pages(article.find("Pagination"))
-    for location in article.iterchildren("ELocationID"):
-        if location.get("EIdType") == "doi" and location.get("ValidYN", "Y") == "Y":
-            doi = normalise_doi(location.text)
-            if doi:
-                fields["doi"] = doi
-                break
-    return fields
+def _article_fields(article: _Element, fields: dict[str, Any]) -> None:
+    """Fill ``fields`` from MedlineCitation/Article: title, abstract, authors, journal, dates."""
+    languages: list[str] = []
+    article_year: int | None = None
+    for child in article:
+        tag = child.tag
+        if tag == "Journal":
+            _journal_fields(child, fields)
+        elif tag == "ArticleTitle":
+            fields["title"] = _text(child)
+        elif tag == "Abstract":
+            fields["abstract"] = _abstract(child)
+        elif tag == "AuthorList":
+            fields["authors"] = _authors(child)
+        elif tag == "Pagination":
+            fields["pages"] = _pages(child)
+        elif tag == "ELocationID":
+            if "doi" not in fields and child.get("EIdType") == "doi":
+                doi = normalise_doi(child.text) if child.get("ValidYN", "Y") == "Y" else None
+                if doi:
+                    fields["doi"] = doi
+        elif tag == "Language":
+            language = _plain(child)
+            if language:
+                languages.append(language)
+        elif tag == "PublicationTypeList":
+            fields["publication_types"] = _plains(child)
+        elif tag == "ArticleDate":
+            article_year = _year(child.findtext("Year"))
+        elif tag == "VernacularTitle":
+            vernacular = _text(child)
+            if vernacular:
+                fields["extra"] = (("vernacular_title", vernacular),)
+    if languages:
+        fields["language"] = "; ".join(languages)
+    if fields.get("year") is None:
+        fields["year"] = article_year
 
 
-def _book(elem: _Element, name: str) -> Record:
+def _journal_fields(journal: _Element, fields: dict[str, Any]) -> None:
+    for child in journal:
+        tag = child.tag
+        if tag == "Title":
+            fields["journal"] = _text(child)
+        elif tag == "ISOAbbreviation":
+            fields["journal_iso"] = _plain(child)
+        elif tag == "ISSN":
+            fields["issn"] = _plain(child)
+        elif tag == "JournalIssue":
+            for part in child:
+                tag = part.tag
+                if tag == "Volume":
+                    fields["volume"] = _plain(part)
+                elif tag == "Issue":
+                    fields["issue"] = _plain(part)
+                elif tag == "PubDate":
+                    fields["year"] = _pub_year(part)
+
+
+def _book(elem: _Element, name: str, raw: str) -> Record:
     document = elem.find("BookDocument")
     if document is None:
         raise ParseError(
@@ -337,9 +441,11 @@ def _book(elem: _Element, name: str) -> Record:
     for author_list in document.iterchildren("AuthorList"):
         if author_list.get("Type", "authors") == "authors":
             authors = _authors(author_list)
-    if not authors and book is not None:
-        authors = _authors(book.find("AuthorList"))
-    year = _pub_year(book.find("PubDate")) if book is not None else None
+    book_authors = book.find("AuthorList") if book is not None else None
+    if not authors and book_authors is not None:
+        authors = _authors(book_authors)
+    pub_date = book.find("PubDate") if book is not None else None
+    year = _pub_year(pub_date) if pub_date is not None else None
     return Record(
         source="pubmed",
         source_id=pmid,
@@ -352,18 +458,12 @@ def _book(elem: _Element, name: str) -> Record:
         volume=_text(book.find("Volume")) if book is not None else None,
         doi=doi or normalise_doi(ids.get("doi")),
         pmcid=normalise_pmcid(ids.get("pmc")),
-        language="; ".join(_texts(document.iterchildren("Language"))) or None,
+        language="; ".join(_plains(document.iterchildren("Language"))) or None,
         record_type="Book Chapter" if chapter else "Book",
-        publication_types=_texts(document.iterchildren("PublicationType")),
+        publication_types=_plains(document.iterchildren("PublicationType")),
         keywords=_keywords(document.iterchildren("KeywordList")),
-        raw=_raw(elem),
+        raw=raw,
     )
-
-
-def _raw(elem: _Element) -> str:
-    from lxml import etree
-
-    return cast(str, etree.tostring(elem, encoding="unicode", with_tail=False))
 
 
 def _article_ids(id_list: _Element | None) -> dict[str, str]:
@@ -391,59 +491,63 @@ def _abstract(abstract: _Element | None) -> str | None:
     return "\n".join(paragraphs) or None
 
 
-def _authors(author_list: _Element | None) -> tuple[Author, ...]:
-    if author_list is None:
-        return ()
+def _authors(author_list: _Element) -> tuple[Author, ...]:
     authors = []
-    for author in author_list.iterchildren("Author"):
-        if author.get("ValidYN", "Y") != "Y":
+    for author in author_list:
+        if author.get("ValidYN", "Y") != "Y" or author.tag != "Author":
             continue
-        authors.append(
-            Author(
-                last_name=_text(author.find("LastName")),
-                fore_name=_text(author.find("ForeName")),
-                initials=_text(author.find("Initials")),
-                collective_name=_text(author.find("CollectiveName")),
-                affiliations=_texts(author.iterfind("AffiliationInfo/Affiliation")),
-            )
-        )
+        last = fore = initials = collective = None
+        affiliations: list[str] = []
+        for part in author:
+            tag = part.tag
+            if tag == "LastName":
+                last = _text(part)
+            elif tag == "ForeName":
+                fore = _text(part)
+            elif tag == "Initials":
+                initials = _text(part)
+            elif tag == "CollectiveName":
+                collective = _text(part)
+            elif tag == "AffiliationInfo":
+                affiliation = _text(part.find("Affiliation"))
+                if affiliation:
+                    affiliations.append(affiliation)
+        authors.append(Author(last, fore, initials, collective, tuple(affiliations)))
     return tuple(authors)
 
 
-def _pub_year(pub_date: _Element | None) -> int | None:
-    if pub_date is None:
-        return None
-    return _year(pub_date.findtext("Year")) or _year(pub_date.findtext("MedlineDate"))
+def _pub_year(pub_date: _Element) -> int | None:
+    year = None
+    for part in pub_date:
+        if part.tag == "Year" or (part.tag == "MedlineDate" and year is None):
+            year = _year(part.text)
+    return year
 
 
 def _year(text: str | None) -> int | None:
     if not text:
         return None
+    if len(text) == 4 and text.isdigit():
+        return int(text)
     match = _YEAR.search(text)
     return int(match.group()) if match else None
 
 
-def _pages(pagination: _Element | None) -> str | None:
-    if pagination is None:
-        return None
-    pages = _text(pagination.find("MedlinePgn"))
-    if pages:
-        return pages
-    start, end = _text(pagination.find("StartPage")), _text(pagination.find("EndPage"))
-    if start and end:
-        return f"{start}-{end}"
-    return start
+def _pages(pagination: _Element) -> str | None:
+    parts = {child.tag: _plain(child) for child in pagination}
+    if parts.get("MedlinePgn"):
+        return parts["MedlinePgn"]
+    start, end = parts.get("StartPage"), parts.get("EndPage")
+    return f"{start}-{end}" if start and end else start
 
 
-def _mesh(heading_list: _Element | None) -> tuple[str, ...]:
-    if heading_list is None:
-        return ()
+def _mesh(heading_list: _Element) -> tuple[str, ...]:
+    """One ``Descriptor/qualifier/...`` entry per MeshHeading, as MEDLINE's MH field."""
     headings = []
-    for heading in heading_list.iterchildren("MeshHeading"):
-        descriptor = _text(heading.find("DescriptorName"))
-        if descriptor:
-            qualifiers = _texts(heading.iterchildren("QualifierName"))
-            headings.append("/".join((descriptor, *qualifiers)))
+    for heading in heading_list:
+        entry = "/".join([t for t in [(part.text or "").strip() for part in heading] if t])
+        if entry:
+            headings.append(entry)
     return tuple(headings)
 
 
