@@ -21,7 +21,7 @@ from meta.errors import InputDataError
 from meta.measures import PFT_WARNING, back_transform, check_cc, check_measure, escalc, expit
 from meta.measures import harmonic_mean as _harmonic_mean
 from meta.results import PoolResult, StudyResult
-from meta.study_ci import check_level, check_study_ci, proportion_ci
+from meta.study_ci import check_level, check_study_ci, proportion_cis
 from meta.tau2 import estimate_tau2, q_statistic, qprofile_ci, typical_variance
 from meta.types import METHODS, TESTS, CCMode, Measure, Method, StudyCIMethod, Tau2Method, Test
 
@@ -126,10 +126,11 @@ def _study_results(
     vi: tuple[float, ...] | None,
 ) -> tuple[StudyResult, ...]:
     results = []
+    intervals = proportion_cis(counts.events, counts.totals, options.study_ci, options.level)
     for i, (label, e, n) in enumerate(
         zip(counts.studies, counts.events, counts.totals, strict=True)
     ):
-        lower, upper = proportion_ci(e, n, options.study_ci, options.level)
+        lower, upper = intervals[i]
         results.append(
             StudyResult(
                 study=label,

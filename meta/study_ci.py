@@ -6,7 +6,7 @@ WS Wilson score, AC Agresti-Coull, SA simple asymptotic (Wald).
 
 from __future__ import annotations
 
-import math
+from collections.abc import Sequence
 
 from meta.errors import InputDataError
 from meta.types import STUDY_CI_METHODS, StudyCIMethod
@@ -33,32 +33,46 @@ def proportion_ci(
     events: int, total: int, method: StudyCIMethod = "CP", level: float = 0.95
 ) -> tuple[float, float]:
     """Interval for events/total; all methods clipped to [0, 1] (as R's meta package)."""
-    from scipy import stats
+    return proportion_cis([events], [total], method, level)[0]
+
+
+def proportion_cis(
+    events: Sequence[int], totals: Sequence[int], method: StudyCIMethod = "CP", level: float = 0.95
+) -> list[tuple[float, float]]:
+    """Intervals for many studies at once (vectorised, so k = 1000 stays fast)."""
+    import numpy as np
+    from scipy import special
 
     method = check_study_ci(method)
     level = check_level(level)
-    if total <= 0 or not 0 <= events <= total:
-        raise InputDataError(f"cannot compute an interval for {events} events of {total}")
+    x = np.asarray(events, dtype=float)
+    n = np.asarray(totals, dtype=float)
+    if x.shape != n.shape or np.any(n <= 0) or np.any(x < 0) or np.any(x > n):
+        raise InputDataError("study intervals need 0 <= events <= total and total >= 1")
     alpha = 1 - level
-    x, n = events, total
     p = x / n
     if method == "CP":
-        # Clopper & Pearson (1934) via beta quantiles, as R's binom.test
-        lower = 0.0 if x == 0 else float(stats.beta.ppf(alpha / 2, x, n - x + 1))
-        upper = 1.0 if x == n else float(stats.beta.ppf(1 - alpha / 2, x + 1, n - x))
-        return lower, upper
-    z = float(stats.norm.isf(alpha / 2))
-    if method == "WS":
-        # Wilson (1927) score interval, as R's prop.test(correct = FALSE)
-        centre = p + z * z / (2 * n)
-        half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-        denominator = 1 + z * z / n
-        return max(0.0, (centre - half) / denominator), min(1.0, (centre + half) / denominator)
-    if method == "AC":
-        # Agresti & Coull (1998): Wald interval around (x + z^2/2) / (n + z^2)
-        n_tilde = n + z * z
-        p_tilde = (x + z * z / 2) / n_tilde
-        half = z * math.sqrt(p_tilde * (1 - p_tilde) / n_tilde)
-        return max(0.0, p_tilde - half), min(1.0, p_tilde + half)
-    half = z * math.sqrt(p * (1 - p) / n)
-    return max(0.0, p - half), min(1.0, p + half)
+        # Clopper & Pearson (1934) by beta quantiles, as R's binom.test
+        with np.errstate(all="ignore"):
+            lower = np.where(x == 0, 0.0, special.betaincinv(x, n - x + 1, alpha / 2))
+            upper = np.where(x == n, 1.0, special.betaincinv(x + 1, n - x, 1 - alpha / 2))
+    else:
+        z = float(-special.ndtri(alpha / 2))
+        if method == "WS":
+            # Wilson (1927) score interval, as R's prop.test(correct = FALSE)
+            centre = p + z * z / (2 * n)
+            half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+            denominator = 1 + z * z / n
+            lower, upper = (centre - half) / denominator, (centre + half) / denominator
+        elif method == "AC":
+            # Agresti & Coull (1998): Wald interval around (x + z^2/2) / (n + z^2)
+            n_tilde = n + z * z
+            p_tilde = (x + z * z / 2) / n_tilde
+            half = z * np.sqrt(p_tilde * (1 - p_tilde) / n_tilde)
+            lower, upper = p_tilde - half, p_tilde + half
+        else:
+            half = z * np.sqrt(p * (1 - p) / n)
+            lower, upper = p - half, p + half
+    lower = np.clip(lower, 0.0, 1.0)
+    upper = np.clip(upper, 0.0, 1.0)
+    return [(float(lo), float(hi)) for lo, hi in zip(lower, upper, strict=True)]
