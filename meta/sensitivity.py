@@ -17,8 +17,10 @@ from typing import Any
 
 from meta.counts import StudyCounts
 from meta.errors import InputDataError, MetaError
+from meta.measures import check_cc, check_measure
 from meta.pooling import pool
-from meta.types import CCMode, Measure, Method, Test
+from meta.study_ci import check_level
+from meta.types import METHODS, TESTS, CCMode, Measure, Method, Test
 
 MODELS: tuple[tuple[Measure, Method], ...] = (
     ("PLO", "GLMM"),
@@ -107,6 +109,7 @@ def sensitivity_table(
     """Pool ``counts`` under every model of :data:`MODELS` (two-stage ones with z and knha),
     then leave-one-out, without n = 1 reports and without ``without``, by the primary model
     (``method``, ``measure``, ``test``)."""
+    _check_primary(level, method, measure, test, cc, cc_mode)
     missing = [name for name in without if name not in counts.studies]
     if missing:
         known = ", ".join(repr(s) for s in counts.studies)
@@ -135,6 +138,19 @@ def sensitivity_table(
         else:
             rows.append(_failed(label, primary, 0, "no studies left to pool"))
     return SensitivityTable(rows=tuple(rows), level=level)
+
+
+def _check_primary(
+    level: float, method: str, measure: str, test: str, cc: float, cc_mode: str
+) -> None:
+    """Bad options are one error for the whole table, not a failure in every row."""
+    check_level(level)
+    check_measure(measure)
+    check_cc(cc, cc_mode)
+    if method not in METHODS:
+        raise InputDataError(f"unknown method {method!r}; use one of {', '.join(METHODS)}")
+    if test not in TESTS:
+        raise InputDataError(f"unknown test {test!r}; use one of {', '.join(TESTS)}")
 
 
 def _without_single_cases(counts: StudyCounts, primary: dict[str, Any]) -> SensitivityRow:

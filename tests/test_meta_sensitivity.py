@@ -112,3 +112,14 @@ def test_a_failing_model_is_a_failed_row_and_python_warnings_are_kept(
     data = table.to_dict()
     assert data["rows"][0]["failed"] is True
     assert data["rows"][0]["error"] == "GLMM did not converge after 2 attempts"
+
+
+def test_bad_options_are_one_error_not_failed_rows() -> None:
+    with pytest.raises(InputDataError) as info:
+        sensitivity_table(WORKED, level=1.5)
+    assert str(info.value) == "confidence level must be between 0 and 1 (e.g. 0.95), not 1.5"
+    with pytest.raises(InputDataError) as info:
+        sensitivity_table(WORKED, method="XX")  # type: ignore[arg-type]
+    assert str(info.value) == (
+        "unknown method 'XX'; use one of EE, DL, REML, PM, ML, HS, SJ, EB, HE, GLMM"
+    )

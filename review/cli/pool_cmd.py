@@ -175,27 +175,34 @@ def _print_pooled(result: Any, forest: Path | None) -> None:
     table.add_column("Study")
     table.add_column("Events/n", justify="right", no_wrap=True)
     table.add_column(f"% [{level} CI]", justify="right", no_wrap=True)
-    table.add_column("Weight %", justify="right", no_wrap=True)
+    weighted = overall.method != "GLMM"
+    if weighted:
+        table.add_column("Weight %", justify="right", no_wrap=True)
     groups = result.groups if isinstance(result, SubgroupResult) else (("", overall),)
     by_name = {s.study: s for s in overall.studies}  # weights in the overall model
     for name, group in groups:
         if name:
-            table.add_row(f"[bold]{name}[/bold]", end_section=False)
+            _add_row(table, f"[bold]{name}[/bold]", end_section=False)
         members = [by_name.get(s.study, s) for s in group.studies]
         for s in members:
-            table.add_row(
+            _add_row(
+                table,
                 s.study,
                 f"{s.events}/{s.total}",
                 _interval(s.proportion, s.ci_lower, s.ci_upper),
                 "" if s.weight is None else f"{s.weight:.1f}",
             )
         if name:
-            table.add_row(f"  subtotal {name}", *_pooled_cells(group, members), end_section=True)
+            _add_row(table, f"  subtotal {name}", *_pooled_cells(group, members), end_section=True)
     table.add_section()
-    table.add_row("[bold]Pooled[/bold]", *_pooled_cells(overall, overall.studies))
+    _add_row(table, "[bold]Pooled[/bold]", *_pooled_cells(overall, overall.studies))
     if overall.pi_lower is not None and overall.pi_upper is not None:
-        table.add_row(
-            "Prediction interval", "", f"[{_pct(overall.pi_lower)}, {_pct(overall.pi_upper)}]", ""
+        _add_row(
+            table,
+            "Prediction interval",
+            "",
+            f"[{_pct(overall.pi_lower)}, {_pct(overall.pi_upper)}]",
+            "",
         )
     console.print(table)
     console.print(_heterogeneity_line(overall))
@@ -207,11 +214,17 @@ def _print_pooled(result: Any, forest: Path | None) -> None:
     notes = list(overall.warnings)
     if isinstance(result, SubgroupResult):
         notes += list(result.warnings)
-        notes += [f"{name}: {w}" for name, g in result.groups for w in g.warnings]
+        for name, group in result.groups:  # a group's warning only if not already given
+            notes += [f"{name}: {w}" for w in group.warnings if w not in overall.warnings]
     for note in dict.fromkeys(notes):
         console.print(f"Warning: {note}", style="yellow")
     if forest is not None:
         console.print(f"Forest plot written to {forest}")
+
+
+def _add_row(table: Any, *cells: str, end_section: bool = False) -> None:
+    """Add a row, dropping the cells of columns the table does not have (weight for GLMM)."""
+    table.add_row(*cells[: len(table.columns)], end_section=end_section)
 
 
 def _pooled_cells(result: Any, members: Any) -> tuple[str, str, str]:
@@ -229,7 +242,7 @@ def _pooled_cells(result: Any, members: Any) -> tuple[str, str, str]:
 
 def _model(result: Any) -> str:
     if result.method == "GLMM":
-        return "binomial-normal GLMM (estimate = median proportion)"
+        return "GLMM, median proportion"
     return f"{result.method}, measure {result.measure}, test {result.test}"
 
 
