@@ -4,8 +4,8 @@ The two-stage model follows metafor's ``rma.uni`` + ``predict`` + ``confint`` (V
 2010): weights 1/(v + tau2); Wald (z) intervals or Hartung-Knapp-Sidik-Jonkman (``knha``;
 Hartung & Knapp 2001, Sidik & Jonkman 2002) with t on k - 1 df; the prediction interval
 beta +/- crit * sqrt(se^2 + tau2) with the SAME critical value as the confidence interval,
-i.e. normal for z and t with k - 1 df for knha (metafor 3.8's ``predict`` default; meta's
-``metaprop`` uses t with k - 1 df in both cases, Higgins et al. 2009 used k - 2); Cochran's
+i.e. normal for z and t with k - 1 df for knha (metafor 3.8's ``predict`` default; we do
+not use the t on k - 2 df of Higgins, Thompson & Spiegelhalter 2009); Cochran's
 Q; I2 = tau2 / (tau2 + typical within-study variance) and H2 = (tau2 + vt) / vt as metafor
 (not meta's Q-based I2), except for EE, where metafor (and we) use (Q - df) / Q and Q / df;
 and the Q-profile interval for tau2 (Viechtbauer 2007).
@@ -63,7 +63,8 @@ def pool(
     """Pool per-study proportions by ``method`` (a tau2 estimator, or GLMM).
 
     Two-stage methods transform with ``measure`` (continuity correction ``cc`` as
-    ``cc_mode``, see meta.measures) and pool by inverse variance; GLMM fits the
+    metafor's escalc ``add`` in mode ``cc_mode``; PAS and PFT get none in the default mode
+    ``only0``, see meta.measures) and pool by inverse variance; GLMM fits the
     binomial-normal model (Stijnen, Hamza & Ozdemir 2010) by maximum likelihood and
     always works on the logit scale, without continuity correction or study weights.
     """
