@@ -41,7 +41,12 @@ def test_rows_in_order_models_then_subsets() -> None:
         ("Without Narváez 2019", "GLMM"),
     ]
     assert [r.k for r in table.rows[-5:]] == [2, 2, 2, 1, 2]
-    assert not any(r.failed for r in table.rows)
+    # without the series only 1/1 and 0/1 are left: the GLMM cannot be fitted, the row
+    # says why and the table stands
+    failed = [r.label for r in table.rows if r.failed]
+    assert failed == ["Leave out Narváez 2019", "Without Narváez 2019"]
+    assert "the GLMM cannot be fitted" in (table.rows[-1].error or "")
+    assert table.rows[-1].estimate is None
 
 
 def test_each_row_is_the_pooled_result_of_its_model_and_subset() -> None:
