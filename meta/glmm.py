@@ -30,6 +30,7 @@ _NEWTON_MAX = 60
 _HALVINGS = 30
 _GRAD_TOL = 1e-4
 _BOUNDARY_LOGLIK_TOL = 1e-9
+_SIGMA_MAX = 30.0  # tau = 30 on the logit scale: the likelihood has no finite maximum
 
 
 @dataclass(frozen=True)
@@ -284,6 +285,8 @@ def _check(model: GroupedBinomial, theta: Array) -> tuple[str | None, Array, flo
             return "tau2 = 0 is not a maximum of the likelihood", beta0, 0.0, info
         cov0: Array = np.asarray(np.linalg.inv(info), dtype=float)
         return None, beta0, 0.0, cov0
+    if abs(theta[p]) > _SIGMA_MAX:
+        return "tau2 grows without bound", theta[:p], 0.0, hess
     scale = np.maximum(1.0, np.abs(theta))
     if not np.all(np.isfinite(grad)) or np.max(np.abs(grad) * scale) > _GRAD_TOL * max(
         1.0, math.sqrt(abs(ll))
@@ -436,6 +439,12 @@ def fit_glmm(
         raise ConvergenceError(
             f"the GLMM cannot be fitted: {which}, so the logit-scale estimate is infinite; "
             "use a two-stage method with a continuity correction, e.g. --method REML"
+        )
+    if np.all((x == 0) | (x == n)):
+        raise ConvergenceError(
+            "the GLMM cannot be fitted: every study has either no events or only events, so "
+            "tau2 grows without bound; use a two-stage method with a continuity correction, "
+            "e.g. --method REML"
         )
     model = GroupedBinomial(x, n, np.ones((k, 1)), np.arange(k), nodes)
     if k == 1:
