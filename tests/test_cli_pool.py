@@ -146,3 +146,23 @@ def test_sensitivity_human_table_numbers_the_notes() -> None:
     assert result.exit_code == 0, result.output
     assert "PLO REML knha" in result.stdout
     assert "1. GLMM: the estimate is the median proportion" in result.stdout
+
+
+def test_sensitivity_failed_rows_point_to_their_reason() -> None:
+    args = ["sensitivity", *BASE, "--without", "Narváez 2019 (local series)"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    failed_lines = [line for line in result.stdout.splitlines() if " failed " in line]
+    assert len(failed_lines) == 2
+    number = failed_lines[0].split()[-1]
+    assert f"{number}. failed: the GLMM cannot be fitted" in result.stdout
+
+
+def test_sensitivity_primary_model_is_chosen_by_options() -> None:
+    args = ["sensitivity", *BASE, "--method", "DL", "--test", "knha", "--json"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)["rows"]
+    loo = [r for r in rows if r["label"].startswith("Leave out")]
+    assert {(r["method"], r["test"]) for r in loo} == {("DL", "knha")}
+    assert not any(r["failed"] for r in loo)

@@ -123,6 +123,11 @@ def sensitivity_command(
         help="Also pool without this study (repeat for more).",
         show_default=False,
     ),
+    method: Method = typer.Option(
+        "GLMM", "--method", help="Primary model for leave-one-out and the subsets."
+    ),
+    measure: Measure = typer.Option("PLO", "--measure", help="Measure of the primary model."),
+    test: Test = typer.Option("z", "--test", help="Interval test of the primary model."),
     level: float = typer.Option(0.95, "--level", help="Confidence level."),
     as_json: bool = json_option(),
 ) -> None:
@@ -132,7 +137,9 @@ def sensitivity_command(
     from meta.tables import read_counts_table
 
     counts = read_counts_table(input_file, events=events, total=total, study=study)
-    table = sensitivity_table(counts, without=tuple(without), level=level)
+    table = sensitivity_table(
+        counts, without=tuple(without), level=level, method=method, measure=measure, test=test
+    )
     if as_json:
         print_json(table.to_dict())
         return
@@ -280,9 +287,10 @@ def _print_sensitivity(table: Any) -> None:
         out.add_column(name, justify=justify, no_wrap=name not in ("Analysis", "Notes"))  # type: ignore[arg-type]
     notes: dict[str, int] = {}
     for row in table.rows:
-        refs = ",".join(str(notes.setdefault(w, len(notes) + 1)) for w in row.warnings)
+        texts = [f"failed: {row.error}"] if row.failed else list(row.warnings)
+        refs = ",".join(str(notes.setdefault(w, len(notes) + 1)) for w in texts)
         if row.failed:
-            out.add_row(row.label, row.model, str(row.k), "failed", "", "", "", row.error)
+            out.add_row(row.label, row.model, str(row.k), "failed", "", "", "", refs)
             continue
         pi = "" if row.pi is None else f"[{_pct(row.pi[0])}, {_pct(row.pi[1])}]"
         out.add_row(
