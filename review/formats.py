@@ -51,7 +51,10 @@ class Rejected:
 
 @dataclass(frozen=True, slots=True)
 class ParsedFile:
-    """What a parser read: records with their places (parallel tuples), rejects, repairs made."""
+    """What a parser read: records with their places (parallel tuples), rejects, repairs made.
+
+    ``withdrawn`` holds the PMIDs a PubMed update file deletes (``DeleteCitation``).
+    """
 
     name: str
     format: str
@@ -60,6 +63,7 @@ class ParsedFile:
     places: tuple[str, ...]
     rejects: tuple[Rejected, ...] = ()
     notes: tuple[str, ...] = ()
+    withdrawn: tuple[str, ...] = ()
 
     @property
     def n_read(self) -> int:

@@ -68,11 +68,33 @@ _DANGER = re.compile(r"^'*[=+\-@\t\r]")
 _YEAR = re.compile(r"^(\d{4})(?:\.0+)?$")
 
 EXPORT_COLUMNS: tuple[str, ...] = (
-    "casepool_id", "source", "source_id", "cluster_id", "is_primary", "included",
-    "title", "authors", "year", "journal", "journal_iso", "volume", "issue", "pages",
-    "doi", "pmid", "pmcid", "issn", "language", "record_type", "url",
-    "keywords", "mesh", "publication_types", "abstract", "extra",
-)  # fmt: skip
+    "casepool_id",
+    "source",
+    "source_id",
+    "cluster_id",
+    "is_primary",
+    "included",
+    "title",
+    "authors",
+    "year",
+    "journal",
+    "journal_iso",
+    "volume",
+    "issue",
+    "pages",
+    "doi",
+    "pmid",
+    "pmcid",
+    "issn",
+    "language",
+    "record_type",
+    "url",
+    "keywords",
+    "mesh",
+    "publication_types",
+    "abstract",
+    "extra",
+)
 
 
 class _Invalid(Exception):
@@ -219,8 +241,19 @@ def _to_record(
         return cells[i] if i is not None and i < len(cells) else ""
 
     values: dict[str, Any] = {}
-    for field_name in ("source_id", "title", "abstract", "journal", "journal_iso", "volume",
-                       "issue", "issn", "language", "url", "record_type"):  # fmt: skip
+    for field_name in (
+        "source_id",
+        "title",
+        "abstract",
+        "journal",
+        "journal_iso",
+        "volume",
+        "issue",
+        "issn",
+        "language",
+        "url",
+        "record_type",
+    ):
         values[field_name] = get(field_name) or None
     values["year"] = _year(get("year"), header, columns)
     values["pmid"] = _checked(get("pmid"), normalise_pmid, "PMID", "pmid", header, columns)
@@ -264,9 +297,13 @@ def _year(cell: str, header: Sequence[str], columns: dict[str, int]) -> int | No
 
 
 def _checked(
-    cell: str, normalise: Any, label: str, field_name: str, header: Sequence[str],
+    cell: str,
+    normalise: Any,
+    label: str,
+    field_name: str,
+    header: Sequence[str],
     columns: dict[str, int],
-) -> str | None:  # fmt: skip
+) -> str | None:
     if not cell:
         return None
     value = normalise(cell)

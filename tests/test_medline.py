@@ -101,8 +101,24 @@ def test_nbib_records_keep_their_fields_through_ris_export_and_import() -> None:
     """nbib is import-only: its records must survive an export to RIS and back."""
     for record in _records():
         (back,) = parse_ris(format_ris(record), "x.ris", source="pubmed").records
-        for name in ("source_id", "title", "abstract", "journal", "journal_iso", "year",
-                     "volume", "issue", "pages", "doi", "pmid", "pmcid", "issn", "language",
-                     "publication_types", "mesh", "keywords"):  # fmt: skip
+        for name in (
+            "source_id",
+            "title",
+            "abstract",
+            "journal",
+            "journal_iso",
+            "year",
+            "volume",
+            "issue",
+            "pages",
+            "doi",
+            "pmid",
+            "pmcid",
+            "issn",
+            "language",
+            "publication_types",
+            "mesh",
+            "keywords",
+        ):
             assert getattr(back, name) == getattr(record, name), name
         assert back.authors == tuple(replace(a, affiliations=()) for a in record.authors)
