@@ -17,6 +17,7 @@ import math
 import os
 import random
 import re
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
@@ -260,7 +261,7 @@ class RateLimiter:
         window: float = 1.0,
         *,
         clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], object] = time.sleep,
     ) -> None:
         if limit < 1:
             raise ValueError("limit must be at least 1")
@@ -306,18 +307,20 @@ class EntrezClient:
         *,
         session: requests.Session | None = None,
         limiter: RateLimiter | None = None,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,
         rng: random.Random | None = None,
     ) -> None:
         import requests
 
+        self._cancelled = threading.Event()
+        pause: Callable[[float], object] = sleep or self._cancelled.wait
         self.config = config
         self.session = session or requests.Session()
         self.session.headers["User-Agent"] = f"{config.tool} (E-utilities client)"
         self.limiter = limiter or RateLimiter(
-            config.requests_per_second, 1.0 + config.window_margin, sleep=sleep
+            config.requests_per_second, 1.0 + config.window_margin, sleep=pause
         )
-        self._sleep = sleep
+        self._sleep = pause
         self._rng = rng or random.Random()
         self.requests_sent = 0
         self.retries = 0
@@ -325,10 +328,20 @@ class EntrezClient:
     def __repr__(self) -> str:
         return f"EntrezClient(base_url={self.config.base_url!r}, sent={self.requests_sent})"
 
+    def cancel(self) -> None:
+        """Stop retrying and backing off (a search was interrupted); ``uncancel`` undoes it."""
+        self._cancelled.set()
+
+    def uncancel(self) -> None:
+        """Accept requests again after ``cancel``."""
+        self._cancelled.clear()
+
     def call(self, request: EntrezRequest, parse: Callable[[bytes], T]) -> T:
         """Send ``request`` and parse its body, retrying transient failures within the budget."""
         last = ""
         for attempt in range(1, self.config.max_attempts + 1):
+            if self._cancelled.is_set():
+                raise SearchError(f"{request.describe()} cancelled: the search was interrupted")
             try:
                 return parse(self._send(request))
             except _Retryable as exc:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -62,7 +63,10 @@ class SearchSummary:
         """Things the user should know beyond the counts (split, warnings, resume, gaps)."""
         notes = []
         if self.resumed:
-            notes.append(f"resumed an interrupted run (search {self.log.load_id})")
+            notes.append(
+                f"resumed an interrupted run (search {self.log.load_id}, started "
+                f"{self.log.started_at}); run the search again for records added since"
+            )
         if self.log.windows:
             notes.append(
                 f"the query matched {self.log.count:,} records, more than ESearch returns at "
@@ -221,29 +225,54 @@ def _efetch_phase(
     batch_size: int,
     progress: Progress | None,
 ) -> None:
+    """Fetch the pending PMIDs batch by batch, each stored in one transaction.
+
+    The next batch is fetched (and parsed) in a worker thread while this one is stored,
+    so parsing and writing do not hold up the rate-limited requests. The client is only
+    ever used by that one worker thread.
+    """
     entry = search_log.get_run(store.conn, load_id)
     total = entry.fetched + entry.missing + entry.pending
     done = entry.fetched + entry.missing
     if progress:
         progress(done, total)
-    while batch := search_log.pending_pmids(store.conn, load_id, batch_size):
-        items = client.efetch(ids=batch)
-        records = [r for r in items if isinstance(r, Record)]
-        returned = {_pmid_of(r) for r in records}
-        with store.transaction() as conn:
-            n_new = insert_records(conn, load_id, records)
-            deletes = [d for d in items if isinstance(d, DeleteCitation)]
-            _apply_deletes(conn, deletes)
-            search_log.record_batch(
-                conn,
-                load_id,
-                fetched=[p for p in batch if p in returned],
-                missing=[p for p in batch if p not in returned],
-                n_new=n_new,
-            )
-        done += len(batch)
-        if progress:
-            progress(done, total)
+    pending = search_log.pending_pmids(store.conn, load_id, entry.pending)
+    batches = [pending[i : i + batch_size] for i in range(0, len(pending), batch_size)]
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="efetch")
+    client.uncancel()
+    try:
+        upcoming = pool.submit(client.efetch, ids=batches[0]) if batches else None
+        for number, batch in enumerate(batches):
+            assert upcoming is not None
+            items = upcoming.result()
+            if number + 1 < len(batches):
+                upcoming = pool.submit(client.efetch, ids=batches[number + 1])
+            _store_batch(store, load_id, batch, items)
+            done += len(batch)
+            if progress:
+                progress(done, total)
+    except BaseException:
+        client.cancel()  # a prefetch in flight gives up instead of retrying on
+        raise
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _store_batch(
+    store: Store, load_id: int, batch: list[str], items: list[Record | DeleteCitation]
+) -> None:
+    records = [r for r in items if isinstance(r, Record)]
+    returned = {_pmid_of(r) for r in records}
+    with store.transaction() as conn:
+        n_new = insert_records(conn, load_id, records)
+        _apply_deletes(conn, [d for d in items if isinstance(d, DeleteCitation)])
+        search_log.record_batch(
+            conn,
+            load_id,
+            fetched=[p for p in batch if p in returned],
+            missing=[p for p in batch if p not in returned],
+            n_new=n_new,
+        )
 
 
 def _pmid_of(record: Record) -> str | None:

@@ -175,7 +175,7 @@ def test_a_search_killed_mid_way_resumes_and_ends_with_every_record_once(
 
     result = runner.invoke(app, args, env=env_for(server, NCBI_EMAIL=EMAIL))
     assert result.exit_code == 0, result.output
-    assert "Note: resumed an interrupted run (search 1)" in result.stderr
+    assert "Note: resumed an interrupted run (search 1, started 20" in result.stderr
     assert result.stdout.startswith("128 records retrieved, 128 new to the review")
     refetched = {p for c in server.calls("efetch") for p in c.params["id"].split(",")}
     assert not refetched & set(first_run) and len(refetched) == 68

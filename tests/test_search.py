@@ -160,12 +160,13 @@ def test_an_interrupted_run_resumes_where_it_stopped(store: Store, server: EUtil
         "interrupted",
         68,
     )
-    first_fetch = set(efetched_ids(server))
+    kept = set(stored_pmids(store))
     server.requests.clear()
     summary = run_search(store, QUERY, config=config(server.url), batch_size=30)
     assert summary.resumed and summary.log.load_id == interrupted.load_id
     assert not server.calls("esearch")  # the stored PMID list is used, no new ESearch
-    assert not first_fetch & set(efetched_ids(server))
+    refetched = efetched_ids(server)
+    assert set(refetched) == set(server.records) - kept and len(kept) == 60
     pmids = stored_pmids(store)
     assert sorted(pmids) == sorted(server.records) and len(set(pmids)) == len(pmids)
     assert (summary.log.status, summary.log.resumed, summary.log.records_new) == (
@@ -173,7 +174,10 @@ def test_an_interrupted_run_resumes_where_it_stopped(store: Store, server: EUtil
         1,
         128,
     )
-    assert summary.notes()[0] == f"resumed an interrupted run (search {interrupted.load_id})"
+    assert summary.notes()[0] == (
+        f"resumed an interrupted run (search {interrupted.load_id}, started "
+        f"{interrupted.started_at}); run the search again for records added since"
+    )
 
 
 def test_a_spent_retry_budget_keeps_what_was_fetched(store: Store, server: EUtilsServer) -> None:
