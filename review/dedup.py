@@ -146,15 +146,28 @@ def veto(a: Features, b: Features) -> str | None:
         return "different PMID"
     if a.pmcid and b.pmcid and a.pmcid != b.pmcid:
         return "different PMCID"
-    if a.kind != b.kind:
-        same_place = bool(a.volume and a.first_page) and (
-            a.volume == b.volume and _pages_equal(a.first_page, b.first_page)
-        )
-        if not ({a.kind, b.kind} == {"conference", "article"} and same_place):
-            return f"{a.kind} vs {b.kind}"
+    if a.kind != b.kind and not _same_abstract(a, b):
+        return f"{a.kind} vs {b.kind}"
     if a.year is not None and b.year is not None and abs(a.year - b.year) > 1:
         return "years differ by more than one"
     return None
+
+
+def _same_abstract(a: Features, b: Features) -> bool:
+    """A conference abstract and a journal item that can be the same abstract: printed at the
+    same volume and first page, or the journal item looks like an abstract (one page, a
+    supplement) while the conference record gives no place to contradict it."""
+    if {a.kind, b.kind} != {"conference", "article"}:
+        return False
+    if (
+        a.volume
+        and a.first_page
+        and a.volume == b.volume
+        and _pages_equal(a.first_page, b.first_page)
+    ):
+        return True
+    conference, article = (a, b) if a.kind == "conference" else (b, a)
+    return article.abstract_like and not conference.first_page
 
 
 def _pages_equal(x: str, y: str) -> bool:
@@ -178,8 +191,11 @@ def _contained(a: Features, b: Features) -> bool:
     return len(short) >= 20 and short in long_
 
 
-def _authors(a: Features, b: Features) -> Literal["same", "compatible", "conflict", "unknown"]:
-    """'same' when the first authors agree and most names are shared; 'compatible' when either
+def _authors(
+    a: Features, b: Features
+) -> Literal["all", "same", "compatible", "conflict", "unknown"]:
+    """'all' when both list several authors, the first agree and nearly all names are shared;
+    'same' when the first authors agree and most names are shared; 'compatible' when either
     holds; names are compared as words, so a surname split or run together still matches."""
     if not a.authors or not b.authors:
         return "unknown"
@@ -195,6 +211,8 @@ def _authors(a: Features, b: Features) -> Literal["same", "compatible", "conflic
     )
     shared = len(a.names & b.names) / max(1, min(len(a.names), len(b.names)))
     single = min(len(a.authors), len(b.authors)) == 1
+    if first_same and shared >= 0.8 and not single:
+        return "all"
     if first_same and (shared >= 0.5 or single):
         return "same"
     if first_same or shared >= 0.5:
@@ -250,53 +268,77 @@ def compare(a: Features, b: Features) -> PairVerdict:
     contained = _contained(a, b)
     if ts < CANDIDATE_TITLE and not contained:
         return PairVerdict("distinct", ts, "different titles")
-    if a.numbers - b.numbers and b.numbers - a.numbers:
-        return PairVerdict("maybe", ts, "titles differ in a number")
     authors = _authors(a, b)
     volume = _field(a.volume, b.volume)
     pages = _pages(a, b)
     journal = _journal(a, b)
     same_year = a.year is not None and a.year == b.year
-    place = volume == "same" and pages == "same"
-    long_title = min(len(a.title), len(b.title)) >= _SHORT_TITLE
+    if volume == "same" and pages == "same":
+        return _same_place(a, b, ts, authors, journal, same_year)
+    if a.numbers - b.numbers and b.numbers - a.numbers:
+        return PairVerdict("maybe", ts, "titles differ in a number")
     if authors == "conflict" or volume == "conflict":
         if ts >= CONFIDENT_TITLE:
             return PairVerdict("maybe", ts, "similar titles, different authors or volume")
         return PairVerdict("distinct", ts, "different authors or volume")
-    if ts >= CONFIDENT_TITLE:
-        if place and (same_year or a.year is None or b.year is None or journal != "conflict"):
-            return PairVerdict("same", ts, "title, volume and pages agree")
-        if (
-            long_title
-            and authors == "same"
-            and journal == "same"
-            and pages != "conflict"
-            and (same_year or volume == "same")
-        ):
-            return PairVerdict("same", ts, "title, authors, year and journal agree")
-        if (
-            ts >= 0.98
-            and len(a.title) >= 40
-            and authors == "same"
-            and journal == "same"
-            and volume == "same"
-            and same_year
-        ):
-            return PairVerdict("same", ts, "everything but the pages agrees")
-        if (
-            a.kind == b.kind == "conference"
-            and long_title
-            and same_year
-            and authors == "same"
-            and pages == "unknown"
-        ):
-            return PairVerdict("same", ts, "conference paper: title, authors and year agree")
-        return PairVerdict("maybe", ts, "same title, too little else to confirm")
-    if pages == "conflict":
-        return PairVerdict("distinct", ts, "different pages")
-    if place and authors != "unknown" and (same_year or journal == "same"):
+    if ts < CONFIDENT_TITLE:
+        if pages == "conflict":
+            return PairVerdict("distinct", ts, "different pages")
+        return PairVerdict("maybe", ts, "similar titles")
+    long_title = min(len(a.title), len(b.title)) >= _SHORT_TITLE
+    if (
+        long_title
+        and authors in ("all", "same")
+        and journal == "same"
+        and "same" in (volume, pages)
+        and pages != "conflict"
+    ):
+        return PairVerdict("same", ts, "title, authors, journal and volume or pages agree")
+    if (
+        ts >= 0.98
+        and min(len(a.title), len(b.title)) >= 40
+        and authors in ("all", "same")
+        and journal == "same"
+        and volume == "same"
+        and same_year
+    ):
+        return PairVerdict("same", ts, "everything but the pages agrees")
+    if (
+        a.kind == b.kind == "conference"
+        and long_title
+        and same_year
+        and authors in ("all", "same")
+        and pages == "unknown"
+    ):
+        return PairVerdict("same", ts, "conference paper: title, authors and year agree")
+    if (
+        ts >= 0.98
+        and long_title
+        and authors == "all"
+        and journal == "same"
+        and same_year
+        and pages != "conflict"
+        and _as_abstract(a) == _as_abstract(b)
+    ):
+        return PairVerdict("same", ts, "title, all authors, journal and year agree")
+    return PairVerdict("maybe", ts, "same title, too little else to confirm")
+
+
+def _as_abstract(f: Features) -> bool:
+    return f.abstract_like or f.kind == "conference"
+
+
+def _same_place(
+    a: Features, b: Features, ts: float, authors: str, journal: str, same_year: bool
+) -> PairVerdict:
+    """Same volume and first page: a near-identical title suffices (a number or author that
+    differs is then a typo or a group name); a merely similar one needs the same authors."""
+    years_fit = same_year or a.year is None or b.year is None or journal != "conflict"
+    if ts >= CONFIDENT_TITLE and years_fit and (authors != "conflict" or ts >= 0.98):
+        return PairVerdict("same", ts, "title, volume and pages agree")
+    if authors in ("all", "same", "compatible") and (same_year or journal == "same"):
         return PairVerdict("same", max(ts, 0.9), "similar title, same authors, volume and pages")
-    return PairVerdict("maybe", ts, "similar titles")
+    return PairVerdict("maybe", ts, "same volume and pages, titles or authors differ")
 
 
 def blocking_keys(f: Features) -> Iterable[tuple[object, ...]]:

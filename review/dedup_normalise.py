@@ -12,6 +12,7 @@ import html
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 from review.records import Record, normalise_doi, normalise_pmcid, normalise_pmid
@@ -32,6 +33,7 @@ _NON_WORD = re.compile(r"[^0-9a-z]+")
 _STOPWORDS = frozenset(
     {"the", "of", "and", "for", "in", "on", "de", "la", "le", "des", "der", "und"}
 )
+_CONFERENCE_PART = re.compile(r"\.\s*(?:conference|congress|meeting)\b", re.IGNORECASE)
 _JOURNAL_DROP = re.compile(r"\([^)]*\)|\[[^]]*\]")
 _RETRACTED_PREFIX = re.compile(r"^\s*(?:retracted(?:\s+article)?|withdrawn)\s*[:.]\s*", re.I)
 
@@ -92,7 +94,12 @@ def fold(text: str | None) -> str:
     punctuation removed (so "Hémolytic–Uremic <i>Syndrome</i>" -> "hemolytic uremic syndrome")."""
     if not text:
         return ""
-    text = html.unescape(_TAG.sub(" ", text))
+    if "<" in text:
+        text = _TAG.sub(" ", text)
+    if "&" in text:
+        text = html.unescape(text)
+    if text.isascii():
+        return " ".join(_NON_WORD.sub(" ", text.lower()).split())
     text = text.replace("ß", "ss").replace("æ", "ae").replace("ø", "o").replace("ł", "l")
     text = unicodedata.normalize("NFKD", text)
     text = "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
@@ -117,12 +124,12 @@ def normalise_title(title: str | None) -> str:
     return fold(text)
 
 
-_NUMBER_WORD = re.compile(r"\b(?:\d+|i{1,3}|iv|vi{0,3}|ix|x)\b")
+_NUMBER_WORD = re.compile(r"\d+|\b(?:i{1,3}|iv|vi{0,3}|ix|x)\b")
 
 
 def title_numbers(title: str) -> frozenset[str]:
-    """The numbers in a normalised title, Arabic or Roman ("FOCUS 1" vs "FOCUS 2", "Part II"):
-    two titles that differ only in a number are usually two papers."""
+    """The numbers in a normalised title, Arabic (also inside words: "D2", "CO2") or Roman
+    ("FOCUS 1" vs "FOCUS 2", "Part II"): titles that differ in a number are usually two papers."""
     return frozenset(_NUMBER_WORD.findall(title))
 
 
@@ -131,7 +138,8 @@ def journal_tokens(journal: str | None) -> tuple[str, ...]:
     ('journal', 'clinical', 'pathology')); '&' counts as 'and', which is dropped."""
     if not journal:
         return ()
-    text = _JOURNAL_DROP.sub(" ", html.unescape(journal)).split(":")[0].replace("&", " and ")
+    text = _JOURNAL_DROP.sub(" ", html.unescape(journal))
+    text = _CONFERENCE_PART.split(text)[0].split(":")[0].replace("&", " and ")
     return tuple(w for w in fold(text).split() if w not in _STOPWORDS)
 
 
@@ -177,6 +185,7 @@ def page_range(pages: str | None) -> tuple[str, str]:
     return first, last
 
 
+@lru_cache(maxsize=65536)
 def surname_key(name: str | None) -> str:
     """A surname folded and run together ("Dragon-Durey" -> "dragondurey", "Józsi" -> "jozsi")."""
     return fold(name).replace(" ", "")
@@ -197,13 +206,16 @@ def name_tokens(record: Record) -> frozenset[str]:
     tolerant of names split the wrong way ("Le, Quintrec M." / "Le Quintrec, M.")."""
     tokens: set[str] = set()
     for author in record.authors:
-        last = author.last_name or author.collective_name or ""
-        tokens.add(surname_key(last))
-        for part in fold(f"{last} {author.fore_name or ''}").split():
-            if len(part) >= 3:
-                tokens.add(part)
+        tokens.update(_author_words(author.last_name or author.collective_name, author.fore_name))
     tokens.discard("")
     return frozenset(tokens)
+
+
+@lru_cache(maxsize=65536)
+def _author_words(last: str | None, fore: str | None) -> tuple[str, ...]:
+    words = [surname_key(last)]
+    words += [p for p in fold(f"{last or ''} {fore or ''}").split() if len(p) >= 3]
+    return tuple(words)
 
 
 def record_kind(record: Record, title: str) -> Kind:
@@ -230,6 +242,20 @@ def record_kind(record: Record, title: str) -> Kind:
     return "article"
 
 
+def looks_like_abstract(first: str, last: str, issue: str | None) -> bool:
+    """A one-page item, a whole supplement's page span, or a supplement issue: how a meeting
+    abstract printed in a journal looks when a database calls it an article."""
+    if issue and re.search(r"suppl|abstr|meeting", issue, re.IGNORECASE):
+        return True
+    if not first:
+        return False
+    if first == last:
+        return True
+    if first.isdigit() and last.isdigit():
+        return int(last) - int(first) > 100
+    return False
+
+
 @dataclass(frozen=True, slots=True)
 class Features:
     """The comparable form of one record (computed once, compared many times)."""
@@ -248,6 +274,7 @@ class Features:
     pmid: str | None
     pmcid: str | None
     kind: Kind
+    abstract_like: bool
     completeness: int
     fingerprint: str
 
@@ -302,6 +329,7 @@ def features(record: Record) -> Features:
         pmid=normalise_pmid(record.pmid),
         pmcid=normalise_pmcid(record.pmcid),
         kind=record_kind(record, title),
+        abstract_like=looks_like_abstract(first, last, record.issue),
         completeness=completeness,
         fingerprint=fingerprint,
     )

@@ -241,8 +241,10 @@ def test_chain_of_similar_records_does_not_join_two_papers() -> None:
 
 def test_titles_that_differ_only_in_a_number_wait_for_a_person() -> None:
     one = dataclasses.replace(ARTICLE, title="FOCUS 1: a randomised trial of ceftaroline")
-    two = dataclasses.replace(EMBASE_COPY, title="FOCUS 2: a randomised trial of ceftaroline")
-    assert compare(features(one), features(two)).verdict == "maybe"
+    two = dataclasses.replace(
+        EMBASE_COPY, title="FOCUS 2: a randomised trial of ceftaroline", pages="130-9"
+    )
+    assert compare(features(one), features(two)).reason == "titles differ in a number"
     result = deduplicate([(1, one), (2, two)])
     assert result.clusters == ()
     assert [(m.a, m.b) for m in result.uncertain] == [(1, 2)]
@@ -254,6 +256,21 @@ def test_same_title_without_corroboration_is_queued_not_merged() -> None:
     result = deduplicate([(10, a), (20, b)])
     assert result.clusters == ()
     assert [(m.a, m.b) for m in result.uncertain] == [(10, 20)]
+
+
+def test_number_typo_is_tolerated_at_the_same_volume_and_page() -> None:
+    one = dataclasses.replace(ARTICLE, title="p16INK4a expression in cervical neoplasia grade 2")
+    typo = dataclasses.replace(
+        EMBASE_COPY, title="p6INK4a expression in cervical neoplasia grade 2"
+    )
+    assert compare(features(one), features(typo)).reason == "title, volume and pages agree"
+
+
+def test_abstract_without_place_is_not_merged_on_title_authors_and_year_alone() -> None:
+    """A supplement abstract and an article lacking volume and pages: ask, do not merge."""
+    article = dataclasses.replace(ARTICLE, volume=None, pages=None, issue=None)
+    abstract = dataclasses.replace(EMBASE_COPY, issue="Suppl. 1", pages="57-58", volume="26")
+    assert compare(features(article), features(abstract)).verdict == "maybe"
 
 
 def test_primary_is_the_pubmed_record_and_cluster_id_the_smallest_member() -> None:
