@@ -181,6 +181,13 @@ def iter_pubmed(source: BinaryIO, name: str = _DEFAULT_NAME) -> Iterator[Record 
             if not checked:
                 _check_document(elem.getroottree(), name)
                 checked = True
+            entity = next(elem.iter(etree.Entity), None)
+            if entity is not None:
+                raise UnsafeXMLError(
+                    f"{name}, line {entity.sourceline}: refused: the record uses the entity "
+                    f"{entity.text}, which only a DTD defines and which is never expanded here; "
+                    "PubMed never sends these, check where the data came from"
+                )
             item = _convert(elem, name, reader)
             last_pmid = item.pmids[-1] if isinstance(item, DeleteCitation) else item.pmid
             elem.clear(keep_tail=False)
