@@ -22,8 +22,7 @@ import struct
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -501,11 +500,3 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(body)
         except OSError:
             self.close_connection = True
-
-
-@contextmanager
-def running(records: Iterable[FakeRecord] = (), **options: object) -> Iterator[EUtilsServer]:
-    """A started server, stopped afterwards."""
-    server = EUtilsServer(records, **options)  # type: ignore[arg-type]
-    with server:
-        yield server

@@ -266,6 +266,17 @@ def test_the_client_never_exceeds_three_requests_in_any_second() -> None:
         assert 3.0 <= elapsed < 4.0  # and no slower than the limit requires
 
 
+def test_with_a_key_the_client_never_exceeds_ten_requests_in_any_second() -> None:
+    with EUtilsServer(synthetic_corpus(30)) as server:
+        client = EntrezClient(fast_config(server.url, api_key=KEY))
+        start = time.monotonic()
+        for i in range(25):
+            client.esearch("x", retmax=5, retstart=i)
+        assert server.max_in_window(1.0) == 10
+        assert client.retries == 0
+        assert 2.0 <= time.monotonic() - start < 3.0
+
+
 def test_the_server_answers_429_to_an_impolite_client() -> None:
     with EUtilsServer(synthetic_corpus(3)) as server:
         unpaced = RateLimiter(1000)

@@ -320,3 +320,30 @@ def test_a_client_can_be_passed_in(store: Store, server: EUtilsServer) -> None:
     client = EntrezClient(config(server.url))
     summary = run_search(store, QUERY, client=client, batch_size=100)
     assert summary.requests == client.requests_sent == 3
+
+
+def test_pmids_efetch_does_not_return_are_logged_as_missing(
+    store: Store, server: EUtilsServer
+) -> None:
+    gone = sorted(server.records)[5]
+
+    def withdraw_before_fetching(done: int, total: int | None) -> None:
+        server.records.pop(gone, None)
+
+    summary = run_search(store, QUERY, config=config(server.url), progress=withdraw_before_fetching)
+    assert (summary.log.missing, summary.log.fetched, summary.log.status) == (1, 127, "complete")
+    assert gone not in stored_pmids(store)
+    assert "1 PMIDs listed by ESearch were not returned by EFetch" in summary.notes()
+
+
+def test_zero_hits_with_phrase_not_found_is_logged(store: Store, server: EUtilsServer) -> None:
+    server.queries["abcXYZ"] = QuerySpec(
+        pmids=frozenset(),
+        translation="(abcXYZ[All Fields])",
+        errors=(("PhraseNotFound", "abcXYZ"),),
+        warnings=(("OutputMessage", "No items found."),),
+    )
+    summary = run_search(store, "abcXYZ", config=config(server.url))
+    assert summary.line().startswith("0 records retrieved, 0 new to the review")
+    assert summary.log.warnings == ("PhraseNotFound: abcXYZ", "OutputMessage: No items found.")
+    assert server.calls("efetch") == [] and summary.log.status == "complete"
