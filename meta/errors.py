@@ -15,5 +15,9 @@ class ConvergenceError(MetaError):
     """An iterative estimator (REML, ML, EB, PM, GLMM) did not converge, even after retrying."""
 
 
+class ForestPlotError(MetaError):
+    """A forest plot cannot be written (unknown file type, missing folder, unwritable path)."""
+
+
 class MetaWarning(UserWarning):
     """A result that stands but needs a caveat (one study, PFT back-transformation, ...)."""

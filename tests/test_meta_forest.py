@@ -9,7 +9,9 @@ import numpy as np
 import pytest
 
 from meta.counts import make_counts
-from meta.forest import ForestPlotError, axis_limits, build_figure, draw_forest, forest_rows
+from meta.errors import ForestPlotError
+from meta.forest import build_figure, draw_forest
+from meta.forest_layout import axis_limits, forest_rows
 from meta.pooling import pool
 from meta.results import PoolResult, SubgroupResult
 
