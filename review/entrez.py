@@ -7,8 +7,9 @@ requests per second (10 with an API key) over any one-second window, and backing
 (exponential, with jitter, honouring ``Retry-After``) on 429, 5xx, timeouts, dropped
 connections and truncated or malformed bodies.
 
-Every request is an HTTP POST with a form body, so no parameter (the API key above all)
-ever appears in a URL, an exception message or urllib3's debug log.
+Every request is an HTTP POST with a form body: NCBI asks for POST beyond about 200 ids,
+and this way no parameter (the API key above all) ever appears in a URL, an exception
+message or urllib3's debug log.
 """
 
 from __future__ import annotations
@@ -46,8 +47,6 @@ BASE_URL_ENV = "CASEPOOL_EUTILS_URL"
 API_KEY_ENV = "NCBI_API_KEY"
 ESEARCH_CAP = 10_000
 """PubMed's ESearch returns at most the first 10,000 hits of a query."""
-POST_IDS_OVER = 200
-"""NCBI asks for POST beyond about 200 ids; casepool POSTs every request anyway."""
 EARLIEST_EDAT = date(1800, 1, 1)
 
 DateTypeName = Literal["pdat", "edat", "mdat"]

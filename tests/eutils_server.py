@@ -99,7 +99,8 @@ class Fault:
 
     kind: 'status' (HTTP ``status``, optional ``retry_after``), 'slow' (wait ``delay``
     seconds, then answer normally), 'truncate' (the real body cut to ``keep`` of its
-    length, with a matching Content-Length), 'drop' (reset the connection, no reply),
+    length, with a matching Content-Length), 'short' (the full Content-Length announced,
+    ``keep`` of the body sent, connection closed), 'drop' (reset the connection, no reply),
     'body' (answer 200 with ``body``), 'echo' (answer ``status`` quoting the request's
     parameters back, as a careless proxy might), 'hold' (wait until ``release`` is set).
     """
@@ -485,11 +486,19 @@ class _Handler(BaseHTTPRequestHandler):
         body = handler(params)
         if fault is not None and fault.kind == "truncate":
             body = body[: int(len(body) * fault.keep)]
+        if fault is not None and fault.kind == "short":
+            return self._reply(200, body, "text/xml; charset=UTF-8", cut=fault.keep)
         return self._reply(200, body, "text/xml; charset=UTF-8")
 
     def _reply(
-        self, status: int, body: bytes, ctype: str, headers: dict[str, str] | None = None
+        self,
+        status: int,
+        body: bytes,
+        ctype: str,
+        headers: dict[str, str] | None = None,
+        cut: float | None = None,
     ) -> None:
+        """Send a reply; with ``cut``, only that share of the announced body, then hang up."""
         try:
             self.send_response(status)
             self.send_header("Content-Type", ctype)
@@ -497,6 +506,12 @@ class _Handler(BaseHTTPRequestHandler):
             for name, value in (headers or {}).items():
                 self.send_header(name, value)
             self.end_headers()
-            self.wfile.write(body)
+            if cut is None:
+                self.wfile.write(body)
+            else:
+                self.wfile.write(body[: int(len(body) * cut)])
+                self.wfile.flush()
+                self.close_connection = True
+                self.connection.shutdown(socket.SHUT_RDWR)
         except OSError:
             self.close_connection = True

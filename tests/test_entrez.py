@@ -298,6 +298,7 @@ def test_the_server_answers_429_to_an_impolite_client() -> None:
         Fault("status", status=429),
         Fault("truncate", keep=0.6),
         Fault("truncate", keep=0.02),
+        Fault("short", keep=0.5),
         Fault("drop"),
         Fault("slow", delay=1.5),
         Fault("body", body=b"<html><body>Proxy error</body></html>"),
