@@ -173,6 +173,8 @@ def _decorate(ax: Any, layout: ForestLayout, title: str | None) -> None:
             ticklabels[y].set_fontweight("bold")
         _draw_row(ax, row, y, (lo, hi), ticklabels[y])
     _draw_text(ax, layout, title, ticklabels[n])
+    for text in [*ticklabels, *ax.texts]:
+        text.set_parse_math(False)  # a '$' in a study label is text, not mathtext
 
 
 def _draw_row(ax: Any, row: ForestRow, y: float, xlim: tuple[float, float], label: Any) -> None:

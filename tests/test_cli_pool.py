@@ -166,3 +166,27 @@ def test_sensitivity_primary_model_is_chosen_by_options() -> None:
     loo = [r for r in rows if r["label"].startswith("Leave out")]
     assert {(r["method"], r["test"]) for r in loo} == {("DL", "knha")}
     assert not any(r["failed"] for r in loo)
+
+
+def test_xlsx_input_with_subgroups_and_a_pdf_forest(tmp_path: Path) -> None:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["study", "source", "responders", "n"])
+    for row in (["A", "series", 4, 8], ["B", "series", 6, 10], ["C", "reports", 1, 1],
+                ["D", "reports", 0, 1], ["E", "reports", 1, 2]):  # fmt: skip
+        sheet.append(row)
+    table = tmp_path / "counts.xlsx"
+    book.save(table)
+    plot = tmp_path / "forest.pdf"
+    args = ["pool", "--input", str(table), "--events", "responders", "--total", "n",
+            "--study", "study", "--subgroup", "source", "--method", "REML",
+            "--forest", str(plot), "--json"]  # fmt: skip
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["k"] == 5
+    assert [g["subgroup"] for g in data["subgroups"]["groups"]] == ["series", "reports"]
+    assert plot.read_bytes().startswith(b"%PDF")

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from meta.counts import make_counts
 from meta.errors import ForestPlotError
@@ -221,3 +223,34 @@ def test_drawing_leaves_numpy_error_handling_and_warning_filters_alone(
     assert "forestplot" in sys.modules
     assert np.geterr() == before
     assert warnings.filters == filters
+
+
+def test_dollar_signs_in_labels_are_plain_text(tmp_path: Path) -> None:
+    counts = make_counts([1, 2], [3, 4], ["Cost $5 $6 study", "B"])
+    fig = build_figure(pool(counts, method="DL"))
+    labels = [t for t in fig.axes[0].get_yticklabels() if "$5" in t.get_text()]
+    assert labels and not labels[0].get_parse_math()
+    draw_forest(pool(counts, method="DL"), tmp_path / "dollars.png")
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    st.lists(
+        st.integers(min_value=1, max_value=60).flatmap(
+            lambda n: st.tuples(st.integers(min_value=0, max_value=n), st.just(n))
+        ),
+        min_size=1,
+        max_size=12,
+    )
+)
+def test_axis_holds_every_point_and_pooled_interval(studies: list[tuple[int, int]]) -> None:
+    counts = make_counts([e for e, _ in studies], [n for _, n in studies])
+    result = pool(counts, method="DL")
+    layout = forest_rows(result)
+    lo, hi = layout.xlim
+    assert 0.0 <= lo < hi <= 1.0
+    for s in result.studies:
+        assert lo - 1e-9 <= s.proportion <= hi + 1e-9
+    assert lo - 1e-9 <= result.ci_lower and result.ci_upper <= hi + 1e-9
+    studies_rows = [r for r in layout.rows if r.kind == "study"]
+    assert len(studies_rows) == counts.k
