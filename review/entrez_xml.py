@@ -95,7 +95,7 @@ def parse_esearch(body: bytes) -> ESearchResult:
     root = _safe_root(body, "eSearchResult")
     error = _text(root, "ERROR")
     if error:
-        raise SearchError(f"PubMed refused the search: {error}")
+        raise SearchError(f"PubMed refused the search: {error}; check the query and its limits")
     messages = []
     for list_tag in ("ErrorList", "WarningList"):
         for node in root.findall(list_tag + "/*"):

@@ -180,22 +180,7 @@ def _esearch_phase(
     today: date | None,
 ) -> int:
     started = utc_now()
-    try:
-        found = client.search_ids(query, **limits, today=today or datetime.now(UTC).date())
-    except SearchError as exc:
-        with store.transaction() as conn:
-            load_id = search_log.create_run(
-                conn,
-                mode="eutils",
-                query=query,
-                started_at=started,
-                batch_size=batch_size,
-                **limits,
-            )
-            search_log.finish_run(
-                conn, load_id, status="failed", finished_at=utc_now(), error=str(exc)
-            )
-        raise
+    found = client.search_ids(query, **limits, today=today or datetime.now(UTC).date())
     windows = [
         {"mindate": f"{w.mindate:%Y/%m/%d}", "maxdate": f"{w.maxdate:%Y/%m/%d}", "count": w.count}
         for w in found.windows

@@ -193,14 +193,15 @@ def test_a_spent_retry_budget_keeps_what_was_fetched(store: Store, server: EUtil
     assert summary.resumed and len(stored_pmids(store)) == 128
 
 
-def test_a_failed_esearch_is_logged_and_stores_nothing(store: Store, server: EUtilsServer) -> None:
+def test_a_failed_esearch_leaves_the_store_as_it_was(store: Store, server: EUtilsServer) -> None:
     server.inject(Fault("status", endpoint="esearch", status=500, times=2))
-    with pytest.raises(SearchError, match=r"^esearch failed after 2 attempts"):
+    with pytest.raises(SearchError) as info:
         run_search(store, QUERY, config=config(server.url, max_attempts=2))
-    (failed,) = list_runs(store.conn)
-    assert failed.status == "failed" and failed.identified == 0
-    assert failed.error == "esearch failed after 2 attempts (last: HTTP 500 Internal Server Error)"
-    assert stored_pmids(store) == []
+    assert str(info.value) == (
+        "esearch failed after 2 attempts (last: HTTP 500 Internal Server Error)"
+    )
+    assert list_runs(store.conn) == [] and stored_pmids(store) == []
+    assert store.conn.execute("SELECT COUNT(*) FROM loads").fetchone()[0] == 0
 
 
 def test_the_split_is_used_reported_and_logged(store: Store) -> None:
