@@ -11,7 +11,7 @@ studies the user names, each with the primary model. A model that fails on some 
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -105,10 +105,11 @@ def sensitivity_table(
     cc: float = 0.5,
     cc_mode: CCMode = "only0",
     nodes: int = 7,
+    progress: Callable[[int, int], None] | None = None,
 ) -> SensitivityTable:
     """Pool ``counts`` under every model of :data:`MODELS` (two-stage ones with z and knha),
     then leave-one-out, without n = 1 reports and without ``without``, by the primary model
-    (``method``, ``measure``, ``test``)."""
+    (``method``, ``measure``, ``test``). ``progress(done, total)`` is called after each row."""
     _check_primary(level, method, measure, test, cc, cc_mode)
     missing = [name for name in without if name not in counts.studies]
     if missing:
@@ -119,24 +120,32 @@ def sensitivity_table(
         )
     common: dict[str, Any] = {"level": level, "cc": cc, "cc_mode": cc_mode, "nodes": nodes}
     rows: list[SensitivityRow] = []
+    planned = sum(1 if m == "GLMM" else 2 for _, m in MODELS) + 1 + bool(without)
+    planned += counts.k if counts.k > 1 else 0
+
+    def add(row: SensitivityRow) -> None:
+        rows.append(row)
+        if progress is not None:
+            progress(len(rows), planned)
+
     for model_measure, model_method in MODELS:
         tests: tuple[Test, ...] = ("z",) if model_method == "GLMM" else ("z", "knha")
         for model_test in tests:
             options = {"measure": model_measure, "method": model_method, "test": model_test}
-            rows.append(_row(ALL_STUDIES, counts, options | common))
+            add(_row(ALL_STUDIES, counts, options | common))
     primary: dict[str, Any] = {"measure": measure, "method": method, "test": test} | common
     if counts.k > 1:
         for i, name in enumerate(counts.studies):
             keep = [j for j in range(counts.k) if j != i]
-            rows.append(_row(f"Leave out {name}", counts.subset(keep), primary))
-    rows.append(_without_single_cases(counts, primary))
+            add(_row(f"Leave out {name}", counts.subset(keep), primary))
+    add(_without_single_cases(counts, primary))
     if without:
         keep = [j for j, name in enumerate(counts.studies) if name not in set(without)]
         label = "Without " + ", ".join(dict.fromkeys(without))
         if keep:
-            rows.append(_row(label, counts.subset(keep), primary))
+            add(_row(label, counts.subset(keep), primary))
         else:
-            rows.append(_failed(label, primary, 0, "no studies left to pool"))
+            add(_failed(label, primary, 0, "no studies left to pool"))
     return SensitivityTable(rows=tuple(rows), level=level)
 
 

@@ -128,3 +128,13 @@ def test_bad_options_are_one_error_not_failed_rows() -> None:
     assert str(info.value) == (
         "unknown method 'XX'; use one of EE, DL, REML, PM, ML, HS, SJ, EB, HE, GLMM"
     )
+
+
+def test_progress_is_reported_after_every_row() -> None:
+    seen: list[tuple[int, int]] = []
+    table = sensitivity_table(
+        SERIES, without=["A"], method="DL", progress=lambda d, t: seen.append((d, t))
+    )
+    total = len(table.rows)
+    assert total == 9 + 4 + 1 + 1
+    assert seen == [(i, total) for i in range(1, total + 1)]

@@ -5,6 +5,8 @@ Thin: read the table (meta.tables), call one meta function, print or draw its re
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -137,9 +139,16 @@ def sensitivity_command(
     from meta.tables import read_counts_table
 
     counts = read_counts_table(input_file, events=events, total=total, study=study)
-    table = sensitivity_table(
-        counts, without=tuple(without), level=level, method=method, measure=measure, test=test
-    )
+    with _progress_bar("Pooling subsets and models") as advance:
+        table = sensitivity_table(
+            counts,
+            without=tuple(without),
+            level=level,
+            method=method,
+            measure=measure,
+            test=test,
+            progress=advance,
+        )
     if as_json:
         print_json(table.to_dict())
         return
@@ -306,6 +315,27 @@ def _print_sensitivity(table: Any) -> None:
     console.print(out)
     for text, number in notes.items():
         console.print(f"{number}. {text}")
+
+
+@contextmanager
+def _progress_bar(what: str) -> Iterator[Callable[[int, int], None]]:
+    """A transient rich progress bar on stderr (when it is a terminal); yields
+    ``advance(done, total)``."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    console = Console(stderr=True)
+    if not console.is_terminal:  # nothing to animate in a log file or a pipe
+        yield lambda done, total: None
+        return
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task(what, total=None)
+
+        def advance(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield advance
 
 
 def _console() -> Any:
