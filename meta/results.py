@@ -100,3 +100,16 @@ class SubgroupResult:
     q_between_df: int
     q_between_pvalue: float
     warnings: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``--json`` object of ``casepool pool --subgroup``: the overall result's keys
+        plus ``subgroups`` with each group's result and the Q-between test."""
+        data = self.overall.to_dict()
+        data["subgroups"] = {
+            "groups": [{"subgroup": name, **group.to_dict()} for name, group in self.groups],
+            "q_between": self.q_between,
+            "q_between_df": self.q_between_df,
+            "q_between_pvalue": self.q_between_pvalue,
+            "warnings": list(self.warnings),
+        }
+        return data

@@ -9,6 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from meta.pooling import pool
+from meta.subgroups import pool_subgroups
 from meta.tables import read_counts_table
 from review.cli import app
 
@@ -63,6 +64,10 @@ def test_subgroups_add_each_group_and_the_q_between_test() -> None:
     assert [g["k"] for g in groups] == [1, 2]
     assert list(groups[0]) == ["subgroup", *JSON_KEYS]
     assert data["subgroups"]["q_between_df"] == 1
+    counts = read_counts_table(
+        EXAMPLE, events="clinical_response", total="patients", study="study", subgroup="source"
+    )
+    assert data == json.loads(json.dumps(pool_subgroups(counts, method="REML").to_dict()))
     assert 0.0 <= data["subgroups"]["q_between_pvalue"] <= 1.0
 
 

@@ -103,7 +103,7 @@ def pool_command(
         from meta.subgroups import pool_subgroups
 
         result = pool_subgroups(counts, **options)
-        data = _subgroups_dict(result)
+        data = result.to_dict()
     if forest is not None:
         from meta.forest import draw_forest
 
@@ -153,19 +153,6 @@ def sensitivity_command(
         print_json(table.to_dict())
         return
     _print_sensitivity(table)
-
-
-def _subgroups_dict(result: Any) -> dict[str, Any]:
-    """The overall result's JSON plus each group's and the Q-between test."""
-    data: dict[str, Any] = result.overall.to_dict()
-    data["subgroups"] = {
-        "groups": [{"subgroup": name, **group.to_dict()} for name, group in result.groups],
-        "q_between": result.q_between,
-        "q_between_df": result.q_between_df,
-        "q_between_pvalue": result.q_between_pvalue,
-        "warnings": list(result.warnings),
-    }
-    return data
 
 
 def _pct(value: float | None) -> str:
