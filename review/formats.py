@@ -120,6 +120,11 @@ def detect_format(name: str, data: bytes) -> Format:
         return "xlsx"
     if head.startswith(b"\x1f\x8b"):
         return "pubmed-xml"
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        raise ParseError(
+            f"{name}: an old Excel .xls workbook, which casepool does not read; "
+            "save it as .xlsx or CSV (UTF-8) and import that"
+        )
     try:
         text, _ = decode_text(head, name)
     except ParseError:

@@ -15,7 +15,7 @@ import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO, cast
 
 from review.errors import ImportFileError, ParseError
 from review.formats import FORMATS, ParsedFile, Rejected, detect_format
@@ -57,9 +57,10 @@ class ImportSummary:
                 f"{self.file} was already imported into source {self.source!r} (load "
                 f"{self.load_id}); nothing changed"
             )
+        kind = f"{self.format}, {self.encoding}" if self.encoding else self.format
         parts = [
-            f"{self.file}: read {_count(self.n_read, 'record')} ({self.format}, "
-            f"{self.encoding or 'binary'}), {self.n_new} new in source {self.source!r}"
+            f"{self.file}: read {_count(self.n_read, 'record')} ({kind}), "
+            f"{self.n_new} new in source {self.source!r}"
         ]
         if self.n_present:
             parts.append(f"{self.n_present} already present")
@@ -116,16 +117,16 @@ def parse_bytes(data: bytes, name: str, *, source: str, fmt: str = "auto") -> Pa
 
 
 def _read_pubmed(data: bytes, name: str, *, source: str) -> ParsedFile:
-    from review.pubmed_xml import parse_pubmed
+    import io
 
+    from review.pubmed_xml import iter_pubmed
+
+    stream: BinaryIO = io.BytesIO(data)
     if data[:2] == b"\x1f\x8b":
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError) as exc:
-            raise ParseError(f"{name}: the gzip data is damaged ({exc}); fetch it again") from None
+        stream = cast(BinaryIO, gzip.GzipFile(fileobj=stream, mode="rb"))
     records: list[Record] = []
     withdrawn: list[str] = []
-    for item in parse_pubmed(data, name=name):
+    for item in iter_pubmed(stream, name=name):
         if isinstance(item, Record):
             records.append(replace(item, source=source))
         else:

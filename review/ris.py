@@ -6,12 +6,17 @@ because a reviewer needs the line of a broken record, which rispy does not repor
 because the database dialects need repairs rispy does not make:
 
 - Embase and Mendeley write authors in ``A1`` (read as ``AU``) and abstracts in ``N2``
-  (read as ``AB``, so merged files do not lose abstracts); Ovid wraps long values over
-  continuation lines (joined with a space).
+  (read as ``AB``, so merged files do not lose abstracts); Ovid, Embase and Web of Science
+  wrap long values over indented continuation lines (joined with a space), while EndNote
+  writes a value's own line breaks as unindented continuation lines (kept as line breaks,
+  and written back that way).
 - After a RefWorks round trip each author line holds one character of a Python list of
   names (asreview/asreview#1416); the letters are joined back into names, or the record
   is rejected when they cannot be.
 - ``AU`` lines holding several names separated by ``;`` are split.
+- A record type that is not a RIS code (BibTeX ``article``, PubMed ``Journal Article``)
+  is written as the nearest code (``JOUR``, else ``GEN``) with the original in an
+  ``N1  - casepool-type: ...`` line, which sets it again on import.
 - MeSH headings, which RIS has no tag for, are written and read as ``MH`` lines.
 - PMIDs: ``N1  - PMID: n`` (as casepool and others write them), Ovid MEDLINE's ``AN`` and
   Scopus's ``C2``; ``C2  - PMC...`` (EndNote) is the PMCID.
@@ -34,7 +39,26 @@ from review.records import Author, Record, normalise_doi, normalise_pmcid, norma
 _TAG_LINE = re.compile(r"^([A-Z][A-Z0-9])  ?-(?: (.*))?$")
 _YEAR = re.compile(r"(?<!\d)(1[5-9]\d\d|2\d\d\d)(?!\d)")
 _NOTE_ID = re.compile(r"^(PMID|PMCID):\s*(\S+)$", re.IGNORECASE)
+_BREAK = re.compile(r"\r\n|\r|\n")
 _BOOKKEEPING = "casepool:"
+_TYPE_NOTE = "casepool-type:"
+_RIS_TYPE = re.compile(r"^[A-Z]{2,6}$")
+_TYPE_CODES = {
+    "article": "JOUR",
+    "journalarticle": "JOUR",
+    "casereports": "JOUR",
+    "inproceedings": "CPAPER",
+    "conferencepaper": "CPAPER",
+    "book": "BOOK",
+    "incollection": "CHAP",
+    "inbook": "CHAP",
+    "booksection": "CHAP",
+    "phdthesis": "THES",
+    "mastersthesis": "THES",
+    "thesis": "THES",
+    "techreport": "RPRT",
+    "report": "RPRT",
+}
 
 _AUTHOR_TAGS = frozenset({"AU", "A1"})
 _TITLE_TAGS = frozenset({"TI", "T1"})
@@ -103,7 +127,8 @@ def _blocks(lines: list[str]) -> Iterable[_Block | tuple[int, str]]:
                 continue
             if block is not None and block.fields:
                 tag, value = block.fields[-1]
-                block.fields[-1] = (tag, f"{value.rstrip()} {line.strip()}".strip())
+                glue = " " if line[0].isspace() else "\n"
+                block.fields[-1] = (tag, f"{value.rstrip()}{glue}{line.strip()}".strip())
                 block.lines.append(line)
                 continue
             yield number, f"{line.strip()[:40]!r} is not a RIS line ('XX  - value'); is this RIS?"
@@ -186,6 +211,8 @@ def _to_record(block: _Block, source: str) -> tuple[Record, str | None]:
             types.append(value)
         elif tag == "MH":
             mesh.append(value)
+        elif tag == "N1" and value.startswith(_TYPE_NOTE):
+            record_type = value[len(_TYPE_NOTE) :].strip() or record_type
         elif tag in ("N1", "C2") and (
             value.startswith(_BOOKKEEPING) or _identifier(tag, value, database, values)
         ):
@@ -282,16 +309,27 @@ def _join_letters(joined: str) -> list[str] | None:
 
 
 def _line(tag: str, value: str) -> str:
-    return f"{tag}  - {' '.join(value.split())}"
+    """``TAG  - value``; a value's line breaks become unindented continuation lines."""
+    lines: list[str] = []
+    for part in _BREAK.split(value):
+        text = " ".join(part.split())
+        if not text:
+            continue
+        if lines and _TAG_LINE.match(text):
+            lines[-1] = f"{lines[-1]} {text}"
+        else:
+            lines.append(text)
+    return f"{tag}  - " + "\n".join(lines)
 
 
 def format_ris(record: Record, notes: Iterable[str] = ()) -> str:
     """One record as RIS text ending in ``ER  - ``; ``notes`` become extra ``N1`` lines.
 
-    Line breaks inside values become spaces (RIS has no way to carry them). Extra pairs
+    Line breaks inside values become continuation lines (blank lines are dropped). Extra pairs
     whose key is not a RIS tag (from CSV columns) are written as ``N1  - key: value``.
     """
-    out = [_line("TY", record.record_type or "JOUR")]
+    code = _type_code(record.record_type)
+    out = [_line("TY", code)]
     if record.source_id:
         out.append(_line("ID", record.source_id))
     if record.title:
@@ -329,9 +367,20 @@ def format_ris(record: Record, notes: Iterable[str] = ()) -> str:
             out.append(_line(key, value))
         else:
             out.append(_line("N1", f"{key}: {value}"))
+    if record.record_type and code != record.record_type:
+        out.append(_line("N1", f"{_TYPE_NOTE} {record.record_type}"))
     out.extend(_line("N1", note) for note in notes)
     out.append("ER  - ")
     return "\n".join(out) + "\n"
+
+
+def _type_code(record_type: str | None) -> str:
+    """A RIS reference type for TY: the record's own if it is one, else the nearest code."""
+    if not record_type:
+        return "JOUR"
+    if _RIS_TYPE.match(record_type):
+        return record_type
+    return _TYPE_CODES.get(re.sub(r"[\s_-]", "", record_type.lower()), "GEN")
 
 
 def _has_name(author: Author) -> bool:

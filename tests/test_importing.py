@@ -193,6 +193,33 @@ def test_formats_are_detected_from_content_and_name() -> None:
     assert detect_format("x.bin", b"PK\x03\x04rest") == "xlsx"
     with pytest.raises(ParseError, match=r"^notes: cannot tell the format"):
         detect_format("notes", b"hello world\n")
+    with pytest.raises(ParseError) as error:
+        detect_format("old.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1rest")
+    assert str(error.value) == (
+        "old.xls: an old Excel .xls workbook, which casepool does not read; save it as "
+        ".xlsx or CSV (UTF-8) and import that"
+    )
+
+
+def test_excel_unicode_text_utf16_tab_separated_is_imported(store: Store, tmp_path: Path) -> None:
+    path = tmp_path / "from-excel.txt"
+    text = "Title\tAuthors\tYear\r\nCalcinose cutanée\tMüller, K\t2020\r\n"
+    path.write_bytes(text.encode("utf-16"))
+    summary = import_file(store, path, source="excel")
+    assert (summary.format, summary.encoding, summary.n_new) == ("tsv", "UTF-16", 1)
+    ((_, record),) = iter_records(store.conn)
+    assert (record.title, record.authors[0].last_name) == ("Calcinose cutanée", "Müller")
+
+
+def test_bytes_undefined_in_windows_1252_fall_back_to_iso_8859_1(
+    store: Store, tmp_path: Path
+) -> None:
+    path = tmp_path / "old.ris"
+    path.write_bytes(b"TY  - JOUR\nTI  - Caf\xe9 \x81 au lait\nER  - \n")
+    summary = import_file(store, path, source="old")
+    assert summary.encoding == "ISO-8859-1"
+    ((_, record),) = iter_records(store.conn)
+    assert record.title == "Café \x81 au lait"
 
 
 def test_unreadable_file_and_bad_arguments_are_import_errors(store: Store, tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import re
 from pathlib import Path
 
 from hypothesis import given, settings
@@ -90,7 +91,7 @@ def test_zotero_and_endnote_dialects() -> None:
     assert endnote.source_id == "118"
     assert endnote.pmcid == "PMC7999999"
     assert endnote.pages == "2451-2455"
-    assert ("N1", "1434-9949 Moreau, Claire Journal Article") in endnote.extra
+    assert ("N1", "1434-9949\nMoreau, Claire\nJournal Article") in endnote.extra
 
 
 def test_refworks_letters_are_joined_back_into_names() -> None:
@@ -220,6 +221,9 @@ _TEXT = (
     .filter(bool)
 )
 _OPTIONAL = st.none() | _TEXT
+_PARAGRAPHS = st.lists(
+    _TEXT.filter(lambda s: not re.match(r"^[A-Z][A-Z0-9]  ?-( |$)", s)), min_size=1, max_size=3
+).map("\n".join)
 _NAME = _TEXT.filter(lambda s: ";" not in s and len(s) > 1).map(parse_name)
 _DOI = st.builds(
     lambda registrant, suffix: f"10.{registrant}/{suffix}",
@@ -241,7 +245,7 @@ RIS_RECORDS = st.builds(
     source=st.just("s"),
     source_id=_OPTIONAL,
     title=_OPTIONAL,
-    abstract=_OPTIONAL,
+    abstract=st.none() | _PARAGRAPHS,
     authors=st.lists(_NAME, max_size=4).map(tuple),
     journal=_OPTIONAL,
     journal_iso=_OPTIONAL,
@@ -285,3 +289,13 @@ def test_every_fixture_round_trips_through_ris() -> None:
         text = "".join(format_ris(r) for r in records)
         again = parse_ris(text, path.name, source="test").records
         assert list(again) == records, path.name
+
+
+def test_record_types_that_are_not_ris_codes_get_a_code_and_come_back() -> None:
+    for kept, code in (("Journal Article", "JOUR"), ("inproceedings", "CPAPER"), ("misc", "GEN")):
+        text = format_ris(Record(source="s", record_type=kept, title="T"))
+        assert text.startswith(f"TY  - {code}\n")
+        assert f"N1  - casepool-type: {kept}\n" in text
+        (back,) = parse_ris(text, "x.ris", source="s").records
+        assert back.record_type == kept
+    assert format_ris(Record(source="s")).startswith("TY  - JOUR\n")
