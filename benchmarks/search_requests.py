@@ -101,6 +101,11 @@ def main() -> None:
                 f"{r['allowed']:.0f} s -> {over:+.1f}% "
                 f"({'within' if over <= 15 else 'OUTSIDE'} 15%)"
             )
+            steady = r["requests"] / 3
+            print(
+                f"  (against n/r = {steady:.1f} s, the steady-state bound: "
+                f"{(r['wall'] / steady - 1) * 100:+.1f}%)"
+            )
             print(f"  most requests in 1 s  {r['max_in_1s']} (server-side), retries {r['retries']}")
 
 
