@@ -98,18 +98,16 @@ def pool_command(
         from meta.pooling import pool
 
         result: Any = pool(counts, **options)
-        data = result.to_dict()
     else:
         from meta.subgroups import pool_subgroups
 
         result = pool_subgroups(counts, **options)
-        data = result.to_dict()
     if forest is not None:
         from meta.forest import draw_forest
 
         draw_forest(result, forest)
     if as_json:
-        print_json(data)
+        print_json(result.to_dict())
         return
     _print_pooled(result, forest)
 
