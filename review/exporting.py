@@ -71,6 +71,8 @@ class ExportRow:
 
 def format_for(path: Path, fmt: str | None) -> ExportFormat:
     """The export format asked for, else the one the file extension names."""
+    if fmt is not None and fmt not in EXPORT_FORMATS:
+        raise ExportError(f"unknown export format {fmt!r}; use {', '.join(EXPORT_FORMATS)}")
     chosen = fmt or path.suffix.lower().lstrip(".")
     if chosen == "txt":
         chosen = "ris"

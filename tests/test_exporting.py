@@ -177,6 +177,8 @@ def test_export_format_comes_from_the_extension_or_is_refused(store: Store, tmp_
     _import(store, tmp_path, "zotero.ris")
     assert export_records(store, tmp_path / "x.txt").format == "ris"
     assert export_records(store, tmp_path / "x.dat", fmt="csv").format == "csv"
+    with pytest.raises(ExportError, match=r"^unknown export format 'bib'; use ris, csv, xlsx$"):
+        export_records(store, tmp_path / "x.csv", fmt="bib")
     with pytest.raises(ExportError) as error:
         export_records(store, tmp_path / "x.bib")
     assert str(error.value) == (
