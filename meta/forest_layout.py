@@ -216,8 +216,10 @@ def _footnotes(result: PoolResult | SubgroupResult, overall: PoolResult) -> tupl
     notes = [
         f"Study intervals: {level} {ci_name}.",
         f"{model}; {level} CI: {test}.",
-        I2_NOTE + ".",
     ]
+    groups = [g for _, g in result.groups] if isinstance(result, SubgroupResult) else []
+    if any(r.i2 is not None for r in (overall, *groups)):
+        notes.append(I2_NOTE + ".")
     if overall.method == "GLMM":
         notes.append("GLMM has no study weights: all squares have the same size.")
     else:

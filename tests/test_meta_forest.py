@@ -205,6 +205,7 @@ def test_one_study_plot_shows_the_warning() -> None:
     texts = " ".join(t.get_text() for t in ax.texts)
     assert "Warning: only one study" in texts
     assert "Heterogeneity: not estimable" in texts
+    assert "I² as in metafor" not in texts  # no I² shown, so no definition either
 
 
 def test_drawing_leaves_numpy_error_handling_and_warning_filters_alone(
