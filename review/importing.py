@@ -216,7 +216,8 @@ def _refusal(rejects: Sequence[Rejected]) -> str:
 def _sort_records(
     store: Store, parsed: ParsedFile, source: str
 ) -> tuple[list[Record], int, list[Rejected]]:
-    """Split parsed records into new ones, ones already stored, and rejects.
+    """Split parsed records into new ones, the count of those already stored (or repeated
+    identically earlier in the file), and rejects.
 
     A record whose id repeats an earlier one of the file with different content, or names a
     different record that the source already holds, is rejected: inserting it would drop it.
@@ -224,6 +225,7 @@ def _sort_records(
     rejects = list(parsed.rejects)
     first_at: dict[str, int] = {}
     unique: list[tuple[int, Record]] = []
+    present = 0
     for i, record in enumerate(parsed.records):
         sid = record.source_id
         if sid is not None and sid in first_at:
@@ -240,13 +242,14 @@ def _sort_records(
                         ),
                     )
                 )
+            else:
+                present += 1
             continue
         if sid is not None:
             first_at[sid] = i
         unique.append((i, record))
     stored = stored_by_source_id(store.conn, source, first_at)
     fresh: list[Record] = []
-    present = 0
     for i, record in unique:
         hit = stored.get(record.source_id or "")
         if hit is None or record.source_id is None:

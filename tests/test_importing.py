@@ -161,6 +161,16 @@ def test_repeated_id_with_other_content_is_rejected_not_silently_dropped(
     assert _state(store) == ([], [])
 
 
+def test_an_identical_repeat_within_the_file_is_counted_once(store: Store, tmp_path: Path) -> None:
+    path = tmp_path / "twice.ris"
+    path.write_text("TY  - JOUR\nID  - 7\nTI  - One\nER  - \n" * 2)
+    summary = import_file(store, path, source="x")
+    assert (summary.n_read, summary.n_new, summary.n_present) == (2, 1, 1)
+    assert summary.message == (
+        "twice.ris: read 2 records (ris, UTF-8), 1 new in source 'x', 1 already present"
+    )
+
+
 def test_an_id_the_source_holds_for_another_record_is_rejected(
     store: Store, tmp_path: Path
 ) -> None:

@@ -299,3 +299,11 @@ def test_record_types_that_are_not_ris_codes_get_a_code_and_come_back() -> None:
         (back,) = parse_ris(text, "x.ris", source="s").records
         assert back.record_type == kept
     assert format_ris(Record(source="s")).startswith("TY  - JOUR\n")
+
+
+def test_files_joined_with_their_byte_order_marks_still_parse() -> None:
+    one = codecs.BOM_UTF8 + b"TY  - JOUR\r\nTI  - One\r\nER  - \r\n"
+    two = codecs.BOM_UTF8 + b"TY  - JOUR\r\nTI  - Two\r\nER  - \r\n"
+    parsed = read_ris(one + two, "merged.ris", source="s")
+    assert parsed.rejects == ()
+    assert [r.title for r in parsed.records] == ["One", "Two"]
