@@ -32,7 +32,7 @@ def import_records(
     rejects: Path | None = typer.Option(
         None,
         "--rejects",
-        help="Where --skip-invalid writes the rejects (default FILE.rejects.csv).",
+        help="With --skip-invalid: the rejects file (default NAME.rejects.csv beside FILE).",
     ),
     review: Path | None = review_option(),
     as_json: bool = json_option(),
