@@ -177,17 +177,20 @@ def _pages_equal(x: str, y: str) -> bool:
     return bool(dx) and dx == dy
 
 
-def title_similarity(a: Features, b: Features) -> float:
-    """Indel similarity (0-1) of the normalised titles; 1.0 when they are equal run together."""
+def title_similarity(a: Features, b: Features, cutoff: float = 0.0) -> float:
+    """Indel similarity (0-1) of the normalised titles; 1.0 when they are equal run together;
+    0.0 when below ``cutoff``."""
     if not a.title or not b.title:
         return 0.0
     if a.compact == b.compact:
         return 1.0
-    return float(Indel.normalized_similarity(a.title, b.title))
+    return float(Indel.normalized_similarity(a.title, b.title, score_cutoff=cutoff))
 
 
 def _contained(a: Features, b: Features) -> bool:
-    short, long_ = sorted((a.compact, b.compact), key=len)
+    short, long_ = (
+        (a.compact, b.compact) if len(a.compact) <= len(b.compact) else (b.compact, a.compact)
+    )
     return len(short) >= 20 and short in long_
 
 
@@ -255,18 +258,18 @@ def compare(a: Features, b: Features) -> PairVerdict:
     reason = veto(a, b)
     if reason:
         return PairVerdict("distinct", 0.0, reason)
-    ts = title_similarity(a, b)
     for name, x, y in (
         ("DOI", a.doi, b.doi),
         ("PMID", a.pmid, b.pmid),
         ("PMCID", a.pmcid, b.pmcid),
     ):
         if x and x == y:
+            ts = title_similarity(a, b)
             if ts >= 0.6 or not a.title or not b.title:
                 return PairVerdict("same", 1.0, f"same {name}")
             return PairVerdict("maybe", ts, f"same {name} but different titles")
-    contained = _contained(a, b)
-    if ts < CANDIDATE_TITLE and not contained:
+    ts = title_similarity(a, b, CANDIDATE_TITLE)
+    if ts < CANDIDATE_TITLE and not _contained(a, b):
         return PairVerdict("distinct", ts, "different titles")
     authors = _authors(a, b)
     volume = _field(a.volume, b.volume)

@@ -218,6 +218,17 @@ def _author_words(last: str | None, fore: str | None) -> tuple[str, ...]:
     return tuple(words)
 
 
+def venue(record: Record) -> str | None:
+    """Where the record appeared: the journal, else its abbreviation, else the book or
+    proceedings title that RIS and BibTeX exports keep apart (``booktitle``, ``T2``)."""
+    if record.journal or record.journal_iso:
+        return record.journal or record.journal_iso
+    for key, value in record.extra:
+        if key.lower() in ("booktitle", "secondary_title", "t2", "conference") and value.strip():
+            return value
+    return None
+
+
 def record_kind(record: Record, title: str) -> Kind:
     """What the record is, from its publication types, record type and title patterns: an
     erratum, comment, reply or retraction notice, or a conference abstract, is not its article."""
@@ -237,7 +248,8 @@ def record_kind(record: Record, title: str) -> Kind:
         return "comment"
     if types & _CONFERENCE_TYPES or any("congress" in t or "conference" in t for t in types):
         return "conference"
-    if record.journal and _CONFERENCE_VENUE.search(record.journal):
+    place = venue(record)
+    if place and _CONFERENCE_VENUE.search(place):
         return "conference"
     return "article"
 
@@ -283,7 +295,7 @@ def features(record: Record) -> Features:
     """Normalise every field the matcher compares."""
     title = normalise_title(record.title)
     first, last = page_range(record.pages)
-    journal = journal_tokens(record.journal) or journal_tokens(record.journal_iso)
+    journal = journal_tokens(venue(record)) or journal_tokens(record.journal_iso)
     authors = author_keys(record)
     filled = sum(
         1

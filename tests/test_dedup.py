@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import dataclasses
-import re
 from pathlib import Path
 
 import pytest
@@ -39,36 +38,16 @@ from review.records import Author, Record
 from review.store import Store, open_store
 from review.store.dedup import cluster_membership, dedup_counts
 from review.store.records import finish_load, insert_records, start_load
+from review.tabular import read_delimited
 
 DATA = Path(__file__).parent / "data" / "dedup"
 
 
 def special_cases() -> tuple[list[Record], set[frozenset[str]]]:
-    """The bib-dedupe special_cases set as Records, and its true clusters (by source_id)."""
-    records = []
-    with (DATA / "special_cases_records.csv").open(encoding="utf-8", newline="") as handle:
-        for row in csv.DictReader(handle):
-            authors = tuple(
-                Author(last_name=p.partition(",")[0].strip(), fore_name=p.partition(",")[2].strip())
-                for p in re.split(r"\s+and\s+", row["author"])
-                if p.strip()
-            )
-            records.append(
-                Record(
-                    source="bib-dedupe",
-                    source_id=row["ID"],
-                    title=row["title"] or None,
-                    abstract=row["abstract"] or None,
-                    authors=authors,
-                    journal=row["journal"] or row["booktitle"] or None,
-                    year=int(row["year"]) if row["year"] else None,
-                    volume=row["volume"] or None,
-                    issue=row["issue"] or None,
-                    pages=row["pages"] or None,
-                    doi=row["doi"] or None,
-                    record_type=row["ENTRYTYPE"],
-                )
-            )
+    """The bib-dedupe special_cases set read by casepool's CSV importer, and its true clusters
+    (by source_id)."""
+    path = DATA / "special_cases_records.csv"
+    records = list(read_delimited(path.read_bytes(), str(path), source="bib-dedupe").records)
     with (DATA / "special_cases_merged_ids.csv").open(encoding="utf-8", newline="") as handle:
         truth = {frozenset(row["merged_ids"].split(";")) for row in csv.DictReader(handle)}
     return records, truth
