@@ -13,20 +13,17 @@ is rebuilt by each run, without the pairs a person has already decided.
 from __future__ import annotations
 
 import csv
-import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from review.dedup import (
-    Constraints,
     DedupCounts,
     deduplicate,
     merged_view,
     pair_key,
     primary_rank,
-    replay_decisions,
 )
 from review.dedup_normalise import features
 from review.errors import DedupError
@@ -50,23 +47,12 @@ class QueuedPair:
     record_b: Record
 
 
-def _constraints(conn: sqlite3.Connection) -> Constraints:
-    return replay_decisions(
-        (
-            d.kind,
-            (d.record_a, d.record_b) if d.record_a is not None and d.record_b is not None else None,
-            d.members,
-        )
-        for d in sql.load_decisions(conn)
-    )
-
-
 def run_dedup(store: Store, progress: Callable[[int, int], None] | None = None) -> DedupCounts:
     """Cluster every live record again, honouring the decision log; return the new counts."""
     started = utc_now()
     with store.transaction() as conn:
         records = list(iter_records(conn))
-        result = deduplicate(records, _constraints(conn), progress)
+        result = deduplicate(records, sql.load_constraints(conn), progress)
         sql.replace_all(
             conn,
             ((c.members, c.primary, dict(c.reasons)) for c in result.clusters),
@@ -113,7 +99,7 @@ def decide(store: Store, a: int, b: int, decision: Literal["merge", "keep_apart"
             sql.add_decision(conn, "keep_apart", pair=pair)
             sql.drop_queued(conn, pair)
             return cluster_a
-        constraints = _constraints(conn)
+        constraints = sql.load_constraints(conn)
         for x in members_a:
             for y in members_b:
                 if pair_key(x, y) in constraints.keep_apart:

@@ -37,7 +37,7 @@ from review.errors import DedupError
 from review.records import Author, Record
 from review.store import Store, open_store
 from review.store.dedup import cluster_membership, dedup_counts
-from review.store.records import finish_load, insert_records, start_load
+from review.store.records import finish_load, insert_records, mark_deleted, start_load
 from review.tabular import read_delimited
 
 DATA = Path(__file__).parent / "data" / "dedup"
@@ -461,3 +461,29 @@ def test_export_writes_one_row_per_record(store: Store, tmp_path: Path) -> None:
         "pubmed,9,2,1",
         "embase,E1,1,0",
     ]
+
+
+def test_keep_apart_inside_one_cluster_asks_for_an_undo_first(store: Store) -> None:
+    run_dedup(store)
+    with pytest.raises(DedupError) as err:
+        decide(store, 3, 1, "keep_apart")
+    assert str(err.value) == (
+        "records 1 and 3 are both in cluster 1; split it first with 'casepool dedup undo 1'"
+    )
+
+
+def test_withdrawn_primary_leaves_the_cluster_with_a_stand_in(store: Store) -> None:
+    run_dedup(store)
+    with store.transaction() as conn:
+        assert mark_deleted(conn, "pubmed", ["1"]) == 1
+    assert cluster_membership(store.conn) == {2: (2, True), 3: (1, True)}
+    counts = dedup_counts(store.conn)
+    assert (counts.records_identified, counts.duplicates_removed) == (2, 0)
+
+
+def test_new_records_join_existing_clusters_on_rerun(store: Store) -> None:
+    run_dedup(store)
+    load(store, "scopus", [dataclasses.replace(EMBASE_COPY, source="scopus", source_id="S9")])
+    assert cluster_membership(store.conn)[4] == (4, True)
+    run_dedup(store)
+    assert cluster_membership(store.conn)[4] == (1, False)

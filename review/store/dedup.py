@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from review.dedup import DedupCounts
+from review.dedup import Constraints, DedupCounts, replay_decisions
 from review.records import Record
 from review.store import utc_now
 from review.store.records import row_to_record
@@ -77,6 +77,18 @@ def load_decisions(conn: sqlite3.Connection) -> list[Decision]:
         )
         for r in rows
     ]
+
+
+def load_constraints(conn: sqlite3.Connection) -> Constraints:
+    """The decision log replayed as merge / keep-apart constraints for the matcher."""
+    return replay_decisions(
+        (
+            d.kind,
+            (d.record_a, d.record_b) if d.record_a is not None and d.record_b is not None else None,
+            d.members,
+        )
+        for d in load_decisions(conn)
+    )
 
 
 def add_decision(
