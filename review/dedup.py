@@ -280,10 +280,24 @@ def compare(a: Features, b: Features) -> PairVerdict:
         return _same_place(a, b, ts, authors, journal, same_year)
     if a.numbers - b.numbers and b.numbers - a.numbers:
         return PairVerdict("maybe", ts, "titles differ in a number")
+    conflicts = [
+        name
+        for name, value in (
+            ("authors", authors),
+            ("volume", volume),
+            ("pages", pages),
+            ("journal", journal),
+        )
+        if value == "conflict"
+    ]
+    if a.year is not None and b.year is not None and a.year != b.year:
+        conflicts.append("year")
+    if len(conflicts) >= 2:
+        return PairVerdict("distinct", ts, "different " + ", ".join(conflicts))
     if authors == "conflict" or volume == "conflict":
         if ts >= CONFIDENT_TITLE:
-            return PairVerdict("maybe", ts, "similar titles, different authors or volume")
-        return PairVerdict("distinct", ts, "different authors or volume")
+            return PairVerdict("maybe", ts, f"similar titles, different {conflicts[0]}")
+        return PairVerdict("distinct", ts, f"different {conflicts[0]}")
     if ts < CONFIDENT_TITLE:
         if pages == "conflict":
             return PairVerdict("distinct", ts, "different pages")
