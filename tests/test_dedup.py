@@ -252,6 +252,34 @@ def test_abstract_without_place_is_not_merged_on_title_authors_and_year_alone() 
     assert compare(features(article), features(abstract)).verdict == "maybe"
 
 
+def test_generic_title_with_several_conflicts_is_not_queued() -> None:
+    a = Record(
+        source="pubmed",
+        source_id="A",
+        title="Atypical hemolytic uremic syndrome",
+        year=2009,
+        authors=(Author("Noris", "M"),),
+        journal="N Engl J Med",
+        volume="361",
+        pages="1676-87",
+    )
+    b = Record(
+        source="embase",
+        source_id="B",
+        title="Atypical haemolytic uraemic syndrome",
+        year=2010,
+        authors=(Author("Kavanagh", "D"),),
+        journal="Curr Opin Hematol",
+        volume="17",
+        pages="432-8",
+    )
+    verdict = compare(features(a), features(b))
+    assert (verdict.verdict, verdict.reason) == (
+        "distinct",
+        "different authors, volume, pages, journal, year",
+    )
+
+
 def test_primary_is_the_pubmed_record_and_cluster_id_the_smallest_member() -> None:
     result = deduplicate([(7, EMBASE_COPY), (9, ARTICLE)])
     (cluster,) = result.clusters
