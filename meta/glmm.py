@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from meta.counts import make_counts
 from meta.errors import ConvergenceError, InputDataError
 
 if TYPE_CHECKING:
@@ -30,7 +31,7 @@ _NEWTON_MAX = 60
 _HALVINGS = 30
 _GRAD_TOL = 1e-4
 _BOUNDARY_LOGLIK_TOL = 1e-9
-_SIGMA_MAX = 30.0  # tau = 30 on the logit scale: the likelihood has no finite maximum
+_SIGMA_MAX = 30.0  # tau2 > 900 on the logit scale: a degenerate fit, not an estimate
 
 
 @dataclass(frozen=True)
@@ -139,7 +140,7 @@ class GroupedBinomial:
                     break
                 step = np.where(worse, step / 2, step)
             u, h = u_new, h_new
-            if np.max(np.abs(step)) < 1e-10:
+            if np.max(np.abs(step)) < 1e-13 * (1.0 + np.max(np.abs(u))):
                 break
         eta = offset + sigma[:, None] * u[:, self.group]
         prob = _expit(eta)
@@ -167,26 +168,40 @@ class GroupedBinomial:
         result: Array = per_group.sum(axis=1) + self.constant
         return result
 
-    def derivatives(self, theta: Array, step: float = 1e-4) -> tuple[float, Array, Array]:
-        """Log-likelihood, gradient and Hessian at ``theta`` by central differences."""
+    def derivatives(self, theta: Array, step: float = 1e-3) -> tuple[float, Array, Array]:
+        """Log-likelihood, gradient and Hessian at ``theta`` by central differences.
+
+        Steps h and 2h (h = ``step`` times max(1, |parameter|)) combined by Richardson
+        extrapolation: fourth-order accurate, with steps large enough that rounding in the
+        quadrature does not swamp the Hessian when tau2 is large.
+        """
         d = len(theta)
-        points = [theta]
-        for i in range(d):
-            for sign in (1.0, -1.0):
-                points.append(theta + sign * step * np.eye(d)[i])
+        h = step * np.maximum(1.0, np.abs(theta))
         pairs = [(i, j) for i in range(d) for j in range(i + 1, d)]
-        for i, j in pairs:
-            for si, sj in ((1, 1), (1, -1), (-1, 1), (-1, -1)):
-                points.append(theta + step * (si * np.eye(d)[i] + sj * np.eye(d)[j]))
+        points = [theta]
+        for scale in (1.0, 2.0):
+            e = np.diag(scale * h)
+            for i in range(d):
+                points += [theta + e[i], theta - e[i]]
+            for i, j in pairs:
+                for si, sj in ((1, 1), (1, -1), (-1, 1), (-1, -1)):
+                    points.append(theta + si * e[i] + sj * e[j])
         values = self.loglik(np.array(points))
         f0 = float(values[0])
-        plus, minus = values[1 : 2 * d + 1 : 2], values[2 : 2 * d + 1 : 2]
-        grad = (plus - minus) / (2 * step)
-        hess = np.diag((plus - 2 * f0 + minus) / step**2)
-        for index, (i, j) in enumerate(pairs):
-            pp, pm, mp, mm = values[2 * d + 1 + 4 * index : 2 * d + 5 + 4 * index]
-            hess[i, j] = hess[j, i] = (pp - pm - mp + mm) / (4 * step**2)
-        return f0, grad, hess
+        block = 2 * d + 4 * len(pairs)
+        estimates = []
+        for index, scale in enumerate((1.0, 2.0)):
+            v = values[1 + index * block : 1 + (index + 1) * block]
+            hs = scale * h
+            plus, minus = v[0 : 2 * d : 2], v[1 : 2 * d : 2]
+            grad = (plus - minus) / (2 * hs)
+            hess = np.diag((plus - 2 * f0 + minus) / hs**2)
+            for k, (i, j) in enumerate(pairs):
+                pp, pm, mp, mm = v[2 * d + 4 * k : 2 * d + 4 * k + 4]
+                hess[i, j] = hess[j, i] = (pp - pm - mp + mm) / (4 * hs[i] * hs[j])
+            estimates.append((grad, hess))
+        (g1, h1), (g2, h2) = estimates
+        return f0, (4 * g1 - g2) / 3, (4 * h1 - h2) / 3
 
 
 def _expit(x: Array) -> Array:
@@ -299,7 +314,12 @@ def _check(model: GroupedBinomial, theta: Array) -> tuple[str | None, Array, flo
         cov0: Array = np.asarray(np.linalg.inv(info), dtype=float)
         return None, beta0, 0.0, cov0
     if abs(theta[p]) > _SIGMA_MAX:
-        return "tau2 grows without bound", theta[:p], 0.0, hess
+        return (
+            "tau2 runs above 900: nearly every study has 0% or 100%, so the data barely inform it",
+            theta[:p],
+            0.0,
+            hess,
+        )
     scale = np.maximum(1.0, np.abs(theta))
     if not np.all(np.isfinite(grad)) or np.max(np.abs(grad) * scale) > _GRAD_TOL * max(
         1.0, math.sqrt(abs(ll))
@@ -341,7 +361,7 @@ def fit_ml(model: GroupedBinomial) -> MLFit:
             return MLFit(beta, cov, tau2, loglik, True, iterations, bool(attempt), notes)
         problems.append(problem)
     raise ConvergenceError(
-        f"the GLMM did not converge ({'; then '.join(problems)}); "
+        f"the GLMM did not converge ({'; then '.join(dict.fromkeys(problems))}); "
         "use a two-stage method instead, e.g. --method REML"
     )
 
@@ -402,30 +422,9 @@ def _typical_variance(events: Array, totals: Array) -> float:
 
 
 def _as_counts(events: Sequence[int], totals: Sequence[int]) -> tuple[Array, Array]:
-    x = np.asarray(events, dtype=float)
-    n = np.asarray(totals, dtype=float)
-    if x.ndim != 1 or x.shape != n.shape:
-        raise InputDataError(
-            f"{x.size} event counts but {n.size} totals: give one of each per study"
-        )
-    if x.size == 0:
-        raise InputDataError("no studies to pool: give at least one study's events and total")
-    bad = np.flatnonzero(
-        ~np.isfinite(x)
-        | ~np.isfinite(n)
-        | (x != np.round(x))
-        | (n != np.round(n))
-        | (x < 0)
-        | (n < 1)
-        | (x > n)
-    )
-    if bad.size:
-        i = int(bad[0])
-        raise InputDataError(
-            f"study {i + 1}: events {events[i]!r} of total {totals[i]!r} are not whole numbers "
-            "with 0 <= events <= total and total >= 1"
-        )
-    return x, n
+    """Validated counts (as :func:`meta.counts.make_counts`) as float arrays."""
+    counts = make_counts(list(events), list(totals))
+    return np.array(counts.events, dtype=float), np.array(counts.totals, dtype=float)
 
 
 def fit_glmm(

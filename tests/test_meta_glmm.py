@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import os
 from pathlib import Path
 from typing import Any
 
@@ -133,10 +134,7 @@ def test_glmm_without_any_event_is_a_clear_error() -> None:
 def test_glmm_rejects_events_above_total() -> None:
     with pytest.raises(InputDataError) as err:
         fit_glmm([3, 12], [10, 11])
-    assert str(err.value) == (
-        "study 2: events 12 of total 11 are not whole numbers with 0 <= events <= total "
-        "and total >= 1"
-    )
+    assert str(err.value) == "study 'Study 2': events (12) exceed total (11)"
     with pytest.raises(InputDataError, match="quadrature nodes must be at least 1, not 0"):
         fit_glmm([3, 4], [10, 11], nodes=0)
 
@@ -226,6 +224,16 @@ def test_glmm_retries_with_other_start_values_when_the_first_fit_fails(
     )
 
 
+def test_glmm_with_degenerate_tau2_is_refused() -> None:
+    """metafor returns mu -9.35, se 7.48, tau2 900.8 here: a degenerate fit, not an estimate."""
+    with pytest.raises(ConvergenceError) as err:
+        fit_glmm([1, 2, 0, 0, 0, 16, 0, 30], [1, 3, 6, 8, 9, 16, 23, 30])
+    assert str(err.value) == (
+        "the GLMM did not converge (tau2 runs above 900: nearly every study has 0% or 100%, "
+        "so the data barely inform it); use a two-stage method instead, e.g. --method REML"
+    )
+
+
 def test_glmm_that_never_converges_raises_with_what_to_do(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(meta.glmm, "_optimise", lambda model, start, method: (start, 0))
     data = _nielweise()
@@ -237,7 +245,7 @@ def test_glmm_that_never_converges_raises_with_what_to_do(monkeypatch: pytest.Mo
     assert "\n" not in message
 
 
-@settings(max_examples=15, deadline=None)
+@settings(max_examples=int(os.environ.get("GLMM_EXAMPLES", "15")), deadline=None)
 @given(
     st.lists(
         st.tuples(st.integers(1, 30), st.floats(0, 1)).map(lambda t: (round(t[0] * t[1]), t[0])),
@@ -255,12 +263,18 @@ def test_glmm_is_invariant_to_study_order_and_tau2_nonnegative(
         return  # no finite ML estimate: see test_glmm_without_any_event_is_a_clear_error
     shuffled = studies[:]
     rng.shuffle(shuffled)
-    a = fit_glmm(events, totals)
+    try:
+        a = fit_glmm(events, totals)
+    except ConvergenceError:
+        with pytest.raises(ConvergenceError):
+            fit_glmm([e for e, _ in shuffled], [n for _, n in shuffled])
+        return
     b = fit_glmm([e for e, _ in shuffled], [n for _, n in shuffled])
     assert a.tau2 >= 0
-    assert b.mu == pytest.approx(a.mu, abs=1e-5)
-    assert b.tau2 == pytest.approx(a.tau2, abs=1e-5)
-    assert b.se == pytest.approx(a.se, abs=1e-5)
+    # the sum order changes the finite-difference Hessian in the last digits only
+    assert b.mu == pytest.approx(a.mu, rel=TOL, abs=TOL / 10)
+    assert b.tau2 == pytest.approx(a.tau2, rel=TOL, abs=TOL / 10)
+    assert b.se == pytest.approx(a.se, rel=TOL, abs=TOL / 10)
 
 
 @pytest.mark.parametrize("case", IPD_CASES, ids=lambda c: c["name"])
