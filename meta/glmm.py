@@ -332,8 +332,14 @@ def _check(model: GroupedBinomial, theta: Array) -> tuple[str | None, Array, flo
     return None, theta[:p], float(theta[p] ** 2), cov
 
 
-def fit_ml(model: GroupedBinomial) -> MLFit:
-    """ML fit with convergence checks and one automatic retry (other start, Nelder-Mead)."""
+_GLMM_ADVICE = "use a two-stage method instead, e.g. --method REML"
+
+
+def fit_ml(model: GroupedBinomial, name: str = "GLMM", advice: str = _GLMM_ADVICE) -> MLFit:
+    """ML fit with convergence checks and one automatic retry (other start, Nelder-Mead).
+
+    ``name`` and ``advice`` word the retry warning and the ConvergenceError.
+    """
     beta0 = _fixed_effects_start(model)
     attempts = (
         (np.append(beta0, 1.0), "Newton"),
@@ -354,15 +360,14 @@ def fit_ml(model: GroupedBinomial) -> MLFit:
             notes: tuple[str, ...] = ()
             if attempt:
                 notes = (
-                    f"GLMM: the first fit did not converge ({problems[0]}); "
+                    f"{name}: the first fit did not converge ({problems[0]}); "
                     "refitted from other start values with Nelder-Mead, which converged",
                 )
             loglik = float(model.loglik(np.append(beta, math.sqrt(tau2))[None, :])[0])
             return MLFit(beta, cov, tau2, loglik, True, iterations, bool(attempt), notes)
         problems.append(problem)
     raise ConvergenceError(
-        f"the GLMM did not converge ({'; then '.join(dict.fromkeys(problems))}); "
-        "use a two-stage method instead, e.g. --method REML"
+        f"the {name} did not converge ({'; then '.join(dict.fromkeys(problems))}); {advice}"
     )
 
 

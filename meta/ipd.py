@@ -140,7 +140,12 @@ def fit_ipd(
             f"every outcome is {int(y[0])}: the log odds are infinite and cannot be estimated"
         )
     model = GroupedBinomial(y, np.ones(len(y)), X, group, nodes)
-    fit = fit_ml(model)
+    fit = fit_ml(
+        model,
+        name="IPD model",
+        advice="a covariate may predict the outcome perfectly (separation): leave it out, "
+        "or pool the per-study counts instead",
+    )
     # back to the covariates' own units: beta = A @ beta_std
     p = X.shape[1]
     A = np.eye(p)

@@ -314,6 +314,21 @@ def test_ipd_missing_covariate_names_the_row() -> None:
         fit_ipd([1, 0, 1], ["a", "a", "b"], {"age": [50, float("nan"), 3]})
 
 
+def test_ipd_with_a_perfectly_separating_covariate_says_what_to_do() -> None:
+    with pytest.raises(ConvergenceError) as err:
+        fit_ipd(
+            [0, 0, 0, 1, 1, 1, 0, 1],
+            ["a", "a", "b", "b", "c", "c", "d", "d"],
+            {"dose": [1, 2, 3, 10, 11, 12, 4, 13]},
+        )
+    message = str(err.value)
+    assert message.startswith("the IPD model did not converge (")
+    assert message.endswith(
+        "a covariate may predict the outcome perfectly (separation): leave it out, "
+        "or pool the per-study counts instead"
+    )
+
+
 def test_ipd_rejects_bad_outcomes_and_useless_covariates() -> None:
     with pytest.raises(InputDataError) as err:
         fit_ipd([1, 2], ["a", "b"])
