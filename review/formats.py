@@ -76,14 +76,8 @@ def decode_text(data: bytes, name: str) -> tuple[str, str]:
 
     UTF-8 and UTF-16 with a byte-order mark, UTF-16 without one (recognised by its NUL
     bytes), UTF-8, then Windows-1252 (the usual "Latin-1" of Windows exports), then
-    ISO-8859-1, which decodes any byte. Byte-order marks inside the text (left where
-    exports were joined with ``cat``) are removed.
+    ISO-8859-1, which decodes any byte.
     """
-    text, encoding = _decode_any(data, name)
-    return text.replace("\ufeff", ""), encoding
-
-
-def _decode_any(data: bytes, name: str) -> tuple[str, str]:
     if data.startswith(codecs.BOM_UTF8):
         return _decode(data[len(codecs.BOM_UTF8) :], "utf-8", "UTF-8 with BOM", name)
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):

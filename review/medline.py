@@ -78,7 +78,7 @@ def _blocks(lines: list[str]) -> list[_Block]:
             tag, value = block.fields[-1]
             block.fields[-1] = (tag, f"{value} {line.strip()}")
             continue
-        match = _TAG_LINE.match(line)
+        match = _TAG_LINE.match(line.lstrip("\ufeff"))
         if match is None:
             block.problem = block.problem or (
                 f"has a line that is neither 'TAG - value' nor a continuation indented by six "

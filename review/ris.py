@@ -14,6 +14,7 @@ because the database dialects need repairs rispy does not make:
   names (asreview/asreview#1416); the letters are joined back into names, or the record
   is rejected when they cannot be.
 - ``AU`` lines holding several names separated by ``;`` are split.
+- A byte-order mark before a tag (left where exports were joined with ``cat``) is ignored.
 - A record type that is not a RIS code (BibTeX ``article``, PubMed ``Journal Article``)
   is written as the nearest code (``JOUR``, else ``GEN``) with the original in an
   ``N1  - casepool-type: ...`` line, which sets it again on import.
@@ -122,6 +123,8 @@ def _blocks(lines: list[str]) -> Iterable[_Block | tuple[int, str]]:
     count = 0
     for number, line in enumerate(lines, start=1):
         match = _TAG_LINE.match(line)
+        if match is None and line.startswith("\ufeff"):
+            match = _TAG_LINE.match(line.lstrip("\ufeff"))
         if match is None:
             if not line.strip():
                 continue
@@ -315,7 +318,7 @@ def _line(tag: str, value: str) -> str:
         text = " ".join(part.split())
         if not text:
             continue
-        if lines and _TAG_LINE.match(text):
+        if lines and _TAG_LINE.match(text.lstrip("\ufeff")):
             lines[-1] = f"{lines[-1]} {text}"
         else:
             lines.append(text)

@@ -5,8 +5,9 @@ Column names are matched case-insensitively with spaces, ``_`` and ``-`` alike, 
 (``title, abstract, authors, doi, included``), Rayyan (``key, title, authors, journal``),
 Covidence (``Covidence #, Title, Authors, Published Year``), Zotero (``Key, Item Type,
 Publication Year, Author, Title, Publication Title, Abstract Note``), Scopus
-(``Source title, Page start, PubMed ID``) and the bib-dedupe sets (``ID, author, title``)
-write them. The first id-like column (``source_id, ID, record_id, Key, Covidence #``) is the
+(``EID, Source title, Page start, PubMed ID``), Web of Science tab-delimited files (``UT,
+AU, TI, SO, PY, BP, EP, DI, PM``) and the bib-dedupe sets (``ID, author, title``) write
+them. The first id-like column (``source_id, ID, record_id, Key, Covidence #``) is the
 ``source_id``; columns without a field go to ``Record.extra`` as (header, value).
 
 Rows are numbered as a spreadsheet shows them: the header is row 1. Cells that a
@@ -30,7 +31,17 @@ from review.names import format_name, parse_name
 from review.records import Record, normalise_doi, normalise_pmcid, normalise_pmid
 
 _ALIASES: dict[str, tuple[str, ...]] = {
-    "source_id": ("source_id", "id", "record_id", "key", "covidence_#", "ref_id", "refid"),
+    "source_id": (
+        "source_id",
+        "id",
+        "record_id",
+        "key",
+        "covidence_#",
+        "ref_id",
+        "refid",
+        "eid",
+        "ut",
+    ),
     "title": ("title", "primary_title", "article_title", "document_title", "ti"),
     "abstract": ("abstract", "abstract_note", "notes_abstract", "ab"),
     "authors": ("authors", "author", "au", "first_authors"),
@@ -43,21 +54,30 @@ _ALIASES: dict[str, tuple[str, ...]] = {
         "journal/book",
         "secondary_title",
         "journal_title",
+        "so",
     ),
-    "journal_iso": ("journal_iso", "journal_abbreviation", "abbreviated_source_title"),
+    "journal_iso": ("journal_iso", "journal_abbreviation", "abbreviated_source_title", "ji"),
     "volume": ("volume", "vl"),
     "issue": ("issue", "number", "is"),
     "pages": ("pages", "page", "pg"),
-    "page_start": ("page_start", "start_page", "sp"),
+    "page_start": ("page_start", "start_page", "sp", "bp"),
     "page_end": ("page_end", "end_page", "ep"),
-    "doi": ("doi",),
-    "pmid": ("pmid", "pubmed_id", "pubmedid", "pubmed"),
+    "doi": ("doi", "di"),
+    "pmid": ("pmid", "pubmed_id", "pubmedid", "pubmed", "pm"),
     "pmcid": ("pmcid", "pmc"),
-    "issn": ("issn",),
-    "language": ("language", "la"),
+    "issn": ("issn", "sn"),
+    "language": ("language", "language_of_original_document", "la"),
     "url": ("url", "urls", "link"),
-    "record_type": ("record_type", "type", "entrytype", "item_type", "type_of_reference"),
-    "keywords": ("keywords", "kw", "author_keywords", "manual_tags"),
+    "record_type": (
+        "record_type",
+        "type",
+        "entrytype",
+        "item_type",
+        "type_of_reference",
+        "document_type",
+        "dt",
+    ),
+    "keywords": ("keywords", "kw", "author_keywords", "manual_tags", "de"),
     "mesh": ("mesh", "mesh_terms"),
     "publication_types": ("publication_types", "publication_type"),
     "extra": ("extra",),
@@ -267,7 +287,8 @@ def _to_record(
     values["doi"] = normalise_doi(doi)
     if doi and values["doi"] is None:
         extra.append((header[columns["doi"]], doi))
-    values["authors"] = tuple(parse_name(n) for n in split_names(get("authors")))
+    names = split_names(get("authors"), semicolons_only="-casepool_id" in columns)
+    values["authors"] = tuple(parse_name(n) for n in names)
     for field_name in _LISTS:
         values[field_name] = tuple(v.strip() for v in get(field_name).split(";") if v.strip())
     used = set(columns.values())
@@ -279,12 +300,26 @@ def _to_record(
     return Record(source=source, extra=tuple(extra), **values)
 
 
-def split_names(cell: str) -> list[str]:
-    """Author names from one cell: separated by ';', else by ' and ' (BibTeX style)."""
+def split_names(cell: str, *, semicolons_only: bool = False) -> list[str]:
+    """Author names from one cell: separated by ';', else by ' and ' (BibTeX style), else by
+    ',' when every part is a 'Surname I.' name (Scopus's older CSV). Files casepool wrote
+    always use ';' (``semicolons_only``), so their names round-trip whatever they hold."""
     if not cell:
         return []
+    if semicolons_only:
+        return [p.strip() for p in cell.split(";") if p.strip()]
     parts = cell.split(";") if ";" in cell else re.split(r"\s+and\s+", cell)
-    return [p.strip() for p in parts if p.strip()]
+    names = [p.strip() for p in parts if p.strip()]
+    if len(names) == 1 and "," in cell:
+        pieces = [p.strip() for p in cell.split(",")]
+        if all(" " in p and _surname_initials(p) for p in pieces):
+            return pieces
+    return names
+
+
+def _surname_initials(text: str) -> bool:
+    author = parse_name(text)
+    return bool(author.last_name and author.initials and not author.fore_name)
 
 
 def _year(cell: str, header: Sequence[str], columns: dict[str, int]) -> int | None:

@@ -122,3 +122,11 @@ def test_nbib_records_keep_their_fields_through_ris_export_and_import() -> None:
         ):
             assert getattr(back, name) == getattr(record, name), name
         assert back.authors == tuple(replace(a, affiliations=()) for a in record.authors)
+
+
+def test_nbib_files_joined_with_their_byte_order_marks_still_parse() -> None:
+    one = b"\xef\xbb\xbfPMID- 1\nTI  - One\n\n"
+    two = b"\xef\xbb\xbfPMID- 2\nTI  - Two\n"
+    parsed = read_medline(one + two, "merged.nbib", source="s")
+    assert parsed.rejects == ()
+    assert [r.title for r in parsed.records] == ["One", "Two"]
