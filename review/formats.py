@@ -136,9 +136,9 @@ def detect_format(name: str, data: bytes) -> Format:
         return "ris"
     if first.startswith("PMID-") or (_NBIB_LINE.match(first) and not _RIS_LINE.match(first)):
         return "nbib"
-    suffix = name.lower()[name.rfind(".") :] if "." in name else ""
-    if suffix in _EXTENSIONS:
-        return _EXTENSIONS[suffix]
+    by_name = format_from_extension(name)
+    if by_name is not None:
+        return by_name
     if "\t" in first:
         return "tsv"
     if "," in first or ";" in first:

@@ -169,6 +169,8 @@ def read_xlsx(data: bytes, name: str, *, source: str) -> ParsedFile:
         raise ParseError(f"{name}: not a readable XLSX workbook ({exc})") from None
     try:
         sheet = book.worksheets[0]
+        if hasattr(sheet, "reset_dimensions"):  # some writers store a wrong sheet size
+            sheet.reset_dimensions()
         rows = [list(r) for r in sheet.iter_rows(values_only=True)]
     finally:
         book.close()
