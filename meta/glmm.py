@@ -41,7 +41,10 @@ class GLMMFit:
     ``loglik`` is the marginal (quadrature) log-likelihood including the binomial
     coefficients, as ``logLik()`` of the glmer fit. metafor's ``logLik(rma.glmm)`` is a
     different quantity (the saturated log-likelihood minus half glmer's conditional
-    deviance), so it is not reported. ``q`` is metafor's Wald-type ``QE.Wld``.
+    deviance), so it is not reported. ``q`` is metafor's Wald-type ``QE.Wld`` (its
+    likelihood-ratio ``QE.LRT`` is not reported). ``iterations`` counts Newton-Raphson
+    (and, on a retry, Nelder-Mead) iterations; ``ci_lower``/``ci_upper`` are Wald limits
+    of ``mu`` at ``level``, as metafor's with ``test="z"``.
     """
 
     mu: float
@@ -107,7 +110,7 @@ class GroupedBinomial:
         self._modes: Array | None = None
 
     def _sum(self, rows: Array) -> Array:
-        """Sum the last-but-row axis (rows) within groups; rows is (..., N)."""
+        """Sum the rows (last axis, length N) within each group: (..., N) -> (..., G)."""
         if self._one_row_per_group:
             return rows
         return np.add.reduceat(rows, self._starts, axis=-1)
@@ -400,7 +403,7 @@ def _saturated_wald_q(events: Array, totals: Array) -> float:
     mu = (totals * y + 0.5) / (totals + 1)
     eta = np.log(mu / (1 - mu))
     dev_old = deviance(mu)
-    weights = totals * mu * (1 - mu)
+    weights = np.empty_like(mu)
     for _ in range(25):
         d = mu_eta(eta)
         weights = totals * d**2 / (mu * (1 - mu))
