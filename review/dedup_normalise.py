@@ -169,17 +169,22 @@ def normalise_volume(volume: str | None) -> str:
 
 
 _PAGES = re.compile(r"\s*([a-z]{0,2}\d+)(?:\s*(?:-+|–|—)\s*([a-z]{0,2}\d+))?")
+_MONTH = re.compile(r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)", re.IGNORECASE)
 
 
 def page_range(pages: str | None) -> tuple[str, str]:
     """First and last page with abbreviated ends expanded ("822-9" -> ("822", "829"), "47--65",
     "S417-S429", "e123"); ("", "") when the field does not start with a page ("Suppl-29", "t-8"
-    are mangled supplement ranges that say nothing reliable)."""
-    match = _PAGES.match((pages or "").lower())
+    are mangled supplement ranges, "01-Jun" a range a spreadsheet turned into a date: they say
+    nothing reliable). Quotes and leading zeros are dropped."""
+    text = (pages or "").lower().strip(" \"'([")
+    if _MONTH.search(text):
+        return "", ""
+    match = _PAGES.match(text)
     if not match:
         return "", ""
-    first = match.group(1)
-    last = match.group(2) or first
+    first = match.group(1).lstrip("0") or "0"
+    last = (match.group(2) or "").lstrip("0") or first
     if first.isdigit() and last.isdigit() and len(last) < len(first):
         last = first[: len(first) - len(last)] + last
     return first, last
@@ -256,16 +261,15 @@ def record_kind(record: Record, title: str) -> Kind:
 
 def looks_like_abstract(first: str, last: str, issue: str | None) -> bool:
     """A one-page item, a whole supplement's page span, or a supplement issue: how a meeting
-    abstract printed in a journal looks when a database calls it an article."""
+    abstract printed in a journal looks when a database calls it an article. Electronic
+    article numbers ("e12724", "CD008173") are not pages and say nothing here."""
     if issue and re.search(r"suppl|abstr|meeting", issue, re.IGNORECASE):
         return True
     if not first:
         return False
-    if first == last:
-        return True
-    if first.isdigit() and last.isdigit():
-        return int(last) - int(first) > 100
-    return False
+    if not (first.isdigit() and last.isdigit()):
+        return False
+    return first == last or int(last) - int(first) > 100
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,6 +22,7 @@ from review.dedup_normalise import (
     fold,
     journal_tokens,
     journals_compatible,
+    looks_like_abstract,
     normalise_title,
     page_range,
 )
@@ -107,6 +108,17 @@ def test_page_ranges_expand_abbreviations_and_ignore_mangled_supplements() -> No
     assert page_range("S417-S429") == ("s417", "s429")
     assert page_range("Suppl-29") == ("", "")
     assert page_range(None) == ("", "")
+    assert page_range('"52-4, 64"') == ("52", "54")
+    assert page_range("0822-0829") == ("822", "829")
+    assert page_range("01-Jun") == ("", "")
+
+
+def test_article_numbers_are_not_mistaken_for_one_page_abstracts() -> None:
+    assert looks_like_abstract(*page_range("1514"), None)
+    assert looks_like_abstract(*page_range("57-58"), "Suppl. 1")
+    assert not looks_like_abstract(*page_range("CD008173"), None)
+    assert not looks_like_abstract(*page_range("e12724"), None)
+    assert not looks_like_abstract(*page_range("122-9"), "3")
 
 
 def test_journal_abbreviations_match_their_full_titles_only() -> None:
