@@ -10,8 +10,11 @@ import typer
 from review.cli.common import json_option, print_json, review_option
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from review.dedup import DedupCounts
     from review.deduplicate import QueuedPair
+    from review.store import Store
 
 dedup_app = typer.Typer(
     help=(
@@ -80,7 +83,9 @@ def dedup(
         _print_counts(counts)
 
 
-def _run_with_progress(store: Any, run: Any) -> DedupCounts:
+def _run_with_progress(
+    store: Store, run: Callable[[Store, Callable[[int, int], None]], DedupCounts]
+) -> DedupCounts:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
@@ -98,8 +103,7 @@ def _run_with_progress(store: Any, run: Any) -> DedupCounts:
         def report(done: int, total: int) -> None:
             progress.update(task, completed=done, total=total)
 
-        counts: DedupCounts = run(store, report)
-    return counts
+        return run(store, report)
 
 
 def _review_dir(ctx: typer.Context, review: Path | None) -> Path | None:
