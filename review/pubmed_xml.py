@@ -58,6 +58,7 @@ _LXML_POSITION = re.compile(r"(?:, line \d+, column \d+)+$")
 _DEFAULT_NAME = "PubMed XML"
 _MATHML = "{http://www.w3.org/1998/Math/MathML}"
 _MATHML_ANY = _MATHML + "*"
+_AUTHOR_PARTS = ("Author", "LastName", "ForeName", "Initials", "CollectiveName", "Affiliation")
 _MATHML_SPACES = frozenset(_MATHML + name for name in ("mtext", "ms", "mspace"))
 
 _GZIP_MAGIC = b"\x1f\x8b"
@@ -499,28 +500,32 @@ def _abstract(abstract: _Element | None) -> str | None:
 
 
 def _authors(author_list: _Element) -> tuple[Author, ...]:
-    authors = []
-    for author in author_list:
-        if author.get("ValidYN", "Y") != "Y" or author.tag != "Author":
-            continue
-        last = fore = initials = collective = None
-        affiliations: list[str] = []
-        for part in author:
-            tag = part.tag
-            if tag == "LastName":
-                last = _text(part)
-            elif tag == "ForeName":
-                fore = _text(part)
-            elif tag == "Initials":
-                initials = _text(part)
-            elif tag == "CollectiveName":
-                collective = _text(part)
-            elif tag == "AffiliationInfo":
-                affiliation = _text(part.find("Affiliation"))
-                if affiliation:
-                    affiliations.append(affiliation)
-        authors.append(Author(last, fore, initials, collective, tuple(affiliations)))
+    """The list's authors in order, without those NLM marks as invalid (``ValidYN="N"``)."""
+    authors: list[Author] = []
+    names: list[str | None] = []
+    affiliations: list[str] = []
+    valid = False
+    for elem in author_list.iter(*_AUTHOR_PARTS):
+        slot = _AUTHOR_PARTS.index(elem.tag)
+        if slot == 0:
+            if valid:
+                authors.append(_author(names, affiliations))
+            valid = elem.get("ValidYN", "Y") == "Y"
+            names = [None, None, None, None]
+            affiliations = []
+        elif valid:
+            text = _text(elem)
+            if slot < 5:
+                names[slot - 1] = text
+            elif text:
+                affiliations.append(text)
+    if valid:
+        authors.append(_author(names, affiliations))
     return tuple(authors)
+
+
+def _author(names: list[str | None], affiliations: list[str]) -> Author:
+    return Author(names[0], names[1], names[2], names[3], tuple(affiliations))
 
 
 def _pub_year(pub_date: _Element) -> int | None:
@@ -550,12 +555,14 @@ def _pages(pagination: _Element) -> str | None:
 
 def _mesh(heading_list: _Element) -> tuple[str, ...]:
     """One ``Descriptor/qualifier/...`` entry per MeshHeading, as MEDLINE's MH field."""
-    headings = []
-    for heading in heading_list:
-        entry = "/".join([t for t in [(part.text or "").strip() for part in heading] if t])
-        if entry:
-            headings.append(entry)
-    return tuple(headings)
+    headings: list[str] = []
+    for elem in heading_list.iter("DescriptorName", "QualifierName"):
+        text = (elem.text or "").strip()
+        if elem.tag == "DescriptorName":
+            headings.append(text)
+        elif headings and text:
+            headings[-1] += "/" + text
+    return tuple(h for h in headings if h)
 
 
 def _keywords(keyword_lists: Any) -> tuple[str, ...]:
