@@ -58,6 +58,19 @@ _LXML_POSITION = re.compile(r"(?:, line \d+, column \d+)+$")
 _DEFAULT_NAME = "PubMed XML"
 _MATHML = "{http://www.w3.org/1998/Math/MathML}"
 _MATHML_ANY = _MATHML + "*"
+_CITATION_PARTS = ("PMID", "Article", "MeshHeadingList", "KeywordList")
+_ARTICLE_PARTS = (
+    "Journal",
+    "ArticleTitle",
+    "Abstract",
+    "AuthorList",
+    "Pagination",
+    "ELocationID",
+    "Language",
+    "PublicationTypeList",
+    "ArticleDate",
+    "VernacularTitle",
+)
 _AUTHOR_PARTS = ("Author", "LastName", "ForeName", "Initials", "CollectiveName", "Affiliation")
 _MATHML_SPACES = frozenset(_MATHML + name for name in ("mtext", "ms", "mspace"))
 
@@ -342,7 +355,7 @@ def _article(elem: _Element, name: str, raw: str) -> Record:
     fields: dict[str, Any] = {}
     pmid_elem = None
     keywords: list[str] = []
-    for child in citation:
+    for child in citation.iterchildren(*_CITATION_PARTS):
         tag = child.tag
         if tag == "PMID":
             pmid_elem = child
@@ -372,7 +385,7 @@ def _article_fields(article: _Element, fields: dict[str, Any]) -> None:
     """Fill ``fields`` from MedlineCitation/Article: title, abstract, authors, journal, dates."""
     languages: list[str] = []
     article_year: int | None = None
-    for child in article:
+    for child in article.iterchildren(*_ARTICLE_PARTS):
         tag = child.tag
         if tag == "Journal":
             _journal_fields(child, fields)
