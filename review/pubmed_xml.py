@@ -176,6 +176,7 @@ def iter_pubmed(source: BinaryIO, name: str = _DEFAULT_NAME) -> Iterator[Record 
     from lxml import etree
 
     reader = _Reader(source)
+    etree.clear_error_log()  # lxml's log is per thread; keep only this document's errors
     events = etree.iterparse(
         reader,
         events=("end",),
@@ -247,7 +248,15 @@ def _syntax_error(exc: Any, reader: _Reader, name: str, last_pmid: str | None) -
     after = f"after PMID {last_pmid}" if last_pmid else "before the first complete record"
     if reader.size == 0:
         return TruncatedXMLError(f"{name}: the document is empty; fetch it again")
-    message = str(exc.msg or exc)
+    message, code = _LXML_POSITION.sub("", str(exc.msg or exc)), exc.code
+    line, column = exc.position if exc.position else (0, 0)
+    if not line:  # lxml's generic "no element found": the log holds the real error
+        logged = [entry for entry in exc.error_log if entry.line > 0]
+        if logged:
+            message, code = logged[-1].message, logged[-1].type
+            line, column = logged[-1].line, logged[-1].column
+        else:
+            line, column = reader.lines, 0
     if "amplification" in message or "entity reference loop" in message:
         return UnsafeXMLError(
             f"{name}: refused: the document's entities expand without bound (an XML bomb); "
@@ -259,15 +268,13 @@ def _syntax_error(exc: Any, reader: _Reader, name: str, last_pmid: str | None) -
             f"{name}: not PubMed article XML: the root element is <{root.group(1).decode()}>, "
             "expected <PubmedArticleSet> (and the XML is broken as well)"
         )
-    line, column = exc.position if exc.position and exc.position[0] else (reader.lines, 0)
     place = f"{name}, line {line}, column {column}"
-    if reader.eof and (exc.code == 77 or line >= reader.lines):
+    if reader.eof and (code == 77 or line >= reader.lines):
         return TruncatedXMLError(
             f"{place}: XML ends in the middle of a record ({after}); "
             "the file or download is incomplete, fetch it again"
         )
-    detail = _LXML_POSITION.sub("", message)
-    return ParseError(f"{place}: malformed XML: {detail} ({after})")
+    return ParseError(f"{place}: malformed XML: {message} ({after})")
 
 
 def _convert(elem: _Element, name: str, reader: _Reader) -> Record | DeleteCitation:

@@ -544,6 +544,18 @@ def test_entity_from_an_external_dtd_is_neither_loaded_nor_expanded(tmp_path: Pa
     )
 
 
+def test_undefined_entity_is_malformed_xml_at_its_place() -> None:
+    prolog = "<!DOCTYPE PubmedArticleSet [<!ELEMENT PubmedArticleSet ANY>]>\n"
+    data = document(
+        article("8"), article(inner="<ArticleTitle>A &secret; B</ArticleTitle>"), prolog=prolog
+    )
+    with pytest.raises(ParseError) as error:
+        parse_pubmed(data, name="efetch.xml")
+    assert str(error.value) == (
+        "efetch.xml, line 5, column 109: malformed XML: Entity 'secret' not defined (after PMID 8)"
+    )
+
+
 def test_http_doctype_of_the_baseline_is_not_fetched() -> None:
     head = (DATA / "pubmed20n0014_excerpt.xml").read_bytes()[:200]
     assert b'"http://dtd.nlm.nih.gov/ncbi/pubmed/out/pubmed_190101.dtd"' in head
