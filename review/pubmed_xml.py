@@ -75,6 +75,8 @@ _AUTHOR_PARTS = ("Author", "LastName", "ForeName", "Initials", "CollectiveName",
 _MATHML_SPACES = frozenset(_MATHML + name for name in ("mtext", "ms", "mspace"))
 
 _GZIP_MAGIC = b"\x1f\x8b"
+_ROOT_START = re.compile(rb"<Pubmed(?:Book)?ArticleSet[\s>]")
+_START_TAGS = {tag: re.compile(rb"<" + tag.encode() + rb"[\s>]") for tag in _RECORD_TAGS}
 _ENCODING = re.compile(rb"""^\s*<\?xml[^>]*encoding=["']([A-Za-z0-9._-]+)["']""")
 _FIRST_TAG = re.compile(rb"<([A-Za-z_][\w.:-]*)")
 _PROLOG = re.compile(rb"<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>\[]*(?:\[.*?\])?\s*>", re.DOTALL)
@@ -84,8 +86,9 @@ class _Reader:
     """A read-through wrapper that counts bytes and lines and keeps each record's source text.
 
     ``raw`` slices a record's bytes out of what was read, which is several times faster
-    than serialising the element again; when the slice cannot be found unambiguously (or
-    the document is not UTF-8) it falls back to ``etree.tostring`` for good.
+    than serialising the element again; when the slice cannot be found unambiguously
+    (comments or CDATA near the record, or a document that is not UTF-8) it falls back to
+    ``etree.tostring`` for the rest of the document.
     """
 
     def __init__(self, source: BinaryIO) -> None:
@@ -105,7 +108,9 @@ class _Reader:
                 self.head = chunk[:4096]
                 declared = _ENCODING.search(self.head)
                 utf8 = declared is None or declared.group(1).lower() in (b"utf-8", b"utf8")
-                self._capture = utf8 and self.head.lstrip()[:1] == b"<"
+                root = _ROOT_START.search(self.head)
+                self._capture = utf8 and root is not None
+                self._pos = root.start() if root else 0
             self.size += len(chunk)
             self.lines += chunk.count(b"\n")
             if self._capture:
@@ -119,12 +124,12 @@ class _Reader:
         if self._capture:
             tag = elem.tag.encode()
             buffer = self._buffer
-            start = buffer.find(b"<" + tag, self._pos)
-            while start >= 0 and buffer[start + len(tag) + 1] not in b"> \t\r\n":
-                start = buffer.find(b"<" + tag, start + 1)
+            found = _START_TAGS[elem.tag].search(buffer, self._pos)
+            start = found.start() if found else -1
             close = b"</" + tag + b">"
             end = buffer.find(close, start) if start >= 0 else -1
-            if end >= 0 and buffer.find(b"<" + tag, start + 1, end) < 0:
+            # a comment or CDATA section could hold a look-alike tag: serialise instead
+            if end >= 0 and buffer.find(b"<!", self._pos, end) < 0:
                 end += len(close)
                 text = buffer[start:end].decode("utf-8")
                 self._pos = end

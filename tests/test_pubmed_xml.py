@@ -327,6 +327,22 @@ def test_raw_xml_parses_back_to_the_same_record(filename: str) -> None:
         assert again == record
 
 
+def test_raw_xml_is_the_source_text_of_the_record() -> None:
+    raw = records("pubmed6.xml")[0].raw or ""
+    assert "disused &quot;Minimum Lactate Equivalent&quot; (LE<sub>min</sub>)" in raw
+    assert raw.startswith("<PubmedArticle>\n    <MedlineCitation Status=")
+
+
+def test_raw_xml_is_never_taken_from_a_comment_that_looks_like_a_record() -> None:
+    decoy = "<!-- <PubmedArticle> withdrawn </PubmedArticle> -->"
+    items = parse_pubmed(document(article("1"), decoy, article("2"), article("3")))
+    raws = [item.raw or "" for item in items if isinstance(item, Record)]
+    assert [r[r.index("<PMID") :][:30] for r in raws] == [
+        f'<PMID Version="1">{pmid}</PMID>' + "<Art" for pmid in "123"
+    ]
+    assert not any("withdrawn" in r for r in raws)
+
+
 def test_raw_xml_of_a_latin1_document_is_serialised_from_the_tree() -> None:
     data = document(article("7", "<ArticleTitle>Caf\u00e9 &amp; cr\u00e8me</ArticleTitle>"))
     data = data.decode().replace('version="1.0"', 'version="1.0" encoding="ISO-8859-1"')
