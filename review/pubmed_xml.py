@@ -121,27 +121,39 @@ class _Reader:
 
     def raw(self, elem: _Element) -> str:
         """The record's XML text as it was read (or re-serialised), without its tail."""
-        if self._capture:
-            tag = elem.tag.encode()
-            buffer = self._buffer
-            found = _START_TAGS[elem.tag].search(buffer, self._pos)
-            start = found.start() if found else -1
-            close = b"</" + tag + b">"
-            end = buffer.find(close, start) if start >= 0 else -1
-            # a comment or CDATA section could hold a look-alike tag: serialise instead
-            if end >= 0 and buffer.find(b"<!", self._pos, end) < 0:
-                end += len(close)
-                text = buffer[start:end].decode("utf-8")
-                self._pos = end
-                if end > 1 << 18:
-                    del buffer[:end]
-                    self._pos = 0
-                return text
-            self._capture = False
-            self._buffer = bytearray()
+        span = self._span(elem.tag) if self._capture else None
+        if span is not None:
+            text = self._buffer[span[0] : span[1]].decode("utf-8")
+            self._advance(span[1])
+            return text
         from lxml import etree
 
         return cast(str, etree.tostring(elem, encoding="unicode", with_tail=False))
+
+    def skip(self, elem: _Element) -> None:
+        """Move past an element whose text is not kept (so the buffer stays small)."""
+        span = self._span(elem.tag) if self._capture else None
+        if span is not None:
+            self._advance(span[1])
+
+    def _span(self, tag: str) -> tuple[int, int] | None:
+        buffer = self._buffer
+        found = _START_TAGS[tag].search(buffer, self._pos)
+        if found:
+            close = b"</" + tag.encode() + b">"
+            end = buffer.find(close, found.start())
+            # a comment or CDATA section could hold a look-alike tag: serialise instead
+            if end >= 0 and buffer.find(b"<!", self._pos, end) < 0:
+                return found.start(), end + len(close)
+        self._capture = False
+        self._buffer = bytearray()
+        return None
+
+    def _advance(self, end: int) -> None:
+        self._pos = end
+        if end > 1 << 18:
+            del self._buffer[:end]
+            self._pos = 0
 
 
 def open_pubmed_file(path: Path | str) -> BinaryIO:
@@ -288,6 +300,7 @@ def _convert(elem: _Element, name: str, reader: _Reader) -> Record | DeleteCitat
         return _article(elem, name, reader.raw(elem))
     if tag == "PubmedBookArticle":
         return _book(elem, name, reader.raw(elem))
+    reader.skip(elem)
     pmids = tuple(p for p in (normalise_pmid(e.text) for e in elem.iterchildren("PMID")) if p)
     return DeleteCitation(pmids=pmids)
 

@@ -633,6 +633,21 @@ def test_memory_stays_flat_over_many_records() -> None:
     assert peak < 3_000_000
 
 
+def test_memory_stays_flat_over_a_long_list_of_deletions() -> None:
+    delete = '<DeleteCitation><PMID Version="1">{}</PMID></DeleteCitation>'
+    data = document(article("1"), *(delete.format(n) for n in range(1, 50_001)))
+    assert len(data) > 3_000_000
+    tracemalloc.start()
+    try:
+        items = iter_pubmed(io.BytesIO(data))
+        count = sum(1 for item in items if isinstance(item, DeleteCitation))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert count == 50_000
+    assert peak < 2_000_000
+
+
 # Biopython as the independent check -----------------------------------------------------
 
 
