@@ -3,7 +3,8 @@
 Usage (from the project root):
 
     python benchmarks/dedup.py                 # the four bib-dedupe sets + bib-dedupe itself
-    python benchmarks/dedup.py --scale 100000  # also the 100,000-record perturbed set
+    python benchmarks/dedup.py --scale 100000  # also 100,000 perturbed records (and bib-dedupe
+                                               # on the first 20,000 of them: it is slow)
     python benchmarks/dedup.py --no-bib-dedupe # casepool only (published figures as baseline)
 
 Data: ``../shared/data/dedup/<set>/records_pre_merged.csv`` and ``merged_record_ids.csv``
@@ -288,19 +289,60 @@ def scale_set(n: int, seed: int = 2015) -> tuple[list[Record], list[list[str]]]:
     return out, truth_out
 
 
-def run_scale(n: int) -> dict[str, object]:
+def run_scale(n: int, tool: str = "casepool") -> dict[str, object]:
     """Deduplicate ``n`` perturbed records in a child process (so peak memory is its own)."""
     import subprocess
 
+    flag = "--scale-child" if tool == "casepool" else "--scale-child-bib-dedupe"
     completed = subprocess.run(
-        [sys.executable, __file__, "--scale-child", str(n)],
+        [sys.executable, __file__, flag, str(n)],
         capture_output=True,
         text=True,
         check=False,
     )
     if completed.returncode != 0:
-        return {"set": f"scale {n}", "tool": "casepool", "error": completed.stderr.strip()[-500:]}
-    return dict(json.loads(completed.stdout))
+        return {"set": f"scale {n}", "tool": tool, "error": completed.stderr.strip()[-500:]}
+    return dict(json.loads(completed.stdout.strip().splitlines()[-1]))
+
+
+def scale_child_bib_dedupe(n: int) -> dict[str, object]:
+    """bib-dedupe on the same perturbed records, given as its CSV columns."""
+    import resource
+    import warnings
+
+    import pandas as pd
+    from bib_dedupe.bib_dedupe import block, cluster, match, prep
+
+    records, truth = scale_set(n)
+    frame = pd.DataFrame(
+        [
+            {
+                "ID": r.source_id,
+                "title": r.title,
+                "year": r.year,
+                "author": " and ".join(a.display for a in r.authors),
+                "pages": r.pages,
+                "volume": r.volume,
+                "number": r.issue,
+                "ENTRYTYPE": r.record_type or "article",
+                "journal": r.journal,
+            }
+            for r in records
+        ]
+    )
+    start = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        prepared = prep(frame, verbosity_level=0)
+        sets = cluster(match(block(prepared, verbosity_level=0), verbosity_level=0))
+    seconds = time.perf_counter() - start
+    ids = [str(i) for i in frame["ID"]]
+    predicted = [sorted(x) for x in sets]
+    removed = {i for x in predicted for i in x[1:]}
+    tp, fp, fn, tn, wrong = score(ids, predicted, set(ids) - removed, truth)
+    row = _row(f"scale {n}", "bib-dedupe 0.11.0", Scores(tp, fp, fn, tn, wrong, seconds))
+    row["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    return row
 
 
 def scale_child(n: int) -> dict[str, object]:
@@ -379,10 +421,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--scale", type=int, default=0, help="also run N perturbed records")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--show", choices=("fp", "fn"), help="print wrong links or misses")
+    parser.add_argument(
+        "--scale-bib-dedupe",
+        type=int,
+        default=20000,
+        help="records for bib-dedupe's scale run (0 = skip; it takes minutes at 20,000)",
+    )
     parser.add_argument("--scale-child", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--scale-child-bib-dedupe", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.scale_child:
         print(json.dumps(scale_child(args.scale_child)))
+        return 0
+    if args.scale_child_bib_dedupe:
+        print(json.dumps(scale_child_bib_dedupe(args.scale_child_bib_dedupe)))
         return 0
     rows = []
     for name in args.sets:
@@ -400,6 +452,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
     if args.scale:
         rows.append(run_scale(args.scale))
+        small = min(args.scale, args.scale_bib_dedupe)
+        if small and not args.no_bib_dedupe:
+            if small != args.scale:
+                rows.append(run_scale(small))
+            rows.append(run_scale(small, "bib-dedupe"))
     if args.json:
         print(json.dumps(rows, indent=2))
     else:
