@@ -10,8 +10,10 @@ import gzip
 import io
 import re
 import tracemalloc
+from collections.abc import Iterator
 from itertools import islice
 from pathlib import Path
+from typing import Any
 from xml.sax.saxutils import escape
 
 import pytest
@@ -621,16 +623,53 @@ def test_records_stream_before_the_input_ends() -> None:
     assert stream.bytes_read < 200_000
 
 
+class SpyParser:
+    """Wraps lxml's iterparse to remember the last element it handed out."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.last: Any = None
+
+    def __iter__(self) -> Iterator[tuple[str, Any]]:
+        for event, elem in self.inner:
+            self.last = elem
+            yield event, elem
+
+    @property
+    def root(self) -> Any:
+        return self.inner.root
+
+
+def test_parsed_records_are_cleared_from_the_tree(monkeypatch: pytest.MonkeyPatch) -> None:
+    from lxml import etree
+
+    spies: list[SpyParser] = []
+    original = etree.iterparse
+
+    def spy(*args: Any, **kwargs: Any) -> SpyParser:
+        spies.append(SpyParser(original(*args, **kwargs)))
+        return spies[-1]
+
+    monkeypatch.setattr(etree, "iterparse", spy)
+    shapes = set()
+    for record in islice(iter_pubmed(io.BufferedReader(EndlessArticles())), 2000):
+        assert isinstance(record, Record)
+        last = spies[0].last
+        shapes.add((last.getprevious() is None, len(last)))
+        assert len(last.getparent()) < 100  # the rest were read ahead in the current chunk
+    assert shapes == {(True, 0)}  # nothing before the record just yielded, and it is empty
+
+
 def test_memory_stays_flat_over_many_records() -> None:
-    stream = io.BufferedReader(EndlessArticles(count=20_000))
+    stream = io.BufferedReader(EndlessArticles(count=10_000))
     tracemalloc.start()
     try:
         count = sum(1 for _ in iter_pubmed(stream))
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
-    assert count == 20_000
-    assert peak < 3_000_000
+    assert count == 10_000
+    assert peak < 2_000_000
 
 
 def test_memory_stays_flat_over_a_long_list_of_deletions() -> None:
