@@ -4,16 +4,19 @@ Pure: bytes or a binary stream in, ``Record`` and ``DeleteCitation`` out; no net
 database. Streaming with lxml ``iterparse`` on the record elements, clearing each record and
 its preceding siblings once converted, so memory stays constant on a 30,000-record baseline
 file. No DTD is ever loaded and no entity is ever resolved: a document that declares entities
-(an XML bomb, an external entity as in XXE) is refused with ``UnsafeXMLError``.
+(an XML bomb, an external entity as in XXE) or uses one only a DTD could define is refused
+with ``UnsafeXMLError``. Other E-utilities replies (ESearch, EPost errors, ...) are refused by
+the name of their root element, quoting any ``ERROR`` they carry.
 
 Field choices (NLM's element descriptions, https://www.nlm.nih.gov/bsd/licensee/elements_descriptions.html):
 
 - title and abstract are plain text: inline markup (``<i>``, ``<b>``, ``<sup>``, ``<sub>``,
   ``<u>``) and MathML are flattened to their text, as PubMed's own MEDLINE text format and
-  Biopython's ``Entrez.read`` do, and runs of white space become one space; a structured
-  abstract keeps one ``LABEL: text`` paragraph per ``AbstractText`` (the meaningless label
-  ``UNLABELLED`` is dropped), paragraphs joined by newlines; ``CopyrightInformation`` and
-  ``OtherAbstract`` are not part of the abstract;
+  Biopython's ``Entrez.read`` do (``10<sup>6</sup>`` reads ``106``), white space inside
+  MathML that only lays out the markup is dropped, and runs of white space become one
+  space; a structured abstract keeps one ``LABEL: text`` paragraph per ``AbstractText``
+  (the meaningless label ``UNLABELLED`` is dropped), paragraphs joined by newlines;
+  ``CopyrightInformation`` and ``OtherAbstract`` are not part of the abstract;
 - ``mesh`` holds one entry per ``MeshHeading`` as in the MEDLINE ``MH`` field without the
   major-topic stars: ``Descriptor`` or ``Descriptor/qualifier/qualifier``;
 - ``year`` is ``PubDate/Year``, else the first four-digit year of ``MedlineDate``, else the
@@ -25,7 +28,8 @@ Field choices (NLM's element descriptions, https://www.nlm.nih.gov/bsd/licensee/
 - ``record_type`` is ``"Journal Article"`` for a ``PubmedArticle``, ``"Book"`` or
   ``"Book Chapter"`` for a ``PubmedBookArticle`` (the book title is then the ``journal``);
 - ``extra`` keeps ``("vernacular_title", ...)`` when the record has one;
-- ``raw`` is the record element serialised as XML text.
+- ``raw`` is the record's XML as it stood in the input (re-serialised by lxml only when it
+  cannot be cut out unambiguously).
 """
 
 from __future__ import annotations
