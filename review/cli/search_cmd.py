@@ -90,7 +90,7 @@ def search(
                 email=email,
                 mindate=mindate,
                 maxdate=maxdate,
-                datetype=datetype.value if datetype else None,  # type: ignore[arg-type]
+                datetype=datetype.value if datetype else None,
                 batch_size=batch_size,
                 progress=progress,
             )

@@ -97,11 +97,8 @@ def history(review: Path | None = review_option(), as_json: bool = json_option()
     if as_json:
         print_json(rows)
         return
-    for row in rows:
-        typer.echo(
-            f"{row['version']:>3}  {row['kind']:<9}  {row['recorded_at']}  "
-            f"{row['sha256'][:12]}  {row['file_name']}"
-        )
+    for v in versions:
+        typer.echo(f"{v.number:>3}  {v.kind:<9}  {v.recorded_at}  {v.sha256[:12]}  {v.file_name}")
 
 
 def register(app: typer.Typer) -> None:
