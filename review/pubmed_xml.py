@@ -62,19 +62,6 @@ _LXML_POSITION = re.compile(r"(?:, line \d+, column \d+)+$")
 _DEFAULT_NAME = "PubMed XML"
 _MATHML = "{http://www.w3.org/1998/Math/MathML}"
 _MATHML_ANY = _MATHML + "*"
-_CITATION_PARTS = ("PMID", "Article", "MeshHeadingList", "KeywordList")
-_ARTICLE_PARTS = (
-    "Journal",
-    "ArticleTitle",
-    "Abstract",
-    "AuthorList",
-    "Pagination",
-    "ELocationID",
-    "Language",
-    "PublicationTypeList",
-    "ArticleDate",
-    "VernacularTitle",
-)
 _AUTHOR_PARTS = ("Author", "LastName", "ForeName", "Initials", "CollectiveName", "Affiliation")
 _MATHML_SPACES = frozenset(_MATHML + name for name in ("mtext", "ms", "mspace"))
 
@@ -384,7 +371,7 @@ def _article(elem: _Element, name: str, raw: str) -> Record:
     fields: dict[str, Any] = {}
     pmid_elem = None
     keywords: list[str] = []
-    for child in citation.iterchildren(*_CITATION_PARTS):
+    for child in citation:
         tag = child.tag
         if tag == "PMID":
             pmid_elem = child
@@ -395,7 +382,10 @@ def _article(elem: _Element, name: str, raw: str) -> Record:
         elif tag == "KeywordList":
             keywords.extend(_texts(child))
     pmid = _pmid(pmid_elem, elem, name)
-    ids = _article_ids(pubmed_data.find("ArticleIdList") if pubmed_data is not None else None)
+    id_list = None
+    if pubmed_data is not None:
+        id_list = next(pubmed_data.iterchildren("ArticleIdList"), None)
+    ids = _article_ids(id_list)
     if "doi" not in fields:
         fields["doi"] = normalise_doi(ids.get("doi"))
     return Record(
@@ -414,7 +404,7 @@ def _article_fields(article: _Element, fields: dict[str, Any]) -> None:
     """Fill ``fields`` from MedlineCitation/Article: title, abstract, authors, journal, dates."""
     languages: list[str] = []
     article_year: int | None = None
-    for child in article.iterchildren(*_ARTICLE_PARTS):
+    for child in article:
         tag = child.tag
         if tag == "Journal":
             _journal_fields(child, fields)
