@@ -134,7 +134,10 @@ class _Reader:
             close = b"</" + tag.encode() + b">"
             end = buffer.find(close, found.start())
             # a comment or CDATA section could hold a look-alike tag: serialise instead
-            if end >= 0 and buffer.find(b"<!", self._pos, end) < 0:
+            # ("!" is rare and found by memchr; "<!" alone would stop at every "<")
+            if end >= 0 and (
+                buffer.find(b"!", self._pos, end) < 0 or buffer.find(b"<!", self._pos, end) < 0
+            ):
                 return found.start(), end + len(close)
         self._capture = False
         self._buffer = bytearray()
