@@ -376,7 +376,10 @@ class EntrezClient:
         except requests.Timeout:
             raise _Retryable("timed out") from None
         except requests.ConnectionError as exc:
-            raise _Retryable(f"connection failed ({type(exc).__name__})") from None
+            raise _Retryable(
+                f"cannot connect to {self.config.base_url} ({type(exc).__name__}); "
+                "check the network connection, or $CASEPOOL_EUTILS_URL if you set it"
+            ) from None
         except requests.RequestException as exc:
             raise _Retryable(f"broken response ({type(exc).__name__})") from None
         status = response.status_code

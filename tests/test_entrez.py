@@ -385,7 +385,8 @@ def test_connection_errors_do_not_leak_the_key(caplog: pytest.LogCaptureFixture)
     with pytest.raises(SearchError) as info:
         client.esearch("x")
     assert str(info.value) == (
-        "esearch failed after 2 attempts (last: connection failed (ConnectionError))"
+        "esearch failed after 2 attempts (last: cannot connect to http://127.0.0.1:9/eutils/ "
+        "(ConnectionError); check the network connection, or $CASEPOOL_EUTILS_URL if you set it)"
     )
     assert KEY not in caplog.text
 
