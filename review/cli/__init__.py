@@ -43,21 +43,10 @@ def _root(
 
 
 def _register() -> None:
-    from review.cli import workspace_cmd
+    from review.cli import dedup_cmd, import_cmd, pool_cmd, search_cmd, workspace_cmd
 
-    workspace_cmd.register(app)
-    from review.cli import search_cmd
-
-    search_cmd.register(app)
-    from review.cli import dedup_cmd
-
-    dedup_cmd.register(app)
-    from review.cli import pool_cmd
-
-    pool_cmd.register(app)
-    from review.cli import import_cmd
-
-    import_cmd.register(app)
+    for module in (workspace_cmd, search_cmd, import_cmd, dedup_cmd, pool_cmd):
+        module.register(app)
 
 
 _register()

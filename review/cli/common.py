@@ -24,8 +24,17 @@ def fail(message: str) -> None:
     raise typer.Exit(1)
 
 
+# The order a review runs in; --help lists commands this way, any others after them.
+WORKFLOW = ("init", "protocol", "search", "import", "dedup", "export", "pool", "sensitivity")
+
+
 class CasepoolGroup(TyperGroup):
     """The root group: turns library errors into one line on stderr and exit code 1."""
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        names = list(super().list_commands(ctx))
+        known = [n for n in WORKFLOW if n in names]
+        return known + [n for n in names if n not in known]
 
     def invoke(self, ctx: Any) -> Any:
         try:
