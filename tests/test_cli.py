@@ -61,6 +61,17 @@ def test_init_and_check_from_the_command_line(tmp_path: Path, bundled_protocol: 
     assert result.exit_code == 0 and '"kind": "original"' in result.output
 
 
+def test_init_reports_json_for_scripts(tmp_path: Path, bundled_protocol: Path) -> None:
+    import json
+
+    args = ["init", str(tmp_path / "rv"), "--protocol", str(bundled_protocol), "--json"]
+    first = json.loads(runner.invoke(app, args).stdout)
+    assert first["created"] is True and first["kind"] == "original"
+    assert first["protocol_version"] == 1 and len(first["sha256"]) == 64
+    second = json.loads(runner.invoke(app, args).stdout)
+    assert second["created"] is False and second["amended"] is False
+
+
 def test_a_missing_file_is_one_line_on_stderr_with_exit_1(tmp_path: Path) -> None:
     result = runner.invoke(app, ["protocol", "check", str(tmp_path / "nope.toml")])
     assert result.exit_code == 1

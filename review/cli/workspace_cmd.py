@@ -17,6 +17,7 @@ protocol_app = typer.Typer(
 def init(
     directory: Path = typer.Argument(..., help="The review folder to create."),
     protocol: Path = typer.Option(..., "--protocol", "-p", help="The protocol TOML file."),
+    as_json: bool = json_option(),
 ) -> None:
     """Create a review folder (protocol.toml + review.db) from a protocol file.
 
@@ -26,6 +27,19 @@ def init(
 
     result = init_review(directory, protocol)
     version = result.version
+    if as_json:
+        print_json(
+            {
+                "review": str(result.dir),
+                "created": result.created,
+                "amended": result.amended,
+                "protocol_version": version.number,
+                "kind": version.kind,
+                "sha256": version.sha256,
+                "recorded_at": version.recorded_at,
+            }
+        )
+        return
     if result.created:
         typer.echo(
             f"Created review {result.dir} (protocol {version.sha256[:12]}, "
