@@ -1,6 +1,7 @@
 """Export the review's records to RIS, CSV or XLSX, for Zotero, EndNote, ASReview and Rayyan.
 
-One row (or RIS record) per cluster's primary record, or per record with ``include_all``,
+One row (or RIS record) per cluster (its primary record, with the fields it lacks filled
+from the other members), or per source record as it came with ``include_all``,
 each with its source, cluster and primary flag from deduplication. Screening labels join
 through ``labels`` (record id -> included?): in RIS as ASReview writes them, an ``N1`` line
 ``ASReview_relevant`` / ``ASReview_irrelevant``; in CSV and XLSX in the ``included`` column
@@ -12,6 +13,8 @@ file appears whole or not at all (written beside, then renamed).
 from __future__ import annotations
 
 import csv
+import dataclasses
+import itertools
 import os
 import tempfile
 from collections.abc import Iterator, Mapping
@@ -19,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, get_args
 
+from review.dedup import merged_view
 from review.errors import ExportError
 from review.records import Record
 from review.store import Store
@@ -85,15 +89,25 @@ def format_for(path: Path, fmt: str | None) -> ExportFormat:
 
 
 def export_rows(store: Store, *, include_all: bool = False) -> list[ExportRow]:
-    """The records to export, grouped by cluster, the primary first in each."""
+    """The records to export, grouped by cluster, the primary first in each.
+
+    With ``include_all`` every record is exported as its source gave it; otherwise each
+    cluster's primary is exported as the cluster's merged view (fields the primary lacks,
+    such as an abstract, filled from the other members).
+    """
     membership = cluster_membership(store.conn)
     rows = []
     for record_id, record in iter_records(store.conn):
         cluster_id, is_primary = membership.get(record_id, (record_id, True))
-        if include_all or is_primary:
-            rows.append(ExportRow(record_id, record, cluster_id, is_primary))
+        rows.append(ExportRow(record_id, record, cluster_id, is_primary))
     rows.sort(key=lambda r: (r.cluster_id, not r.is_primary, r.record_id))
-    return rows
+    if include_all:
+        return rows
+    return [
+        dataclasses.replace(members[0], record=merged_view([m.record for m in members]))
+        for _, group in itertools.groupby(rows, key=lambda r: r.cluster_id)
+        if (members := list(group))[0].is_primary
+    ]
 
 
 def export_records(

@@ -79,6 +79,31 @@ def test_csv_export_has_source_cluster_and_primary_and_all_adds_members(
     ]
 
 
+def test_a_primary_without_abstract_is_exported_with_its_duplicates_abstract(
+    store: Store, tmp_path: Path
+) -> None:
+    pubmed = Record(source="pubmed", source_id="1", pmid="1", title="Rituximab and calcinosis")
+    embase = Record(
+        source="embase",
+        source_id="E1",
+        pmid="1",
+        title="Rituximab and calcinosis",
+        abstract="Calcinosis regressed after rituximab.",
+    )
+    with store.transaction() as conn:
+        insert_records(conn, start_load(conn, kind="file", source="pubmed"), [pubmed])
+        insert_records(conn, start_load(conn, kind="file", source="embase"), [embase])
+    ids = {r.source: i for i, r in _by_id(store).items()}
+    with store.transaction() as conn:
+        write_cluster(conn, [ids["pubmed"], ids["embase"]], ids["pubmed"], {})
+    export_records(store, tmp_path / "primary.csv")
+    (row,) = _csv_rows(tmp_path / "primary.csv")
+    assert (row["source"], row["abstract"]) == ("pubmed", "Calcinosis regressed after rituximab.")
+    export_records(store, tmp_path / "all.csv", include_all=True)
+    rows = {r["source"]: r for r in _csv_rows(tmp_path / "all.csv")}
+    assert rows["pubmed"]["abstract"] == ""  # --all: each record exactly as its source gave it
+
+
 def test_csv_and_xlsx_exports_import_back_unchanged(store: Store, tmp_path: Path) -> None:
     _import(store, tmp_path, "embase.ris", "wos.ris", "pubmed.nbib", "asreview.csv")
     originals = sorted(_by_id(store).values(), key=lambda r: (r.source, r.source_id or ""))
