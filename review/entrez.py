@@ -464,9 +464,16 @@ class EntrezClient:
         first = self.esearch(query, mindate=mindate, maxdate=maxdate, datetype=datetype, retmax=cap)
         warnings = first.warnings
         windows: list[DateWindow] = []
-        if first.count <= cap:
+        if _complete(first, cap):
             pmids = list(first.ids)
         else:
+            if not first.ids:
+                raise SearchError(
+                    f"ESearch counted {first.count:,} records but listed none of their PMIDs; "
+                    "try again later, and check $CASEPOOL_EUTILS_URL if you set it"
+                )
+            # A server that lists fewer ids than it counts has a lower cap than ours: use it.
+            cap = min(cap, len(first.ids))
             lo, hi = edat_range(mindate, maxdate, datetype, today or date.today())
             pending = split_window(lo, hi, _parts(first.count, cap))
             pmids = []
@@ -480,7 +487,7 @@ class EntrezClient:
                     retmax=cap,
                     usehistory=False,
                 )
-                if result.count <= cap:
+                if _complete(result, cap):
                     windows.append(DateWindow(window.mindate, window.maxdate, result.count))
                     pmids.extend(result.ids)
                 elif window.mindate == window.maxdate:
@@ -504,6 +511,11 @@ class EntrezClient:
             windows=tuple(windows),
             duplicates_removed=len(pmids) - len(unique),
         )
+
+
+def _complete(result: ESearchResult, cap: int) -> bool:
+    """True when ``result`` lists every id it counts (none cut off by a cap)."""
+    return result.count <= cap and len(result.ids) >= result.count
 
 
 def _parts(count: int, cap: int) -> int:

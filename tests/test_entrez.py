@@ -412,6 +412,33 @@ def test_the_split_beyond_the_cap_finds_every_pmid_once() -> None:
         assert len(terms) > 3  # the dense March 2020 window was bisected
 
 
+def test_a_server_listing_fewer_ids_than_it_counts_is_split_not_truncated() -> None:
+    # The server stops at 100 ids while the client expects PubMed's 10,000: the search
+    # must notice the short list and split, not keep the first 100 and call it complete.
+    records = synthetic_corpus(250, start=date(2019, 1, 1), end=date(2019, 12, 31), seed=3)
+    with EUtilsServer(records, cap=100) as server:
+        client = EntrezClient(fast_config(server.url, api_key=KEY))
+        found = client.search_ids("x", today=date(2024, 1, 1))
+    assert found.count == 250
+    assert sorted(found.pmids) == sorted(server.records)
+    assert found.windows and all(w.count <= 100 for w in found.windows)
+
+
+def test_a_count_without_any_ids_is_a_clear_error(server: EUtilsServer) -> None:
+    body = (
+        b'<?xml version="1.0"?><eSearchResult><Count>42</Count><RetMax>0</RetMax>'
+        b"<RetStart>0</RetStart><IdList/><QueryTranslation>x</QueryTranslation></eSearchResult>"
+    )
+    server.inject(Fault("body", endpoint="esearch", body=body))
+    client = EntrezClient(fast_config(server.url))
+    with pytest.raises(SearchError) as info:
+        client.search_ids("x")
+    assert str(info.value) == (
+        "ESearch counted 42 records but listed none of their PMIDs; try again later, "
+        "and check $CASEPOOL_EUTILS_URL if you set it"
+    )
+
+
 def test_more_hits_on_one_entry_day_than_the_cap_is_a_clear_error() -> None:
     records = [synthetic_record(32_000_000 + i, date(2021, 5, 4)) for i in range(12)]
     with EUtilsServer(records, cap=10) as server:
