@@ -195,3 +195,28 @@ def test_xlsx_input_with_subgroups_and_a_pdf_forest(tmp_path: Path) -> None:
     assert data["k"] == 5
     assert [g["subgroup"] for g in data["subgroups"]["groups"]] == ["series", "reports"]
     assert plot.read_bytes().startswith(b"%PDF")
+
+
+def test_study_and_subgroup_labels_are_printed_as_text_not_rich_markup(tmp_path: Path) -> None:
+    table = tmp_path / "counts.csv"
+    table.write_text(
+        'study,events,n,group\n"Smith [red]2019",1,5,[bold]g\n"Doe [/]",3,3,[bold]g\nLee,2,4,h\n',
+        encoding="utf-8",
+    )
+    base = ["--input", str(table), "--events", "events", "--total", "n", "--study", "study"]
+    result = runner.invoke(app, ["pool", *base, "--subgroup", "group", "--method", "REML"])
+    assert result.exit_code == 0, result.output
+    assert "Smith [red]2019" in result.stdout and "Doe [/]" in result.stdout
+    assert "subtotal [bold]g" in result.stdout
+    result = runner.invoke(app, ["sensitivity", *base, "--without", "Doe [/]"])
+    assert result.exit_code == 0, result.output
+    assert "Without Doe [/]" in result.stdout
+
+
+def test_one_study_title_says_study_not_studies(tmp_path: Path) -> None:
+    table = tmp_path / "counts.csv"
+    table.write_text("study,events,n\nA,2,10\n", encoding="utf-8")
+    args = ["pool", "--input", str(table), "--events", "events", "--total", "n"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[0].strip() == "1 study; GLMM, median proportion"

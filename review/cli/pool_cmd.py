@@ -163,6 +163,7 @@ def _interval(estimate: float, lower: float, upper: float) -> str:
 
 def _print_pooled(result: Any, forest: Path | None) -> None:
     from rich import box
+    from rich.markup import escape
     from rich.table import Table
 
     from meta.results import SubgroupResult
@@ -171,7 +172,9 @@ def _print_pooled(result: Any, forest: Path | None) -> None:
     overall = result.overall if isinstance(result, SubgroupResult) else result
     level = f"{100 * overall.level:g}%"
     table = Table(
-        title=f"{overall.k} studies; {_model(overall)}", title_justify="left", box=box.SIMPLE_HEAD
+        title=f"{overall.k} {'study' if overall.k == 1 else 'studies'}; {_model(overall)}",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
     )
     table.add_column("Study")
     table.add_column("Events/n", justify="right", no_wrap=True)
@@ -183,18 +186,19 @@ def _print_pooled(result: Any, forest: Path | None) -> None:
     by_name = {s.study: s for s in overall.studies}  # weights in the overall model
     for name, group in groups:
         if name:
-            _add_row(table, f"[bold]{name}[/bold]", end_section=False)
+            _add_row(table, f"[bold]{escape(name)}[/bold]", end_section=False)
         members = [by_name.get(s.study, s) for s in group.studies]
         for s in members:
             _add_row(
                 table,
-                s.study,
+                escape(s.study),
                 f"{s.events}/{s.total}",
                 _interval(s.proportion, s.ci_lower, s.ci_upper),
                 "" if s.weight is None else f"{s.weight:.1f}",
             )
         if name:
-            _add_row(table, f"  subtotal {name}", *_pooled_cells(group, members), end_section=True)
+            subtotal = f"  subtotal {escape(name)}"
+            _add_row(table, subtotal, *_pooled_cells(group, members), end_section=True)
     table.add_section()
     _add_row(table, "[bold]Pooled[/bold]", *_pooled_cells(overall, overall.studies))
     if overall.pi_lower is not None and overall.pi_upper is not None:
@@ -218,7 +222,7 @@ def _print_pooled(result: Any, forest: Path | None) -> None:
         for name, group in result.groups:  # a group's warning only if not already given
             notes += [f"{name}: {w}" for w in group.warnings if w not in overall.warnings]
     for note in dict.fromkeys(notes):
-        console.print(f"Warning: {note}", style="yellow")
+        console.print(f"Warning: {note}", style="yellow", markup=False)
     if forest is not None:
         console.print(f"Forest plot written to {forest}")
 
@@ -261,6 +265,7 @@ def _heterogeneity_line(result: Any) -> str:
 def _print_sensitivity(table: Any) -> None:
     """One line per analysis; warnings become numbered notes below the table."""
     from rich import box
+    from rich.markup import escape
     from rich.table import Table
 
     console = _console()
@@ -284,11 +289,11 @@ def _print_sensitivity(table: Any) -> None:
         texts = [f"failed: {row.error}"] if row.failed else list(row.warnings)
         refs = ",".join(str(notes.setdefault(w, len(notes) + 1)) for w in texts)
         if row.failed:
-            out.add_row(row.label, row.model, str(row.k), "failed", "", "", "", refs)
+            out.add_row(escape(row.label), row.model, str(row.k), "failed", "", "", "", refs)
             continue
         pi = "" if row.pi is None else f"[{_pct(row.pi[0])}, {_pct(row.pi[1])}]"
         out.add_row(
-            row.label,
+            escape(row.label),
             row.model,
             str(row.k),
             _interval(row.estimate, *row.ci),
@@ -299,7 +304,7 @@ def _print_sensitivity(table: Any) -> None:
         )
     console.print(out)
     for text, number in notes.items():
-        console.print(f"{number}. {text}")
+        console.print(f"{number}. {text}", markup=False)
 
 
 @contextmanager
