@@ -183,6 +183,13 @@ def check_date_limits(mindate: str | None, maxdate: str | None) -> None:
             raise SearchError(
                 f"--{name} {value!r} is not a PubMed date; use YYYY, YYYY/MM or YYYY/MM/DD"
             )
+        if value is not None:
+            try:
+                parse_limit(value, end=False)
+            except SearchError:
+                raise SearchError(
+                    f"--{name} {value!r} is not a calendar date; check the month and day"
+                ) from None
     if (mindate is None) != (maxdate is None):
         raise SearchError("give both --mindate and --maxdate, or neither (E-utilities needs both)")
     if mindate and maxdate and parse_limit(mindate, end=False) > parse_limit(maxdate, end=True):

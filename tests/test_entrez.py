@@ -113,6 +113,16 @@ def test_date_limits_are_checked_with_messages_naming_the_flag() -> None:
     check_date_limits("2021/04", "2021/04")
 
 
+def test_an_impossible_date_limit_names_its_flag() -> None:
+    with pytest.raises(SearchError) as info:
+        check_date_limits("2020", "2021/02/30")
+    assert (
+        str(info.value) == "--maxdate '2021/02/30' is not a calendar date; check the month and day"
+    )
+    with pytest.raises(SearchError, match=r"^--mindate '2020/13' is not a calendar date"):
+        check_date_limits("2020/13", "2021")
+
+
 @given(
     st.dates(min_value=date(1900, 1, 1), max_value=date(2030, 1, 1)),
     st.integers(min_value=0, max_value=4000),
