@@ -6,6 +6,7 @@ column, so a user can go straight to the cell.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -107,10 +108,11 @@ def _read_delimited(path: Path, sep: str) -> _Table:
     """Read every cell as text; blank lines are kept while reading so row numbers stay true."""
     import pandas as pd
 
-    try:
+    try:  # header=None: pandas would take the first column as an index when row 2 is longer
         frame = pd.read_csv(
             path,
             sep=sep,
+            header=None,
             dtype=str,
             keep_default_na=False,
             skip_blank_lines=False,
@@ -121,9 +123,23 @@ def _read_delimited(path: Path, sep: str) -> _Table:
     except pd.errors.EmptyDataError:
         raise InputDataError(f"{path}: the file is empty; it needs a header row") from None
     except pd.errors.ParserError as exc:
-        raise InputDataError(f"{path}: not a readable table ({_first_line(exc)})") from None
-    header = tuple(str(c).strip() for c in frame.columns)
-    return _keep_filled(header, [tuple(r) for r in frame.itertuples(index=False)])
+        raise InputDataError(_parser_message(path, sep, exc)) from None
+    rows = [tuple(r) for r in frame.itertuples(index=False)]
+    header = tuple(str(c).strip() for c in rows[0])
+    return _keep_filled(header, rows[1:])
+
+
+def _parser_message(path: Path, sep: str, exc: BaseException) -> str:
+    """pandas' tokenizer error as a row-numbered message (its 'line' counts records)."""
+    found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
+    if found is None:
+        return f"{path}: not a readable table ({_first_line(exc)})"
+    expected, row, saw = found.groups()
+    shown = "tab" if sep == "\t" else repr(sep)
+    return (
+        f"{path}, row {row}: {saw} cells but the header row has {expected}; remove the extra "
+        f"cells, or quote values that contain the separator ({shown})"
+    )
 
 
 def _read_excel(path: Path) -> _Table:
@@ -145,8 +161,39 @@ def _read_excel(path: Path) -> _Table:
         book.close()
     if not values:
         raise InputDataError(f"{path}: the first worksheet is empty; it needs a header row")
+    if any(v is None for row in values for v in row):
+        values = _mark_unsaved_formulas(path, values)
     header = tuple("" if v is None else str(v).strip() for v in values[0])
     return _keep_filled(header, values[1:])
+
+
+@dataclass(frozen=True)
+class _Formula:
+    """A formula cell whose value was never saved (e.g. a workbook written by a script)."""
+
+    text: str
+
+
+def _mark_unsaved_formulas(
+    path: Path, values: list[tuple[object, ...]]
+) -> list[tuple[object, ...]]:
+    """Replace empty values that are formulas without a saved result by ``_Formula``."""
+    import openpyxl
+
+    book = openpyxl.load_workbook(path, read_only=True, data_only=False)
+    try:
+        formulas = [tuple(r) for r in book.worksheets[0].iter_rows(values_only=True)]
+    finally:
+        book.close()
+    marked = []
+    for row, source in zip(values, formulas, strict=False):
+        marked.append(
+            tuple(
+                _Formula(f) if v is None and isinstance(f, str) and f.startswith("=") else v
+                for v, f in zip(row, source, strict=False)
+            )
+        )
+    return marked
 
 
 def _keep_filled(header: tuple[str, ...], rows: Sequence[tuple[object, ...]]) -> _Table:
@@ -169,6 +216,7 @@ def _blank(value: object) -> bool:
 def _whole(path: Path, row: int, column: str, value: object) -> int:
     """A non-negative whole number from a cell ("8", "8.0", 8, 8.0 are all 8)."""
     place = f"{path}, row {row}, column {column!r}"
+    _refuse_formula(place, value)
     if _blank(value):
         raise InputDataError(f"{place}: empty cell; give a whole number")
     if isinstance(value, bool):
@@ -195,7 +243,16 @@ def _whole(path: Path, row: int, column: str, value: object) -> int:
     return number
 
 
+def _refuse_formula(place: str, value: object) -> None:
+    if isinstance(value, _Formula):
+        raise InputDataError(
+            f"{place}: the formula {value.text!r} has no saved value; open the workbook in "
+            "Excel or LibreOffice and save it, or type the value"
+        )
+
+
 def _text(path: Path, row: int, column: str, value: object) -> str:
+    _refuse_formula(f"{path}, row {row}, column {column!r}", value)
     if _blank(value):
         raise InputDataError(f"{path}, row {row}, column {column!r}: empty cell; give a label")
     if isinstance(value, float) and value.is_integer():

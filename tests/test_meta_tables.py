@@ -158,3 +158,61 @@ def test_file_problems_are_one_line_errors(tmp_path: Path) -> None:
     with pytest.raises(InputDataError) as info:
         read_counts_table(latin, events="e", total="n", study="study")
     assert str(info.value) == f"{latin}: not UTF-8 text; save the table as UTF-8"
+
+
+def test_a_row_longer_than_the_header_is_an_error_naming_the_row(tmp_path: Path) -> None:
+    # pandas would otherwise take the first column as an index when row 2 is the long one
+    for text, row in (("s,e,n\nA,1,5,9\nB,3,3\n", 2), ("s,e,n\nA,1,5\nB,3,3,7\n", 3)):
+        path = _write(tmp_path, text)
+        with pytest.raises(InputDataError) as caught:
+            read_counts_table(path, events="e", total="n", study="s")
+        assert str(caught.value) == (
+            f"{path}, row {row}: 4 cells but the header row has 3; remove the extra cells, "
+            "or quote values that contain the separator (',')"
+        )
+
+
+def _xlsx_with_formula(path: Path, saved_value: str | None) -> None:
+    """A workbook whose B3 is the formula =1+2, with or without the value Excel saves."""
+    import zipfile
+
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    for row in (["s", "e", "n"], ["A", 1, 5], ["B", "=1+2", 3]):
+        sheet.append(row)
+    book.save(path)
+    if saved_value is None:
+        return
+    with zipfile.ZipFile(path) as source:
+        parts = {name: source.read(name) for name in source.namelist()}
+    sheet_xml = parts["xl/worksheets/sheet1.xml"].decode()
+    parts["xl/worksheets/sheet1.xml"] = (
+        sheet_xml.replace("<f>1+2</f><v></v>", f"<f>1+2</f><v>{saved_value}</v>")
+        .replace("<f>1+2</f><v />", f"<f>1+2</f><v>{saved_value}</v>")
+        .encode()
+    )
+    assert f"<v>{saved_value}</v>" in parts["xl/worksheets/sheet1.xml"].decode()
+    with zipfile.ZipFile(path, "w") as target:
+        for name, data in parts.items():
+            target.writestr(name, data)
+
+
+def test_xlsx_formula_without_a_saved_value_says_so(tmp_path: Path) -> None:
+    path = tmp_path / "counts.xlsx"
+    _xlsx_with_formula(path, None)
+    with pytest.raises(InputDataError) as caught:
+        read_counts_table(path, events="e", total="n", study="s")
+    assert str(caught.value) == (
+        f"{path}, row 3, column 'e': the formula '=1+2' has no saved value; open the workbook "
+        "in Excel or LibreOffice and save it, or type the value"
+    )
+
+
+def test_xlsx_formula_with_a_saved_value_reads_the_value(tmp_path: Path) -> None:
+    path = tmp_path / "counts.xlsx"
+    _xlsx_with_formula(path, "3")
+    counts = read_counts_table(path, events="e", total="n", study="s")
+    assert counts.events == (1, 3)
