@@ -142,16 +142,61 @@ def read_delimited(data: bytes, name: str, *, source: str, delimiter: str = ",")
         first = split_lines(text)[0] if text else ""
         if first.count(";") > first.count(",") and "," not in first.replace('","', ""):
             delimiter = ";"
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False)
+    read = [0]  # characters the reader has consumed
+
+    def lines() -> Iterable[str]:
+        for line in io.StringIO(text, newline=""):
+            read[0] += len(line)
+            yield line
+
+    reader = csv.reader(lines(), delimiter=delimiter, strict=False)
     fmt = "tsv" if delimiter == "\t" else "csv"
+    rows: list[list[str]] = []
+    start, line = 0, 1  # where the next row begins (offset, line)
+    last = (0, 1)  # where the last row read began
     try:
-        rows = list(reader)
+        for row in reader:
+            rows.append(row)
+            last = (start, line)
+            start, line = read[0], reader.line_num + 1
     except csv.Error as exc:
+        _refuse_unclosed_quote(text, start, line, delimiter, name)
         raise ParseError(f"{name}, line {reader.line_num}: cannot read the {fmt}: {exc}") from None
+    _refuse_unclosed_quote(text, *last, delimiter, name)
     if not rows:
         raise ParseError(f"{name}: the file is empty; expected a header row")
     numbered = ((n, row) for n, row in enumerate(rows[1:], start=2))
     return parse_rows(rows[0], numbered, name, source=source, fmt=fmt, encoding=encoding)
+
+
+def _refuse_unclosed_quote(text: str, start: int, line: int, delimiter: str, name: str) -> None:
+    """Raise ``ParseError`` if a quoted cell opened in the row at ``start`` never closes.
+
+    The csv module then reads the rest of the file into that one cell without a word, so
+    records would vanish. Quotes count as csv's lenient reader counts them: only at the
+    start of a cell, ``""`` inside quotes being one quote.
+    """
+    quoted, cell_start, opened = False, True, start
+    i, end = start, len(text)
+    while i < end:
+        char = text[i]
+        if quoted:
+            if char == '"':
+                if text.startswith('"', i + 1):
+                    i += 1
+                else:
+                    quoted = False
+        elif char == '"' and cell_start:
+            quoted, opened = True, i
+        cell_start = not quoted and char in (delimiter, "\r", "\n")
+        i += 1
+    if quoted:
+        line += len(split_lines(text[start:opened] + "x")) - 1
+        raise ParseError(
+            f"{name}, line {line}: a quoted value starts here and is never closed, so the "
+            "rest of the file would be read as one cell; close the quote (a quote inside a "
+            'quoted value is written "") and import again'
+        )
 
 
 def read_xlsx(data: bytes, name: str, *, source: str) -> ParsedFile:

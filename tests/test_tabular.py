@@ -184,6 +184,35 @@ def test_bad_pmid_and_ragged_rows_are_rejected() -> None:
     ]
 
 
+def test_an_unclosed_quote_is_refused_instead_of_swallowing_the_rest_of_the_file() -> None:
+    text = (
+        'title,year,doi\nFirst,2019,10.1/a\n"Unclosed title,2020,10.1/b\nThird,2021,\nLast,2022,\n'
+    )
+    with pytest.raises(ParseError) as error:
+        read_delimited(text.encode(), "export.csv", source="s")
+    assert str(error.value) == (
+        "export.csv, line 3: a quoted value starts here and is never closed, so the rest of "
+        "the file would be read as one cell; close the quote (a quote inside a quoted value "
+        'is written "") and import again'
+    )
+
+
+def test_quotes_that_close_or_sit_inside_a_cell_are_not_an_unclosed_quote() -> None:
+    text = (
+        'title,abstract,year\nA "quoted" word,"two\nlines, ""and"" a quote",2020\n'
+        '"Closed" then text,"",2021\nLast,"multi\r\nline",2022\n'
+    )
+    parsed = read_delimited(text.encode(), "ok.csv", source="s")
+    assert [r.title for r in parsed.records] == ['A "quoted" word', "Closed then text", "Last"]
+    assert parsed.records[0].abstract == 'two\nlines, "and" a quote'
+
+
+def test_an_unclosed_quote_past_the_field_size_limit_gets_the_same_advice() -> None:
+    text = 'title,year\nA,2020\n"B,2021\n' + "".join(f"T{i},2022\n" for i in range(20_000))
+    with pytest.raises(ParseError, match=r"^big\.csv, line 3: a quoted value starts here"):
+        read_delimited(text.encode(), "big.csv", source="s")
+
+
 def test_a_table_without_title_doi_or_pmid_is_refused() -> None:
     with pytest.raises(ParseError) as error:
         read_delimited(b"name,age\nx,3\n", "people.csv", source="s")
