@@ -155,10 +155,7 @@ def import_file(
         raise ImportFileError("the source name is empty; name the database, e.g. --source embase")
     if fmt != "auto" and fmt not in FORMATS:
         raise ImportFileError(f"unknown format {fmt!r}; use one of auto, {', '.join(FORMATS)}")
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise ImportFileError(f"{path}: cannot read the file: {exc.strerror or exc}") from None
+    data = _read(path)
     sha256 = hashlib.sha256(data).hexdigest()
     prior = find_file_load(store.conn, source=source, sha256=sha256)
     if prior is not None:
@@ -185,6 +182,19 @@ def import_file(
         rejects_path if rejects else None,
         progress,
     )
+
+
+def _read(path: Path) -> bytes:
+    if path.is_dir():
+        raise ImportFileError(f"{path}: is a folder; give the path of a record file inside it")
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise ImportFileError(f"{path}: no such file; check the path and the file name") from None
+    except OSError as exc:
+        raise ImportFileError(
+            f"{path}: cannot read the file: {exc.strerror or exc}; check its permissions"
+        ) from None
 
 
 def _no_op(

@@ -233,8 +233,15 @@ def test_bytes_undefined_in_windows_1252_fall_back_to_iso_8859_1(
 
 
 def test_unreadable_file_and_bad_arguments_are_import_errors(store: Store, tmp_path: Path) -> None:
-    with pytest.raises(ImportFileError, match=r"missing\.ris: cannot read the file"):
+    with pytest.raises(ImportFileError) as error:
         import_file(store, tmp_path / "missing.ris", source="x")
+    assert (
+        str(error.value)
+        == f"{tmp_path / 'missing.ris'}: no such file; check the path and the file name"
+    )
+    with pytest.raises(ImportFileError) as error:
+        import_file(store, tmp_path, source="x")
+    assert str(error.value) == f"{tmp_path}: is a folder; give the path of a record file inside it"
     with pytest.raises(ImportFileError, match=r"^the source name is empty"):
         import_file(store, DATA / "embase.ris", source=" ")
     with pytest.raises(ImportFileError, match=r"^unknown format 'bibtex'"):
