@@ -119,6 +119,8 @@ def export_records(
     labels: Mapping[int, bool] | None = None,
 ) -> ExportSummary:
     """Write the primary records (or all) to ``path``; see the module docstring."""
+    if path.is_dir():
+        raise ExportError(f"{path}: is a folder; give a file name, e.g. {path / 'records.ris'}")
     chosen = format_for(path, fmt)
     rows = export_rows(store, include_all=include_all)
     labels = labels or {}
@@ -136,9 +138,14 @@ class _replacing:
         self.temporary: Path | None = None
 
     def __enter__(self) -> Path:
+        folder = self.path.parent
+        if not folder.is_dir():
+            raise ExportError(
+                f"{self.path}: the folder {folder} does not exist; create it or choose another"
+            )
         try:
             handle, name = tempfile.mkstemp(
-                prefix=f".{self.path.name}.", suffix=".part", dir=self.path.parent or "."
+                prefix=f".{self.path.name}.", suffix=".part", dir=folder
             )
         except OSError as exc:
             raise ExportError(f"{self.path}: cannot write here: {exc.strerror or exc}") from None

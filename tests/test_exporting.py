@@ -213,8 +213,17 @@ def test_export_format_comes_from_the_extension_or_is_refused(store: Store, tmp_
 
 def test_a_failed_export_leaves_no_file_behind(store: Store, tmp_path: Path) -> None:
     _import(store, tmp_path, "zotero.ris")
-    with pytest.raises(ExportError, match="cannot write here"):
+    with pytest.raises(ExportError) as error:
         export_records(store, tmp_path / "missing" / "x.csv")
+    assert str(error.value) == (
+        f"{tmp_path / 'missing' / 'x.csv'}: the folder {tmp_path / 'missing'} does not exist; "
+        "create it or choose another"
+    )
+    with pytest.raises(ExportError) as error:
+        export_records(store, tmp_path)
+    assert str(error.value) == (
+        f"{tmp_path}: is a folder; give a file name, e.g. {tmp_path / 'records.ris'}"
+    )
     target = tmp_path / "keep.csv"
     target.write_text("old")
     with pytest.raises(KeyError):
