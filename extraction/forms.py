@@ -10,7 +10,15 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from extraction.errors import RuleError
 from extraction.rules import parse_rule
@@ -99,21 +107,37 @@ class Form(_Strict):
     label: str
     fields: tuple[FormField, ...] = Field(min_length=1)
 
-    @model_validator(mode="after")
-    def _names_unique_and_conditions_known(self) -> Form:
-        names = [f.name for f in self.fields]
-        repeated = sorted({n for n in names if names.count(n) > 1})
-        if repeated:
-            raise ValueError(f"field names must be unique; repeated: {', '.join(repeated)}")
-        for position, form_field in enumerate(self.fields):
-            if form_field.when is None:
-                continue
-            unknown = sorted(parse_rule(form_field.when).fields - set(names))
-            if unknown:
-                raise ValueError(
-                    f"fields[{position}].when refers to unknown field(s): {', '.join(unknown)}"
-                )
-        return self
+    @field_validator("fields")
+    @classmethod
+    def _names_unique_and_conditions_known(
+        cls, fields: tuple[FormField, ...]
+    ) -> tuple[FormField, ...]:
+        """Each problem is reported at its field (``fields[3].name``, ``fields[7].when``)."""
+        names = [f.name for f in fields]
+        problems: list[tuple[tuple[int, str], str, str | None]] = []
+        for position, form_field in enumerate(fields):
+            first = names.index(form_field.name)
+            if first != position:
+                message = f"{form_field.name!r} is already the name of fields[{first}]"
+                problems.append(((position, "name"), message, form_field.name))
+            if form_field.when is not None:
+                unknown = sorted(parse_rule(form_field.when).fields - set(names))
+                if unknown:
+                    message = f"refers to unknown field(s): {', '.join(unknown)}"
+                    problems.append(((position, "when"), message, form_field.when))
+        if problems:
+            raise ValidationError.from_exception_data(
+                "Form",
+                [
+                    InitErrorDetails(
+                        type=PydanticCustomError("value_error", "{error}", {"error": message}),
+                        loc=loc,
+                        input=given,
+                    )
+                    for loc, message, given in problems
+                ],
+            )
+        return fields
 
     def field(self, name: str) -> FormField | None:
         """The field called ``name``, or None."""

@@ -293,6 +293,11 @@ def parse_protocol(text: str, *, name: str = "protocol.toml") -> Protocol:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ProtocolError(f"{name}: {_toml_message(exc)}") from None
+    if not data:
+        raise ProtocolError(
+            f"{name}: the file has no TOML keys; a protocol needs [review], [search], "
+            "[eligibility], [[exclusion_reasons]], [extraction], [[outcomes]] and [analysis]"
+        )
     try:
         protocol = Protocol.model_validate(data)
     except ValidationError as exc:

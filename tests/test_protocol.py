@@ -144,6 +144,32 @@ def test_all_problems_are_listed_at_once() -> None:
     assert "p.toml, line 1: title: unknown key (check its spelling)" in rest
 
 
+def test_repeated_field_name_is_reported_at_the_second_field_with_its_line() -> None:
+    text = replace_once(BUNDLED, 'name = "sex"', 'name = "age"')
+    line = text[: text.index('name = "age"', text.index('name = "age"') + 1)].count("\n") + 1
+    assert problem(text) == (
+        f"p.toml, line {line}: extraction.forms.case.fields[2].name: "
+        "'age' is already the name of fields[1]"
+    )
+
+
+def test_when_with_unknown_field_is_reported_at_its_key_with_its_line() -> None:
+    text = BUNDLED.replace("when = \"adverse_event == 'yes'\"", "when = \"adverse_evnt == 'yes'\"")
+    line = text[: text.index('when = "adverse_evnt')].count("\n") + 1
+    assert problem(text) == (
+        f"p.toml, line {line}: extraction.forms.case.fields[19].when: "
+        "refers to unknown field(s): adverse_evnt"
+    )
+
+
+def test_empty_protocol_says_what_a_protocol_needs() -> None:
+    for text in ("", "# only a comment\n\n"):
+        assert problem(text) == (
+            "p.toml: the file has no TOML keys; a protocol needs [review], [search], "
+            "[eligibility], [[exclusion_reasons]], [extraction], [[outcomes]] and [analysis]"
+        )
+
+
 def test_choice_field_without_choices_is_refused() -> None:
     text = replace_once(BUNDLED, 'choices = ["female", "male", "unknown"]\n', "")
     assert "extraction.forms.case.fields[2]: a choice field needs at least two choices" in problem(
