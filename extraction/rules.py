@@ -54,7 +54,10 @@ def parse_rule(text: str) -> Rule:
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as exc:
-        raise RuleError(f"cannot parse {text!r}: {exc.msg} at column {exc.offset}") from None
+        # Python gives offset 0 (or one past the text) when the rule ends too early
+        at = exc.offset if exc.offset and exc.offset <= len(text.strip()) else None
+        where = f"at column {at}" if at else "at the end of the rule"
+        raise RuleError(f"cannot parse {text!r}: {exc.msg} {where}") from None
     names: set[str] = set()
     for node in ast.walk(tree):
         _check_node(node, text)

@@ -170,6 +170,15 @@ def test_empty_protocol_says_what_a_protocol_needs() -> None:
         )
 
 
+def test_rule_that_ends_too_early_says_so_not_column_0() -> None:
+    text = BUNDLED.replace("rule = \"adverse_event == 'yes'\"", 'rule = "adverse_event == "')
+    line = text[: text.index('rule = "adverse_event == "')].count("\n") + 1
+    assert problem(text) == (
+        f"p.toml, line {line}: outcomes[2].rule: "
+        "cannot parse 'adverse_event == ': invalid syntax at the end of the rule"
+    )
+
+
 def test_choice_field_without_choices_is_refused() -> None:
     text = replace_once(BUNDLED, 'choices = ["female", "male", "unknown"]\n', "")
     assert "extraction.forms.case.fields[2]: a choice field needs at least two choices" in problem(
