@@ -32,8 +32,6 @@ from review.store import Store, utc_now
 from review.store import dedup as sql
 from review.store.records import iter_records
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
 
 @dataclass(frozen=True, slots=True)
 class QueuedPair:
@@ -172,26 +170,37 @@ def cluster_view(store: Store, cluster_id: int) -> Record:
 
 
 def export_membership(store: Store, path: Path) -> int:
-    """Write ``source, source_id, cluster_id, is_primary`` for every live record; return rows.
+    """Write ``source, source_id, cluster_id, is_primary, record_id`` for every live record;
+    return the rows written.
 
-    Text cells that a spreadsheet would run as a formula get a leading apostrophe.
+    ``record_id`` tells apart records without a source id and is the id that
+    ``casepool dedup review`` shows. Cells a spreadsheet would run as a formula are
+    neutralised as in every casepool export.
     """
+    from review.tabular import neutralise
+
     rows = sql.membership_rows(store.conn)
+    if not path.parent.is_dir():
+        raise DedupError(
+            f"{path}: the folder {path.parent} does not exist; create it or choose another"
+        )
     try:
         with path.open("w", encoding="utf-8", newline="") as handle:
             writer = csv.writer(handle)
-            writer.writerow(["source", "source_id", "cluster_id", "is_primary"])
-            for source, source_id, cluster_id, is_primary in rows:
+            writer.writerow(["source", "source_id", "cluster_id", "is_primary", "record_id"])
+            for source, source_id, cluster_id, is_primary, record_id in rows:
                 writer.writerow(
-                    [_cell(source), _cell(source_id or ""), cluster_id, int(is_primary)]
+                    [
+                        neutralise(source),
+                        neutralise(source_id or ""),
+                        cluster_id,
+                        int(is_primary),
+                        record_id,
+                    ]
                 )
     except OSError as exc:
-        raise DedupError(f"{path}: cannot write the export: {exc.strerror or exc}") from exc
+        raise DedupError(f"{path}: cannot write the export: {exc.strerror or exc}") from None
     return len(rows)
-
-
-def _cell(text: str) -> str:
-    return "'" + text if text.startswith(_FORMULA_START) else text
 
 
 def counts(store: Store) -> DedupCounts:

@@ -94,13 +94,13 @@ def test_export_writes_source_id_cluster_and_primary(filled: Path, tmp_path: Pat
     assert result.stdout == f"Wrote 5 records to {out}.\n"
     with out.open(encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
-    assert list(rows[0]) == ["source", "source_id", "cluster_id", "is_primary"]
+    assert list(rows[0]) == ["source", "source_id", "cluster_id", "is_primary", "record_id"]
     assert [tuple(r.values()) for r in rows] == [
-        ("pubmed", "31000001", "1", "1"),
-        ("embase", "'=E1", "1", "0"),
-        ("scopus", "S1", "3", "1"),
-        ("wos", "W1", "4", "1"),
-        ("wos", "W2", "5", "1"),
+        ("pubmed", "31000001", "1", "1", "1"),
+        ("embase", "'=E1", "1", "0", "2"),
+        ("scopus", "S1", "3", "1", "3"),
+        ("wos", "W1", "4", "1", "4"),
+        ("wos", "W2", "5", "1", "5"),
     ]
 
 
@@ -177,5 +177,5 @@ def test_export_to_an_unwritable_place_is_a_one_line_error(filled: Path, tmp_pat
     result = runner.invoke(app, ["dedup", "--review", str(filled), "--export", str(target)])
     assert result.exit_code == 1
     assert result.stderr == (
-        f"Error: {target}: cannot write the export: No such file or directory\n"
+        f"Error: {target}: the folder {target.parent} does not exist; create it or choose another\n"
     )

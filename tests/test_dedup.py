@@ -496,10 +496,10 @@ def test_export_writes_one_row_per_record(store: Store, tmp_path: Path) -> None:
     out = tmp_path / "clusters.csv"
     assert export_membership(store, out) == 3
     assert out.read_text(encoding="utf-8").splitlines() == [
-        "source,source_id,cluster_id,is_primary",
-        "pubmed,1,1,1",
-        "pubmed,9,2,1",
-        "embase,E1,1,0",
+        "source,source_id,cluster_id,is_primary,record_id",
+        "pubmed,1,1,1,1",
+        "pubmed,9,2,1,2",
+        "embase,E1,1,0,3",
     ]
 
 

@@ -54,7 +54,7 @@ def dedup(
     export: Path | None = typer.Option(
         None,
         "--export",
-        help="Write source, source_id, cluster_id, is_primary per record to this CSV "
+        help="Write source, source_id, cluster_id, is_primary, record_id per record to this CSV "
         "(the stored clusters; does not re-run).",
         dir_okay=False,
     ),

@@ -228,14 +228,15 @@ def drop_settled(conn: sqlite3.Connection) -> int:
     return conn.total_changes - before
 
 
-def membership_rows(conn: sqlite3.Connection) -> list[tuple[str, str | None, int, bool]]:
-    """(source, source_id, cluster id, is_primary) for every live record, in record id order."""
+def membership_rows(conn: sqlite3.Connection) -> list[tuple[str, str | None, int, bool, int]]:
+    """(source, source_id, cluster id, is_primary, record id) for every live record, in
+    record id order."""
     membership = cluster_membership(conn)
     rows = conn.execute(
         "SELECT id, source, source_id FROM records WHERE deleted_at IS NULL ORDER BY id"
     ).fetchall()
     return [
-        (r["source"], r["source_id"], *membership[int(r["id"])])
+        (r["source"], r["source_id"], *membership[int(r["id"])], int(r["id"]))
         for r in rows
         if int(r["id"]) in membership
     ]
