@@ -115,8 +115,16 @@ def test_forced_format_and_bad_format_flag(review_dir: Path, tmp_path: Path) -> 
     bad = runner.invoke(
         app, ["import", str(path), "-s", "x", "-f", "bibtex", "--review", str(review_dir)]
     )
-    assert bad.exit_code == 1
-    assert bad.stderr.startswith("Error: unknown format 'bibtex'; use one of auto, ris, nbib")
+    assert bad.exit_code == 2
+    assert bad.stderr.splitlines()[-1] == (
+        "Error: Invalid value for '--format' / '-f': Value error, 'bibtex' is not one of "
+        "'auto', 'ris', 'nbib', 'csv', 'tsv', 'xlsx', 'pubmed-xml'."
+    )
+    bad_export = runner.invoke(
+        app, ["export", str(tmp_path / "x.csv"), "-f", "bib", "--review", str(review_dir)]
+    )
+    assert bad_export.exit_code == 2
+    assert not (tmp_path / "x.csv").exists()
 
 
 def test_missing_source_is_a_usage_error() -> None:

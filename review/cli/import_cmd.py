@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -15,7 +16,26 @@ if TYPE_CHECKING:
     from review.importing import Progress
 
 _BIG_FILE = 1_000_000
-_FORMAT_HELP = "auto|ris|nbib|csv|tsv|xlsx|pubmed-xml (default: from the name and content)."
+
+
+class ImportFormat(StrEnum):
+    """``--format`` of ``casepool import`` (review.formats.FORMATS, or auto)."""
+
+    auto = "auto"
+    ris = "ris"
+    nbib = "nbib"
+    csv = "csv"
+    tsv = "tsv"
+    xlsx = "xlsx"
+    pubmed_xml = "pubmed-xml"
+
+
+class ExportFormat(StrEnum):
+    """``--format`` of ``casepool export`` (review.exporting.EXPORT_FORMATS)."""
+
+    ris = "ris"
+    csv = "csv"
+    xlsx = "xlsx"
 
 
 def import_records(
@@ -23,7 +43,13 @@ def import_records(
     source: str = typer.Option(
         ..., "--source", "-s", help="The database the file came from (pubmed, embase, ...)."
     ),
-    fmt: str = typer.Option("auto", "--format", "-f", help=_FORMAT_HELP),
+    fmt: ImportFormat = typer.Option(
+        ImportFormat.auto,
+        "--format",
+        "-f",
+        case_sensitive=False,
+        help="The file's format (auto: from the name and content).",
+    ),
     skip_invalid: bool = typer.Option(
         False,
         "--skip-invalid",
@@ -47,7 +73,7 @@ def import_records(
             opened.store,
             file,
             source=source,
-            fmt=fmt,
+            fmt=fmt.value,
             skip_invalid=skip_invalid,
             rejects_path=rejects,
             progress=progress,
@@ -62,8 +88,12 @@ def import_records(
 
 def export(
     file: Path = typer.Argument(..., help="The file to write (.ris, .csv or .xlsx)."),
-    fmt: str | None = typer.Option(
-        None, "--format", "-f", help="ris|csv|xlsx (default: from the file extension)."
+    fmt: ExportFormat | None = typer.Option(
+        None,
+        "--format",
+        "-f",
+        case_sensitive=False,
+        help="The file's format (default: from the file extension).",
     ),
     include_all: bool = typer.Option(
         False, "--all", help="Every record, not only the primary record of each cluster."
@@ -77,7 +107,9 @@ def export(
     from review.workspace import open_review
 
     with open_review(review) as opened:
-        summary = export_records(opened.store, file, fmt=fmt, include_all=include_all)
+        summary = export_records(
+            opened.store, file, fmt=fmt.value if fmt else None, include_all=include_all
+        )
     if as_json:
         print_json(summary.as_dict())
         return
