@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -99,3 +100,36 @@ def test_usage_errors_exit_2() -> None:
     assert runner.invoke(app, ["protocol", "check"]).exit_code == 2
     assert runner.invoke(app, ["no-such-command"]).exit_code == 2
     assert runner.invoke(app, ["protocol", "history", "--bogus"]).exit_code == 2
+
+
+def _readme_reference() -> dict[str, set[str]]:
+    """The README command reference: command path -> the options its row names."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Command reference", 1)[1].split("\n## ", 1)[0]
+    rows: dict[str, set[str]] = {}
+    for line in section.splitlines():
+        cell = re.match(r"^\| `casepool ([^`]*)` \|", line)
+        if cell:
+            words = re.match(r"[a-z ]+", cell[1])
+            path = words[0].strip() if words else ""
+            path = " ".join(w for w in path.split() if w.islower())
+            rows.setdefault(path, set()).update(re.findall(r"--[a-z][a-z-]*", cell[1]))
+    return rows
+
+
+def _options(path: str) -> set[str]:
+    command = typer.main.get_command(app)
+    for name in path.split():
+        command = command.commands[name]  # type: ignore[attr-defined]
+    return {o for p in command.params for o in p.opts if o.startswith("--")}
+
+
+def test_readme_command_reference_matches_the_options_of_each_command() -> None:
+    """Every option in --help is in the README row (bar the shared --review, --json, --help)."""
+    reference = _readme_reference()
+    assert {"init", "pool", "sensitivity", "protocol check"} <= set(reference)
+    shared = {"--review", "--json", "--help"}
+    for path, documented in reference.items():
+        actual = _options(path)
+        assert documented <= actual, f"README names options {path!r} does not have"
+        assert actual - shared <= documented, f"README misses options of {path!r}"

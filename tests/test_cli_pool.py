@@ -220,3 +220,9 @@ def test_one_study_title_says_study_not_studies(tmp_path: Path) -> None:
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines()[0].strip() == "1 study; GLMM, median proportion"
+
+
+def test_sensitivity_help_names_the_without_value_a_study() -> None:
+    result = runner.invoke(app, ["sensitivity", "--help"], env={"COLUMNS": "120"})
+    assert result.exit_code == 0
+    assert "--without <study>" in result.output and "list[str]" not in result.output

@@ -122,6 +122,7 @@ def sensitivity_command(
         "--without",
         help="Also pool without this study (repeat for more).",
         show_default=False,
+        metavar="<study>",
     ),
     method: Method = typer.Option(
         "GLMM", "--method", help="Primary model for leave-one-out and the subsets."
