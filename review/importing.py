@@ -156,6 +156,8 @@ def import_file(
     if fmt != "auto" and fmt not in FORMATS:
         raise ImportFileError(f"unknown format {fmt!r}; use one of auto, {', '.join(FORMATS)}")
     data = _read(path)
+    if not data.strip():
+        raise ImportFileError(f"{path}: the file is empty; export the records again")
     sha256 = hashlib.sha256(data).hexdigest()
     prior = find_file_load(store.conn, source=source, sha256=sha256)
     if prior is not None:

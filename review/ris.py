@@ -154,10 +154,10 @@ def _blocks(lines: list[str]) -> Iterable[_Block | tuple[int, str]]:
             block.fields.append((tag, value))
             block.lines.append(line)
     if block is not None:
-        yield _unclosed(block, "has no ER line: the file ends inside it (truncated?)")
+        yield _unclosed(block, "has no ER line: the file ends inside it", "cut short")
 
 
-def _unclosed(block: _Block, problem: str) -> tuple[int, str]:
+def _unclosed(block: _Block, problem: str, damage: str = "cut or joined badly") -> tuple[int, str]:
     """The reject for a record without its TY line, or (``problem``) without its ER line."""
     if not block.has_ty:
         return (
@@ -165,7 +165,7 @@ def _unclosed(block: _Block, problem: str) -> tuple[int, str]:
             f"record {block.number} has no TY tag (it starts with {block.fields[0][0]}); "
             "every RIS record starts with 'TY  - ' and ends with 'ER  - '",
         )
-    return block.start, f"record {block.number} {problem}; the file was cut or joined badly"
+    return block.start, f"record {block.number} {problem}; the file was {damage}"
 
 
 def _to_record(block: _Block, source: str) -> tuple[Record, str | None]:

@@ -242,6 +242,12 @@ def test_unreadable_file_and_bad_arguments_are_import_errors(store: Store, tmp_p
     with pytest.raises(ImportFileError) as error:
         import_file(store, tmp_path, source="x")
     assert str(error.value) == f"{tmp_path}: is a folder; give the path of a record file inside it"
+    (tmp_path / "empty.ris").write_bytes(b" \r\n")
+    with pytest.raises(ImportFileError) as error:
+        import_file(store, tmp_path / "empty.ris", source="x")
+    assert (
+        str(error.value) == f"{tmp_path / 'empty.ris'}: the file is empty; export the records again"
+    )
     with pytest.raises(ImportFileError, match=r"^the source name is empty"):
         import_file(store, DATA / "embase.ris", source=" ")
     with pytest.raises(ImportFileError, match=r"^unknown format 'bibtex'"):

@@ -150,8 +150,7 @@ def test_missing_er_before_next_record_and_at_end_of_file() -> None:
     assert [r.message for r in parsed.rejects] == [
         "cut.ris, line 1: record 1 has no ER line before the next TY (line 3); "
         "the file was cut or joined badly",
-        "cut.ris, line 6: record 3 has no ER line: the file ends inside it (truncated?); "
-        "the file was cut or joined badly",
+        "cut.ris, line 6: record 3 has no ER line: the file ends inside it; the file was cut short",
     ]
 
 
