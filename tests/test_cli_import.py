@@ -127,6 +127,17 @@ def test_forced_format_and_bad_format_flag(review_dir: Path, tmp_path: Path) -> 
     assert not (tmp_path / "x.csv").exists()
 
 
+def test_rejects_without_skip_invalid_is_a_usage_error(review_dir: Path, tmp_path: Path) -> None:
+    args = ["import", str(DATA / "embase.ris"), "-s", "e", "--rejects", str(tmp_path / "r.csv")]
+    result = runner.invoke(app, [*args, "--review", str(review_dir)])
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[-1] == (
+        "Error: Invalid value for '--rejects': only --skip-invalid writes a rejects file; "
+        "add --skip-invalid or drop --rejects"
+    )
+    assert _count(review_dir) == (0, 0)
+
+
 def test_missing_source_is_a_usage_error() -> None:
     result = runner.invoke(app, ["import", str(DATA / "embase.ris")])
     assert result.exit_code == 2

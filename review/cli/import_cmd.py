@@ -64,6 +64,11 @@ def import_records(
     as_json: bool = json_option(),
 ) -> None:
     """Import a record file: all or nothing; the same file again changes nothing."""
+    if rejects is not None and not skip_invalid:
+        raise typer.BadParameter(
+            "only --skip-invalid writes a rejects file; add --skip-invalid or drop --rejects",
+            param_hint="'--rejects'",
+        )
     from review.importing import import_file
     from review.workspace import open_review
 
