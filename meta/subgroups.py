@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from meta.counts import StudyCounts
-from meta.errors import InputDataError
+from meta.errors import InputDataError, MetaError
 from meta.pooling import pool
 from meta.results import PoolResult, SubgroupResult
 
@@ -63,7 +63,10 @@ def pool_subgroups(counts: StudyCounts, **pool_kwargs: Any) -> SubgroupResult:
     groups: list[tuple[str, PoolResult]] = []
     for name in names:
         keep = [i for i, g in enumerate(counts.subgroups) if g == name]
-        groups.append((name, pool(counts.subset(keep), **pool_kwargs)))
+        try:
+            groups.append((name, pool(counts.subset(keep), **pool_kwargs)))
+        except MetaError as exc:  # say which subgroup: the whole data set may be fine
+            raise type(exc)(f"subgroup {name!r}: {exc}") from None
     q, df, p = q_between([r for _, r in groups])
     notes = tuple(
         f"subgroup {name!r} has one study: its estimate is that study's own"

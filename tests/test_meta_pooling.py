@@ -253,6 +253,17 @@ def test_single_study_subgroup_is_pooled_and_flagged() -> None:
     assert result.warnings == ("subgroup 'report' has one study: its estimate is that study's own",)
 
 
+def test_a_subgroup_that_cannot_be_pooled_is_named_in_the_error() -> None:
+    counts = make_counts([0, 0, 2, 7], [5, 3, 10, 9], subgroups=["x", "x", "y", "y"])
+    with pytest.raises(ConvergenceError) as error:
+        pool_subgroups(counts, method="GLMM")
+    assert str(error.value) == (
+        "subgroup 'x': the GLMM cannot be fitted: no study has any event, so the logit-scale "
+        "estimate is infinite; use a two-stage method with a continuity correction, "
+        "e.g. --method REML"
+    )
+
+
 # ---- leave-one-out ---------------------------------------------------------------------------
 
 
