@@ -112,6 +112,12 @@ def _store_of(target: Store | _HasStore) -> Store:
     return target if isinstance(target, Store) else target.store
 
 
+def _protocol_pubmed(target: object) -> Any:
+    """The protocol's ``[search.pubmed]`` section, or None (a bare ``Store`` has no protocol)."""
+    protocol = getattr(target, "protocol", None)
+    return protocol.search.pubmed if protocol is not None else None
+
+
 def run_search(
     target: Store | _HasStore,
     query: str,
@@ -293,11 +299,15 @@ def load_search_file(
 ) -> SearchSummary:
     """Load a saved EFetch result (PubMed XML, .gz allowed) as the search result, all or nothing.
 
-    Logged as a search load with the file's name and SHA-256 (and the query it stands for).
+    Logged as a search load with the file's name and SHA-256, and the query it stands for:
+    ``query``, else (given a review) the protocol's PubMed query.
     """
     from review.pubmed_xml import iter_pubmed, open_pubmed_file
 
     store = _store_of(target)
+    pubmed = _protocol_pubmed(target)
+    if query is None and pubmed is not None:
+        query = str(pubmed.query)
     path = Path(path)
     if not path.is_file():
         raise SearchError(f"{path}: no such file; give the path of a saved PubMed XML file")
@@ -363,7 +373,7 @@ def search_review(
     """``run_search`` with the protocol's defaults: its query and date limits, and the e-mail
     from ``email``, else ``NCBI_EMAIL``, else the protocol (what ``casepool search`` does)."""
     env = os.environ if env is None else env
-    pubmed = review.protocol.search.pubmed
+    pubmed = _protocol_pubmed(review)
     if query is None:
         if pubmed is None:
             raise SearchError(

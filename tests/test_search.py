@@ -284,6 +284,18 @@ def test_a_saved_result_loads_with_its_name_and_sha256(tmp_path: Path, store: St
     assert len(stored_pmids(store)) == 5
 
 
+def test_a_saved_result_loaded_into_a_review_is_logged_with_the_protocols_query(
+    tmp_path: Path, review_dir: Path
+) -> None:
+    from review.workspace import open_review
+
+    path = saved_result(tmp_path, "pubmed1.xml", gz=False)
+    with open_review(review_dir) as review:
+        summary = load_search_file(review, path)
+        assert summary.log.query == review.protocol.search.pubmed.query
+        assert load_search_file(review, path, query="x[ti]").log.query == "x[ti]"
+
+
 def test_a_broken_saved_result_changes_nothing(tmp_path: Path, store: Store) -> None:
     path = saved_result(tmp_path, "pubmed1.xml", "pubmed2.xml", gz=False)
     path.write_bytes(path.read_bytes()[:-60])

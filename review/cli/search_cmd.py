@@ -76,13 +76,7 @@ def search(
 
     with open_review(review) as opened, _progress_bar(not as_json) as progress:
         if from_file is not None:
-            pubmed = opened.protocol.search.pubmed
-            summary = load_search_file(
-                opened.store,
-                from_file,
-                query=query or (pubmed.query if pubmed else None),
-                progress=progress,
-            )
+            summary = load_search_file(opened, from_file, query=query, progress=progress)
         else:
             summary = search_review(
                 opened,
