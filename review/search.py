@@ -135,7 +135,9 @@ def run_search(
     """Search PubMed for ``query`` and store every record it matches; resume if interrupted."""
     store = _store_of(target)
     if not query.strip():
-        raise SearchError("the PubMed query is empty; set query under [search.pubmed]")
+        raise SearchError(
+            "the PubMed query is empty; pass --query or set query under [search.pubmed]"
+        )
     if not 1 <= batch_size <= MAX_BATCH:
         raise SearchError(f"--batch-size {batch_size} is out of range; use 1 to {MAX_BATCH:,}")
     check_date_limits(mindate, maxdate)

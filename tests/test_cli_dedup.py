@@ -84,6 +84,14 @@ def test_dedup_prints_a_table_of_counts(filled: Path) -> None:
     assert lines[0] == "Deduplicated:"
     assert "  duplicates removed          1" in lines
     assert "  pairs queued                1 (casepool dedup review)" in lines
+    assert "  pubmed                      1 record" in lines
+    assert "  wos                         2 records" in lines
+
+
+def test_review_with_an_empty_queue_says_so_once(review_dir: Path) -> None:
+    result = runner.invoke(app, ["dedup", "--review", str(review_dir), "review"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "No pairs are waiting for review.\n"
 
 
 def test_export_writes_source_id_cluster_and_primary(filled: Path, tmp_path: Path) -> None:
@@ -135,9 +143,9 @@ def test_review_keep_apart_survives_a_rerun(filled: Path) -> None:
 def test_review_skip_and_quit_leave_the_pair_queued(filled: Path) -> None:
     runner.invoke(app, ["dedup", "--review", str(filled)])
     result = runner.invoke(app, ["dedup", "--review", str(filled), "review"], input="s\n")
-    assert result.stdout.splitlines()[-1] == "Merged 0, kept apart 0, skipped 1; 1 pairs left."
+    assert result.stdout.splitlines()[-1] == "Merged 0, kept apart 0, skipped 1; 1 pair left."
     result = runner.invoke(app, ["dedup", "--review", str(filled), "review"], input="q\n")
-    assert result.stdout.splitlines()[-1] == "Merged 0, kept apart 0, skipped 0; 1 pairs left."
+    assert result.stdout.splitlines()[-1] == "Merged 0, kept apart 0, skipped 0; 1 pair left."
 
 
 def test_undo_splits_a_cluster_and_rerun_keeps_it_split(filled: Path) -> None:

@@ -245,6 +245,11 @@ def test_bad_arguments_are_refused_before_any_request(store: Store, server: EUti
         run_search(store, QUERY, config=config(server.url), mindate="2020", maxdate="2020-12")
     with pytest.raises(SearchError, match=r"^no e-mail address for NCBI: pass --email"):
         run_search(store, QUERY, email=None)
+    with pytest.raises(SearchError) as info:
+        run_search(store, "  \n", config=config(server.url))
+    assert str(info.value) == (
+        "the PubMed query is empty; pass --query or set query under [search.pubmed]"
+    )
     assert server.calls() == [] and list_runs(store.conn) == []
 
 

@@ -38,7 +38,7 @@ def _counts_dict(counts: DedupCounts) -> dict[str, Any]:
 
 def _print_counts(counts: DedupCounts) -> None:
     for source, n in counts.per_source:
-        typer.echo(f"  {source:<20} {n:>8} records")
+        typer.echo(f"  {source:<20} {n:>8} record{'' if n == 1 else 's'}")
     typer.echo(f"  {'identified':<20} {counts.records_identified:>8}")
     typer.echo(f"  {'clusters':<20} {counts.clusters:>8} (of two or more records)")
     typer.echo(f"  {'duplicates removed':<20} {counts.duplicates_removed:>8}")
@@ -192,6 +192,7 @@ def review_pairs(
         console = Console(stderr=as_json)
         if not pairs and not as_json:
             typer.echo("No pairs are waiting for review.")
+            return
         for n, pair in enumerate(pairs, start=1):
             if not is_pending(rv.store, pair.a, pair.b):
                 continue
@@ -210,7 +211,7 @@ def review_pairs(
     else:
         typer.echo(
             f"Merged {tally['merged']}, kept apart {tally['kept_apart']}, skipped "
-            f"{tally['skipped']}; {left} pairs left."
+            f"{tally['skipped']}; {left} {'pair' if left == 1 else 'pairs'} left."
         )
 
 
