@@ -266,7 +266,7 @@ def _sort_records(
         hit = stored.get(record.source_id or "")
         if hit is None or record.source_id is None:
             fresh.append(record)
-        elif (hit[1], hit[2]) == (record.title, record.doi):
+        elif _same_record(hit[1], hit[2], record):
             present += 1
         else:
             rejects.append(
@@ -282,6 +282,19 @@ def _sort_records(
             )
     rejects.sort(key=_place_order)
     return fresh, present, rejects
+
+
+def _same_record(title: str | None, doi: str | None, record: Record) -> bool:
+    """True when a stored record (title, DOI) with the same source id is this record: the
+    same title but for case and white space (PubMed's XML and MEDLINE text wrap and style
+    titles differently), and no conflicting DOI (one export may leave it out)."""
+
+    def squash(text: str | None) -> str:
+        return " ".join((text or "").split()).casefold()
+
+    return squash(title) == squash(record.title) and (
+        doi is None or record.doi is None or doi == record.doi
+    )
 
 
 def _place_order(reject: Rejected) -> int:

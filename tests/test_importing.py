@@ -193,6 +193,28 @@ def test_an_id_the_source_holds_for_another_record_is_rejected(
     )
 
 
+def test_the_same_id_with_the_same_title_and_no_conflicting_doi_is_already_present(
+    store: Store, tmp_path: Path
+) -> None:
+    first = tmp_path / "search.ris"
+    first.write_text(
+        "TY  - JOUR\nID  - 11748933\nTI  - Is it  homogeneous?\nDO  - 10.1000/x\nER  - \n"
+    )
+    import_file(store, first, source="pubmed")
+    wrapped = tmp_path / "export.nbib"
+    wrapped.write_text("PMID- 11748933\nTI  - Is it\n      HOMOGENEOUS?\nDP  - 2001\n")
+    summary = import_file(store, wrapped, source="pubmed")
+    assert (summary.n_new, summary.n_present) == (0, 1)
+    conflicting = tmp_path / "other.ris"
+    conflicting.write_text(
+        "TY  - JOUR\nID  - 11748933\nTI  - Is it homogeneous?\nDO  - 10.1000/y\nER  - \n"
+    )
+    with pytest.raises(
+        ParseError, match=r"^other\.ris, line 1: the record has ID '11748933', which"
+    ):
+        import_file(store, conflicting, source="pubmed")
+
+
 def test_formats_are_detected_from_content_and_name() -> None:
     assert detect_format("export.txt", (DATA / "embase.ris").read_bytes()) == "ris"
     assert detect_format("citations.txt", (DATA / "pubmed.nbib").read_bytes()) == "nbib"
