@@ -145,6 +145,22 @@ def test_from_file_is_logged_with_name_and_sha256(review_dir: Path, tmp_path: Pa
     assert f"  sha256        {digest}\n" in text_log and "saved file" in text_log
 
 
+def test_live_search_flags_with_from_file_are_a_usage_error(review_dir: Path) -> None:
+    path = DATA / "pubmed1.xml"
+    args = ["search", "-r", str(review_dir), "--from-file", str(path)]
+    result = runner.invoke(app, [*args, "--mindate", "2020", "--maxdate", "2021"])
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[-1] == (
+        "Error: Invalid value for '--from-file': --mindate, --maxdate cannot apply to a saved "
+        "result; the file holds what its search returned (drop them, or run a live search "
+        "without --from-file)"
+    )
+    assert (
+        json.loads(runner.invoke(app, ["search", "log", "-r", str(review_dir), "--json"]).stdout)
+        == []
+    )
+
+
 def test_a_search_killed_mid_way_resumes_and_ends_with_every_record_once(
     review_dir: Path, server: EUtilsServer
 ) -> None:

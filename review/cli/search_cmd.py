@@ -71,6 +71,14 @@ def search(
     """
     if ctx.invoked_subcommand is not None:
         return
+    live_only = (("--email", email), ("--mindate", mindate), ("--maxdate", maxdate))
+    ignored = [flag for flag, value in (*live_only, ("--datetype", datetype)) if value]
+    if from_file is not None and ignored:
+        raise typer.BadParameter(
+            f"{', '.join(ignored)} cannot apply to a saved result; the file holds what its "
+            "search returned (drop them, or run a live search without --from-file)",
+            param_hint="'--from-file'",
+        )
     from review.search import load_search_file, search_review
     from review.workspace import open_review
 
