@@ -32,6 +32,11 @@ class StudyCounts:
         )
 
 
+# More patients than this is a typing error, not a study; far larger counts also overflow
+# the floating-point arithmetic of every measure (1 - p rounds to 0).
+MAX_TOTAL = 10**9
+
+
 def _as_count(value: object, what: str, study: str) -> int:
     if isinstance(value, bool):
         raise InputDataError(f"study {study!r}: {what} must be a whole number, not {value!r}")
@@ -57,7 +62,8 @@ def make_counts(
     studies: Sequence[str] | None = None,
     subgroups: Sequence[str | None] | None = None,
 ) -> StudyCounts:
-    """Validate counts: whole, non-negative, total >= 1, events <= total, at least one study."""
+    """Validate counts: whole, non-negative, 1 <= total <= MAX_TOTAL, events <= total, at least
+    one study."""
     if len(events) != len(totals):
         raise InputDataError(
             f"{len(events)} event counts but {len(totals)} totals: give one of each per study"
@@ -86,6 +92,11 @@ def make_counts(
             raise InputDataError(f"study {label!r}: total is 0; a study needs at least 1 patient")
         if e_int > n_int:
             raise InputDataError(f"study {label!r}: events ({e_int}) exceed total ({n_int})")
+        if n_int > MAX_TOTAL:
+            raise InputDataError(
+                f"study {label!r}: total {n_int} is more than {MAX_TOTAL:,} patients; "
+                "check the count"
+            )
         ev.append(e_int)
         tot.append(n_int)
     return StudyCounts(labels, tuple(ev), tuple(tot), groups)

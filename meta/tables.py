@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from meta.counts import StudyCounts, make_counts
+from meta.counts import MAX_TOTAL, StudyCounts, make_counts
 from meta.errors import InputDataError
 
 _DELIMITED = {".csv": ",", ".tsv": "\t", ".tab": "\t", ".txt": "\t"}
@@ -76,6 +76,11 @@ def read_counts_table(
             raise InputDataError(
                 f"{path}, row {row}: events ({e}, column {events!r}) exceed "
                 f"total ({n}, column {total!r})"
+            )
+        if n > MAX_TOTAL:
+            raise InputDataError(
+                f"{path}, row {row}, column {total!r}: {n} is more than {MAX_TOTAL:,} patients; "
+                "check the cell"
             )
         label = f"Row {row}" if study is None else _text(path, row, study, cells[index[study]])
         if label in first_row:

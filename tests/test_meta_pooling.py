@@ -253,6 +253,18 @@ def test_single_study_subgroup_is_pooled_and_flagged() -> None:
     assert result.warnings == ("subgroup 'report' has one study: its estimate is that study's own",)
 
 
+@pytest.mark.parametrize("measure", ["PLO", "PAS", "PFT"])
+def test_totals_too_large_for_floating_point_are_refused(measure: str) -> None:
+    with pytest.raises(InputDataError) as error:
+        pool(make_counts([10**20, 1], [10**20, 2]), measure=measure, method="DL")  # type: ignore[arg-type]
+    assert str(error.value) == (
+        "study 'Study 1': total 100000000000000000000 is more than 1,000,000,000 patients; "
+        "check the count"
+    )
+    at_limit = pool(make_counts([10**9, 1], [10**9, 2]), measure=measure, method="DL")  # type: ignore[arg-type]
+    assert 0.5 < at_limit.estimate < 1
+
+
 def test_a_subgroup_that_cannot_be_pooled_is_named_in_the_error() -> None:
     counts = make_counts([0, 0, 2, 7], [5, 3, 10, 9], subgroups=["x", "x", "y", "y"])
     with pytest.raises(ConvergenceError) as error:

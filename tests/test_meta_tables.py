@@ -216,3 +216,13 @@ def test_xlsx_formula_with_a_saved_value_reads_the_value(tmp_path: Path) -> None
     _xlsx_with_formula(path, "3")
     counts = read_counts_table(path, events="e", total="n", study="s")
     assert counts.events == (1, 3)
+
+
+def test_an_implausibly_large_total_is_refused_before_it_overflows(tmp_path: Path) -> None:
+    path = _write(tmp_path, "s,e,n\nA,99999999999999999999,99999999999999999999\nB,1,2\n")
+    with pytest.raises(InputDataError) as caught:
+        read_counts_table(path, events="e", total="n", study="s")
+    assert str(caught.value) == (
+        f"{path}, row 2, column 'n': 99999999999999999999 is more than 1,000,000,000 patients; "
+        "check the cell"
+    )
