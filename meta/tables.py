@@ -57,6 +57,12 @@ def read_counts_table(
             raise InputDataError(
                 f"{path}: no column {name!r} (given as {option}); the columns are: {existing}"
             )
+        places = [str(i + 1) for i, h in enumerate(table.header) if h == name]
+        if len(places) > 1:
+            raise InputDataError(
+                f"{path}: column {name!r} (given as {option}) appears {len(places)} times in "
+                f"the header (columns {', '.join(places)}); rename the ones you do not mean"
+            )
         index[name] = table.header.index(name)
 
     labels: list[str] = []

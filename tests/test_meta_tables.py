@@ -226,3 +226,13 @@ def test_an_implausibly_large_total_is_refused_before_it_overflows(tmp_path: Pat
         f"{path}, row 2, column 'n': 99999999999999999999 is more than 1,000,000,000 patients; "
         "check the cell"
     )
+
+
+def test_a_column_named_twice_in_the_header_is_an_error(tmp_path: Path) -> None:
+    path = _write(tmp_path, "s,e,e,n\nA,1,2,5\nB,1,1,3\n")
+    with pytest.raises(InputDataError) as caught:
+        read_counts_table(path, events="e", total="n", study="s")
+    assert str(caught.value) == (
+        f"{path}: column 'e' (given as --events) appears 2 times in the header (columns 2, 3); "
+        "rename the ones you do not mean"
+    )
