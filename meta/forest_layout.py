@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from meta.results import PoolResult, StudyResult, SubgroupResult
+from meta.tau2 import qprofile_search_limit
 
 RowKind = Literal["study", "group", "subtotal", "overall", "pi", "note", "blank"]
 
@@ -187,8 +188,10 @@ def _heterogeneity(result: PoolResult) -> str:
     parts: list[str] = []
     if result.tau2 is not None:
         tau2 = f"τ² = {result.tau2:.3g}"
-        if result.tau2_ci_lower is not None and result.tau2_ci_upper is not None:
-            tau2 += f" [{result.tau2_ci_lower:.3g}, {result.tau2_ci_upper:.3g}]"
+        lower, upper = result.tau2_ci_lower, result.tau2_ci_upper
+        if lower is not None and upper is not None:
+            censored = upper >= qprofile_search_limit(result.tau2)
+            tau2 += f" [{lower:.3g}, {'>' if censored else ''}{upper:.3g}]"
         parts.append(tau2)
     if result.i2 is not None:
         parts.append(f"I² = {result.i2:.1f}%")

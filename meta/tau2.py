@@ -253,7 +253,7 @@ def qprofile_ci(
     alpha = 1 - level
     crit_u = float(stats.chi2.isf(alpha / 2, k - p))
     crit_l = float(stats.chi2.ppf(alpha / 2, k - p))
-    tau2_min, tau2_max = 0.0, max(100.0, 10 * tau2)
+    tau2_min, tau2_max = 0.0, qprofile_search_limit(tau2)
 
     def q_at(t: float) -> float:
         return _weighted(y, 1 / (v + t), Xm).rss
@@ -272,6 +272,12 @@ def qprofile_ci(
     else:
         lower = uniroot(lambda t: q_at(t) - crit_u, tau2_min, tau2_max, maxiter=1000)[0]
     return lower, upper
+
+
+def qprofile_search_limit(tau2: float) -> float:
+    """The upper end of the Q-profile search, max(100, 10 tau2) as metafor's ``tau2.max``;
+    an upper bound equal to it is censored (metafor prints ``>100``)."""
+    return max(100.0, 10 * tau2)
 
 
 def uniroot(

@@ -119,6 +119,18 @@ def test_one_row_per_study_plus_header_pooled_pi_and_heterogeneity() -> None:
     assert any("100.0 [2.5, 100.0]" in t for t in texts)
 
 
+def test_tau2_upper_bound_at_the_search_limit_is_shown_censored_as_metafor() -> None:
+    """metafor's confint() on 2/10 and 7/9 (REML): tau^2 2.8484 [0.0592, >100.0000]."""
+    censored = pool(make_counts([2, 7], [10, 9]), method="REML")
+    texts = [t.get_text() for t in build_figure(censored).axes[0].texts]
+    assert (
+        "Heterogeneity: τ² = 2.85 [0.0592, >100]; I² = 81.8%; Q = 5.49, df = 1, p = 0.019" in texts
+    )
+    inside = pool(make_counts([0, 3, 2, 7, 1], [5, 3, 10, 9, 1]), method="REML")
+    texts = [t.get_text() for t in build_figure(inside).axes[0].texts]
+    assert any(t.startswith("Heterogeneity: τ² = 1.88 [0, 27.4]; ") for t in texts)
+
+
 def test_diamond_spans_the_pooled_interval() -> None:
     result = _dl()
     ax = build_figure(result).axes[0]
