@@ -116,7 +116,7 @@ def escalc(
         if not (math.isfinite(y) and math.isfinite(v) and v > 0):
             raise InputDataError(
                 f"study {label!r}: {e} events of {n} give no finite {measure} value with "
-                f"positive variance; use a continuity correction (--cc-mode only0), "
+                f"positive variance; use a continuity correction (e.g. --cc 0.5 --cc-mode only0), "
                 f"measure PAS or PFT, or method GLMM"
             )
         yi.append(y)

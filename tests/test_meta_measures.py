@@ -53,8 +53,12 @@ def test_zero_events_without_correction_is_refused_naming_the_study() -> None:
         escalc([0, 3], [4, 10], "PLO", cc_mode="none", studies=["Case 1", "Series 2"])
     assert str(error.value) == (
         "study 'Case 1': 0 events of 4 give no finite PLO value with positive variance; "
-        "use a continuity correction (--cc-mode only0), measure PAS or PFT, or method GLMM"
+        "use a continuity correction (e.g. --cc 0.5 --cc-mode only0), measure PAS or PFT, "
+        "or method GLMM"
     )
+    with pytest.raises(InputDataError) as error:  # a zero correction is no correction
+        escalc([0, 3], [4, 10], "PLO", cc=0, cc_mode="all", studies=["Case 1", "Series 2"])
+    assert "use a continuity correction (e.g. --cc 0.5 --cc-mode only0)" in str(error.value)
 
 
 def test_unknown_measure_and_mode_and_negative_correction_are_refused() -> None:
