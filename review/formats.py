@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import codecs
 import re
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from typing import Literal, get_args
 
 from review.errors import ParseError
@@ -69,6 +70,24 @@ class ParsedFile:
     def n_read(self) -> int:
         """Records read, valid or not."""
         return len(self.records) + len(self.rejects)
+
+
+def qualify_source_ids(
+    records: Sequence[Record], origins: Sequence[str | None]
+) -> tuple[Record, ...]:
+    """Records read back from a casepool export, each with the source it was exported from
+    (``origins``, None when unknown). A ``source_id`` that records of different sources
+    share (two tools' record 1) becomes ``'<source>:<source_id>'`` on each of them, as the
+    whole file goes in under one ``--source`` and ids must be unique there; other ids stay."""
+    seen: dict[str, set[str]] = {}
+    for record, origin in zip(records, origins, strict=True):
+        if record.source_id and origin:
+            seen.setdefault(record.source_id, set()).add(origin)
+    shared = {sid for sid, sources in seen.items() if len(sources) > 1}
+    return tuple(
+        replace(r, source_id=f"{o}:{r.source_id}") if o and r.source_id in shared else r
+        for r, o in zip(records, origins, strict=True)
+    )
 
 
 def decode_text(data: bytes, name: str) -> tuple[str, str]:

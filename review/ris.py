@@ -33,7 +33,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from review.formats import ParsedFile, Rejected, decode_text, split_lines
+from review.formats import ParsedFile, Rejected, decode_text, qualify_source_ids, split_lines
 from review.names import format_name, parse_name
 from review.records import Author, Record, normalise_doi, normalise_pmcid, normalise_pmid
 
@@ -42,6 +42,7 @@ _YEAR = re.compile(r"(?<!\d)(1[5-9]\d\d|2\d\d\d)(?!\d)")
 _NOTE_ID = re.compile(r"^(PMID|PMCID):\s*(\S+)$", re.IGNORECASE)
 _BREAK = re.compile(r"\r\n|\r|\n")
 _BOOKKEEPING = "casepool:"
+_ORIGIN = re.compile(r"^casepool: record \d+; source (.+?); cluster \d+")
 _TYPE_NOTE = "casepool-type:"
 _RIS_TYPE = re.compile(r"^[A-Z]{2,6}$")
 _TYPE_CODES = {
@@ -95,6 +96,7 @@ def parse_ris(text: str, name: str, *, source: str, encoding: str | None = None)
     """Every record of a RIS text; broken records become rejects naming their line."""
     records: list[Record] = []
     places: list[str] = []
+    origins: list[str | None] = []
     rejects: list[Rejected] = []
     notes: list[str] = []
     for item in _blocks(split_lines(text)):
@@ -110,11 +112,26 @@ def parse_ris(text: str, name: str, *, source: str, encoding: str | None = None)
             notes.append(f"{name}, line {item.start}: record {item.number} {repaired}")
         records.append(record)
         places.append(f"line {item.start}")
+        origins.append(_origin(item))
     if not records and not rejects:
         rejects.append(Rejected(name, "line 1", "no RIS records (no 'TY  - ' line); is this RIS?"))
     return ParsedFile(
-        name, "ris", encoding, tuple(records), tuple(places), tuple(rejects), tuple(notes)
+        name,
+        "ris",
+        encoding,
+        qualify_source_ids(records, origins),
+        tuple(places),
+        tuple(rejects),
+        tuple(notes),
     )
+
+
+def _origin(block: _Block) -> str | None:
+    """The source a record of a casepool export came from (its ``N1  - casepool: ...`` note)."""
+    for tag, value in block.fields:
+        if tag == "N1" and (match := _ORIGIN.match(value)):
+            return match.group(1)
+    return None
 
 
 def _blocks(lines: list[str]) -> Iterable[_Block | tuple[int, str]]:

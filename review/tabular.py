@@ -26,7 +26,7 @@ from datetime import date, datetime
 from typing import Any
 
 from review.errors import ParseError
-from review.formats import ParsedFile, Rejected, decode_text, split_lines
+from review.formats import ParsedFile, Rejected, decode_text, qualify_source_ids, split_lines
 from review.names import format_name, parse_name
 from review.records import Record, normalise_doi, normalise_pmcid, normalise_pmid
 
@@ -251,8 +251,10 @@ def parse_rows(
     columns = _map_columns(header, name)
     records: list[Record] = []
     places: list[str] = []
+    origins: list[str | None] = []
     rejects: list[Rejected] = []
     width = len(header)
+    origin = columns.get("-source")
     for number, row in rows:
         cells = [unneutralise(_cell(v).strip()) for v in row]
         if not any(cells):
@@ -272,10 +274,18 @@ def parse_rows(
         try:
             records.append(_to_record(columns, header, cells, source))
             places.append(f"row {number}")
+            origins.append(cells[origin] if origin is not None and origin < len(cells) else None)
         except _Invalid as exc:
             column, reason = exc.args
             rejects.append(Rejected(name, f"row {number}, column {column!r}", reason))
-    return ParsedFile(name, fmt, encoding, tuple(records), tuple(places), tuple(rejects))
+    return ParsedFile(
+        name,
+        fmt,
+        encoding,
+        qualify_source_ids(records, origins),
+        tuple(places),
+        tuple(rejects),
+    )
 
 
 def _map_columns(header: Sequence[str], name: str) -> dict[str, int]:

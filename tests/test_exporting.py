@@ -127,6 +127,37 @@ def test_csv_and_xlsx_exports_import_back_unchanged(store: Store, tmp_path: Path
             assert replace(again, source=original.source) == expected, name
 
 
+@pytest.mark.parametrize("name", ["moved.csv", "moved.xlsx", "moved.ris"])
+@pytest.mark.parametrize("include_all", [False, True])
+def test_an_export_of_sources_sharing_ids_imports_back(
+    store: Store, tmp_path: Path, name: str, include_all: bool
+) -> None:
+    # Two tools both number their records 1, 2: the ids collide once the export is
+    # imported under one --source, so the shared ones are qualified by their source.
+    for source, titles in (("asreview", ("Alpha", "Beta")), ("rayyan", ("Gamma", "Delta"))):
+        path = tmp_path / f"{source}.csv"
+        path.write_text("id,title\n" + "".join(f"{i},{t}\n" for i, t in enumerate(titles, 1)))
+        import_file(store, path, source=source)
+    extra = tmp_path / "extra.csv"
+    extra.write_text("id,title\n7,Epsilon\n")
+    import_file(store, extra, source="rayyan")
+    export_records(store, tmp_path / name, include_all=include_all)
+    fresh = _store(tmp_path / f"{name}.db")
+    try:
+        summary = import_file(fresh, tmp_path / name, source="moved")
+        back = sorted((r.source_id, r.title) for r in _by_id(fresh).values())
+    finally:
+        fresh.close()
+    assert (summary.n_new, summary.n_rejected) == (5, 0)
+    assert back == [
+        ("7", "Epsilon"),
+        ("asreview:1", "Alpha"),
+        ("asreview:2", "Beta"),
+        ("rayyan:1", "Gamma"),
+        ("rayyan:2", "Delta"),
+    ]
+
+
 def _without_affiliations(record: Record) -> tuple[Author, ...]:
     """Author names only: CSV, XLSX and RIS carry no per-author affiliations."""
     return tuple(replace(a, affiliations=()) for a in record.authors)
