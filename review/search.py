@@ -311,6 +311,8 @@ def load_search_file(
     if query is None and pubmed is not None:
         query = str(pubmed.query)
     path = Path(path)
+    if path.is_dir():
+        raise SearchError(f"{path}: is a folder; give the path of a saved PubMed XML file in it")
     if not path.is_file():
         raise SearchError(f"{path}: no such file; give the path of a saved PubMed XML file")
     sha256 = file_sha256(path)

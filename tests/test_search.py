@@ -310,6 +310,12 @@ def test_a_broken_saved_result_changes_nothing(tmp_path: Path, store: Store) -> 
     assert store.conn.execute("SELECT COUNT(*) FROM loads").fetchone()[0] == 0
     with pytest.raises(SearchError, match=r"no such file; give the path of a saved PubMed XML"):
         load_search_file(store, tmp_path / "nope.xml")
+    with pytest.raises(SearchError) as info:
+        load_search_file(store, tmp_path)
+    assert (
+        str(info.value)
+        == f"{tmp_path}: is a folder; give the path of a saved PubMed XML file in it"
+    )
 
 
 def test_delete_citation_in_a_saved_file_withdraws_records(tmp_path: Path, store: Store) -> None:
