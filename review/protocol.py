@@ -343,6 +343,23 @@ def _place(path: str, message: str, lines: dict[str, int], name: str) -> str:
     return f"{where}: {path or '(top level)'}: {message}"
 
 
+# pydantic's type errors in the words of TOML (a "dictionary" is a table, a "tuple" an array)
+_TOML_TYPES = {
+    "model_type": "a table (a [section] or { key = value, ... })",
+    "dict_type": "a table (a [section] or { key = value, ... })",
+    "tuple_type": "an array ([...])",
+    "list_type": "an array ([...])",
+    "bool_type": "true or false",
+    "bool_parsing": "true or false",
+    "string_type": "a string in quotes",
+    "int_type": "a whole number",
+    "int_parsing": "a whole number",
+    "int_from_float": "a whole number",
+    "float_type": "a number",
+    "float_parsing": "a number",
+}
+
+
 def _message(error: Any) -> str:
     kind = error["type"]
     given = error.get("input")
@@ -357,6 +374,8 @@ def _message(error: Any) -> str:
         return str(error.get("ctx", {}).get("error", error["msg"]))
     if kind in ("too_short",) and isinstance(given, list | tuple) and len(given) == 0:
         return "must not be empty"
+    if kind in _TOML_TYPES:
+        return f"should be {_TOML_TYPES[kind]} (got {given!r})"
     return f"{error['msg'][0].lower()}{error['msg'][1:]} (got {given!r})"
 
 

@@ -179,6 +179,39 @@ def test_rule_that_ends_too_early_says_so_not_column_0() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    "old,new,path,message",
+    [
+        ("blind = true", 'blind = "maybe"', "screening.blind",
+         "should be true or false (got 'maybe')"),
+        ('stages = ["title_abstract", "full_text"]\nreviewers', 'stages = "full_text"\nreviewers',
+         "screening.stages", "should be an array ([...]) (got 'full_text')"),
+        ('label = "Sex"', "label = 5", "extraction.forms.case.fields[2].label",
+         "should be a string in quotes (got 5)"),
+        ("reviewers_per_record = 2", "reviewers_per_record = 2.5",
+         "screening.reviewers_per_record", "should be a whole number (got 2.5)"),
+        ("min = 0\nmax = 110", 'min = "zero"\nmax = 110', "extraction.forms.case.fields[1].min",
+         "should be a number (got 'zero')"),
+    ],
+)  # fmt: skip
+def test_wrong_value_types_are_named_in_toml_words(
+    old: str, new: str, path: str, message: str
+) -> None:
+    text = replace_once(BUNDLED, old, new)
+    line = text[: text.index(new.split("\n")[0])].count("\n") + 1
+    assert problem(text) == f"p.toml, line {line}: {path}: {message}"
+
+
+def test_a_value_where_a_table_belongs_says_table() -> None:
+    text = BUNDLED.replace("[review.question]", "[review.question_]").replace(
+        "authors = []", "authors = []\nquestion = 'what works?'"
+    )
+    assert (
+        "review.question: should be a table (a [section] or { key = value, ... }) "
+        "(got 'what works?')" in problem(text)
+    )
+
+
 def test_choice_field_without_choices_is_refused() -> None:
     text = replace_once(BUNDLED, 'choices = ["female", "male", "unknown"]\n', "")
     assert "extraction.forms.case.fields[2]: a choice field needs at least two choices" in problem(
