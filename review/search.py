@@ -73,6 +73,14 @@ class SearchSummary:
                 f"once: split into {len(self.log.windows)} entry-date windows, PMIDs merged "
                 "and deduplicated"
             )
+        if self.log.windows and self.log.count is not None:
+            listed = sum(int(w["count"]) for w in self.log.windows)
+            if listed != self.log.count:
+                notes.append(
+                    f"ESearch counted {self.log.count:,} records but its entry-date windows "
+                    f"listed {listed:,} (records entered, removed or re-dated while the search "
+                    "ran); the log keeps both, run the search again to catch up"
+                )
         notes.extend(f"PubMed: {w}" for w in self.log.warnings)
         if self.log.missing:
             notes.append(

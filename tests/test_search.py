@@ -225,6 +225,22 @@ def test_the_split_is_used_reported_and_logged(store: Store) -> None:
     ]
 
 
+def test_windows_that_list_fewer_records_than_the_count_are_noted(store: Store) -> None:
+    # 40 of the records carry an entry date after "today", so no window reaches them.
+    records = synthetic_corpus(210, start=date(2019, 1, 1), end=date(2019, 6, 30))
+    records += synthetic_corpus(40, first_pmid=31_000_000, start=date(2019, 8, 1))
+    with EUtilsServer(records, cap=100) as server:
+        summary = run_search(
+            store, QUERY, config=config(server.url, esearch_cap=100), today=date(2019, 7, 1)
+        )
+    assert (summary.log.count, summary.identified) == (250, 210)
+    assert summary.notes()[1] == (
+        "ESearch counted 250 records but its entry-date windows listed 210 (records entered, "
+        "removed or re-dated while the search ran); the log keeps both, run the search again "
+        "to catch up"
+    )
+
+
 def test_the_api_key_never_reaches_the_store(tmp_path: Path, server: EUtilsServer) -> None:
     path = tmp_path / "review.db"
     with open_store(path, create=True) as opened:
