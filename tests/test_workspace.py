@@ -95,3 +95,32 @@ def test_a_folder_that_is_not_a_review_says_how_it_was_found(tmp_path: Path) -> 
     )
     with pytest.raises(WorkspaceError, match=r"given with --review\): no such folder"):
         open_review(tmp_path / "missing", {})
+
+
+def test_init_in_a_folder_with_files_but_no_review_keeps_them(
+    tmp_path: Path, bundled_protocol: Path
+) -> None:
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    (folder / "todo.txt").write_text("read papers\n", encoding="utf-8")
+    assert init_review(folder, bundled_protocol).created
+    assert (folder / "todo.txt").read_text(encoding="utf-8") == "read papers\n"
+
+
+def test_init_refuses_a_foreign_protocol_file_and_a_file_as_folder(
+    tmp_path: Path, bundled_protocol: Path
+) -> None:
+    folder = tmp_path / "other"
+    folder.mkdir()
+    (folder / "protocol.toml").write_text("x = 1\n", encoding="utf-8")
+    with pytest.raises(WorkspaceError) as caught:
+        init_review(folder, bundled_protocol)
+    assert str(caught.value) == (
+        f"{folder / 'protocol.toml'} exists but {folder} has no review.db; move it away or "
+        "initialise in a new folder"
+    )
+    assert not (folder / "review.db").exists()
+    (tmp_path / "file").write_text("", encoding="utf-8")
+    with pytest.raises(WorkspaceError) as caught:
+        init_review(tmp_path / "file", bundled_protocol)
+    assert str(caught.value) == f"{tmp_path / 'file'}: exists and is not a folder"
