@@ -14,6 +14,8 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StrictBool,
+    StrictFloat,
     ValidationError,
     field_validator,
     model_validator,
@@ -48,10 +50,10 @@ class FormField(_Strict):
     label: str
     type: FieldType
     unit: str | None = None
-    min: float | None = None
-    max: float | None = None
+    min: StrictFloat | None = None
+    max: StrictFloat | None = None
     choices: tuple[str, ...] = ()
-    required: bool = False
+    required: StrictBool = False
     help: str | None = None
     when: str | None = None
 

@@ -13,7 +13,17 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from extraction.errors import RuleError
 from extraction.forms import Forms
@@ -124,8 +134,8 @@ class Screening(_Strict):
     """How records are screened."""
 
     stages: tuple[Stage, ...] = ("title_abstract", "full_text")
-    reviewers_per_record: int = Field(default=2, ge=1, le=3)
-    blind: bool = True
+    reviewers_per_record: StrictInt = Field(default=2, ge=1, le=3)
+    blind: StrictBool = True
 
     @field_validator("stages")
     @classmethod
@@ -165,9 +175,9 @@ class AnalysisSpec(_Strict):
     method: Method = "GLMM"
     test: Test = "z"
     study_ci: StudyCIMethod = "CP"
-    cc: float = Field(default=0.5, ge=0)
+    cc: StrictFloat = Field(default=0.5, ge=0)
     cc_mode: CCMode = "only0"
-    level: float = Field(default=0.95, gt=0, lt=1)
+    level: StrictFloat = Field(default=0.95, gt=0, lt=1)
 
 
 class SensitivityAnalysis(_Strict):

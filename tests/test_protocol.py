@@ -202,6 +202,26 @@ def test_wrong_value_types_are_named_in_toml_words(
     assert problem(text) == f"p.toml, line {line}: {path}: {message}"
 
 
+@pytest.mark.parametrize(
+    "old,new,path,message",
+    [
+        ("blind = true", 'blind = "yes"', "screening.blind", "should be true or false (got 'yes')"),
+        ("reviewers_per_record = 2", 'reviewers_per_record = "2"',
+         "screening.reviewers_per_record", "should be a whole number (got '2')"),
+        ("min = 0\nmax = 110", 'min = "0"\nmax = 110', "extraction.forms.case.fields[1].min",
+         "should be a number (got '0')"),
+        ('type = "text"\nrequired = true', 'type = "text"\nrequired = 1',
+         "extraction.forms.study.fields[0].required", "should be true or false (got 1)"),
+    ],
+)  # fmt: skip
+def test_quoted_numbers_and_booleans_are_not_silently_converted(
+    old: str, new: str, path: str, message: str
+) -> None:
+    text = replace_once(BUNDLED, old, new)
+    line = text[: text.index(new.split("\n")[-1] if "required" in new else new.split("\n")[0])]
+    assert problem(text) == f"p.toml, line {line.count(chr(10)) + 1}: {path}: {message}"
+
+
 def test_a_value_where_a_table_belongs_says_table() -> None:
     text = BUNDLED.replace("[review.question]", "[review.question_]").replace(
         "authors = []", "authors = []\nquestion = 'what works?'"
