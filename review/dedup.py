@@ -359,8 +359,11 @@ def _same_place(
 
 
 def blocking_keys(f: Features) -> Iterable[tuple[object, ...]]:
-    """Keys under which a record is compared with others: identifiers, the start and end of the
-    title run together, year with first page, volume with first page, first author with year."""
+    """Keys under which a record is compared with others: identifiers, the whole title and its
+    start and end run together, year with first page, volume with first page, first author
+    with year. The whole title keeps identical titles together when their start and end are
+    shared by more than ``MAX_BLOCK`` records (at scale, '...: a systematic review and
+    meta-analysis')."""
     if f.doi:
         yield ("doi", f.doi)
     if f.pmid:
@@ -368,6 +371,7 @@ def blocking_keys(f: Features) -> Iterable[tuple[object, ...]]:
     if f.pmcid:
         yield ("pmcid", f.pmcid)
     if len(f.compact) >= 10:
+        yield ("title", f.compact)
         yield ("head", f.compact[:24])
         yield ("tail", f.compact[-24:])
     if f.first_page and f.year is not None:

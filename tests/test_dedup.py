@@ -249,6 +249,30 @@ def test_same_title_without_corroboration_is_queued_not_merged() -> None:
     assert [(m.a, m.b) for m in result.uncertain] == [(10, 20)]
 
 
+def test_identical_titles_meet_even_when_their_start_and_end_blocks_are_oversized() -> None:
+    # 450 titles share the first and last 24 letters, so those blocks are not expanded;
+    # two records with one identical title must still be compared.
+    crowd = [
+        Record(
+            source="s",
+            source_id=f"c{i}",
+            title=f"Rituximab in the treatment of calcinosis, patient {i}: a systematic review "
+            "and meta-analysis",
+            year=2019,
+        )
+        for i in range(450)
+    ]
+    title = (
+        "Rituximab in the treatment of calcinosis in the Lyon cohort: a systematic review "
+        "and meta-analysis"
+    )
+    pair = [Record(source=s, source_id=s, title=title, year=2019) for s in ("a", "b")]
+    result = deduplicate(list(enumerate([*crowd, *pair], start=1)))
+    assert [(m.a, m.b, m.reason) for m in result.uncertain] == [
+        (451, 452, "same title, too little else to confirm")
+    ]
+
+
 def test_number_typo_is_tolerated_at_the_same_volume_and_page() -> None:
     one = dataclasses.replace(ARTICLE, title="p16INK4a expression in cervical neoplasia grade 2")
     typo = dataclasses.replace(
