@@ -34,6 +34,10 @@ GLMM_MEDIAN_NOTE = (
     "GLMM: the estimate is the median proportion, expit of the mean logit, not the mean proportion"
 )
 GLMM_MEASURE_WARNING = "measure {measure} ignored: the GLMM pools logits (PLO)"
+GLMM_CC_WARNING = (
+    "continuity correction (cc {cc:g}, cc_mode {cc_mode}) ignored: the GLMM models the counts "
+    "and needs none"
+)
 
 
 @dataclass(frozen=True)
@@ -275,6 +279,8 @@ def _pool_glmm(counts: StudyCounts, options: _Options) -> PoolResult:
     notes: list[str] = []
     if options.measure != "PLO":
         notes.append(GLMM_MEASURE_WARNING.format(measure=options.measure))
+    if (options.cc, options.cc_mode) != (0.5, "only0"):  # anything but the defaults was asked for
+        notes.append(GLMM_CC_WARNING.format(cc=options.cc, cc_mode=options.cc_mode))
     k = counts.k
     studies = _study_results(counts, options, None, None, None)
     fit = fit_glmm(counts.events, counts.totals, nodes=options.nodes, level=options.level)

@@ -265,6 +265,18 @@ def test_totals_too_large_for_floating_point_are_refused(measure: str) -> None:
     assert 0.5 < at_limit.estimate < 1
 
 
+def test_glmm_says_a_requested_continuity_correction_is_ignored() -> None:
+    counts = make_counts([0, 3, 2, 7, 1], [5, 3, 10, 9, 1])
+    default = pool(counts, method="GLMM")
+    assert not any("continuity correction" in w for w in default.warnings)
+    asked = pool(counts, method="GLMM", cc=0.25, cc_mode="all")
+    assert asked.warnings[0] == (
+        "continuity correction (cc 0.25, cc_mode all) ignored: the GLMM models the counts "
+        "and needs none"
+    )
+    assert asked.estimate == default.estimate
+
+
 def test_a_subgroup_that_cannot_be_pooled_is_named_in_the_error() -> None:
     counts = make_counts([0, 0, 2, 7], [5, 3, 10, 9], subgroups=["x", "x", "y", "y"])
     with pytest.raises(ConvergenceError) as error:
