@@ -273,7 +273,8 @@ def sha256_text(text: str) -> str:
 
 
 def read_protocol_text(path: Path) -> str:
-    """The protocol file's text; ProtocolError if it is missing or not UTF-8."""
+    """The protocol file's text (without a UTF-8 byte-order mark); ProtocolError if it is
+    missing or not UTF-8."""
     try:
         data = path.read_bytes()
     except FileNotFoundError:
@@ -282,6 +283,7 @@ def read_protocol_text(path: Path) -> str:
         raise ProtocolError(f"{path}: is a folder, not a protocol file") from None
     except OSError as exc:
         raise ProtocolError(f"{path}: cannot read the protocol file: {exc.strerror}") from None
+    data = data.removeprefix(b"\xef\xbb\xbf")  # the byte-order mark Windows editors write
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -263,6 +263,12 @@ def test_missing_file_and_non_utf8_file(tmp_path: Path) -> None:
         load_protocol(latin)
 
 
+def test_a_utf8_byte_order_mark_is_accepted(tmp_path: Path) -> None:
+    path = tmp_path / "bom.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + BUNDLED.encode("utf-8"))
+    assert load_protocol(path).outcomes[0].name == "clinical_response"
+
+
 def test_dotted_path_and_key_lines() -> None:
     assert dotted_path(("a", "b", 3, "c")) == "a.b[3].c"
     lines = key_lines("[a]\nx = 1\n[[a.f]]\nname = 'p'\n[[a.f]]\nname = 'q'\n")
