@@ -279,13 +279,35 @@ def _syntax_error(exc: Any, reader: _Reader, name: str, last_pmid: str | None) -
             f"{name}: not PubMed article XML: the root element is <{root.group(1).decode()}>, "
             "expected <PubmedArticleSet> (and the XML is broken as well)"
         )
+    if root is None and not _looks_like_xml(reader.head):
+        return ParseError(
+            f"{name}: not XML (it does not start with '<'); expected PubMed XML, an EFetch "
+            "result with db=pubmed and retmode=xml (RIS, nbib or CSV files go in with "
+            "casepool import --format auto)"
+        )
     place = f"{name}, line {line}, column {column}"
     if reader.eof and (code == 77 or line >= reader.lines):
+        where = f"in the middle of a record ({after})" if last_pmid else "before its first record"
         return TruncatedXMLError(
-            f"{place}: XML ends in the middle of a record ({after}); "
-            "the file or download is incomplete, fetch it again"
+            f"{place}: XML ends {where}; the file or download is incomplete, fetch it again"
         )
-    return ParseError(f"{place}: malformed XML: {message} ({after})")
+    return ParseError(
+        f"{place}: malformed XML: {message} ({after}); the file is damaged there: "
+        "fetch it again, or mend that place"
+    )
+
+
+def _looks_like_xml(head: bytes) -> bool:
+    """True when the first non-blank character (in UTF-8 or UTF-16) is '<'."""
+    for bom, encoding in (
+        (b"\xef\xbb\xbf", "utf-8"),
+        (b"\xff\xfe", "utf-16-le"),
+        (b"\xfe\xff", "utf-16-be"),
+    ):
+        if head.startswith(bom):
+            text = head[len(bom) :].decode(encoding, "ignore")
+            return text.lstrip().startswith("<")
+    return head.lstrip().startswith(b"<") or head[:2] in (b"<\x00", b"\x00<")
 
 
 def _convert(elem: _Element, name: str, reader: _Reader) -> Record | DeleteCitation:

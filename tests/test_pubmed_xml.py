@@ -437,7 +437,8 @@ def test_malformed_xml_names_the_place_and_the_problem() -> None:
     assert not isinstance(error.value, TruncatedXMLError)
     assert str(error.value) == (
         "efetch.xml, line 4, column 108: malformed XML: Opening and ending tag mismatch: "
-        "ArticleTitle line 4 and Title (after PMID 5)"
+        "ArticleTitle line 4 and Title (after PMID 5); the file is damaged there: "
+        "fetch it again, or mend that place"
     )
 
 
@@ -447,16 +448,22 @@ def test_malformed_xml_names_the_place_and_the_problem() -> None:
         (b"", "efetch.xml: the document is empty; fetch it again"),
         (
             b"Service unavailable",
-            "efetch.xml, line 1, column 1: malformed XML: Start tag expected, '<' not found "
-            "(before the first complete record)",
+            "efetch.xml: not XML (it does not start with '<'); expected PubMed XML, an EFetch "
+            "result with db=pubmed and retmode=xml (RIS, nbib or CSV files go in with "
+            "casepool import --format auto)",
         ),
         (
             b"<html><body>502 Bad Gateway</body></html>",
             "efetch.xml: not PubMed article XML: the root element is <html>, expected "
             "<PubmedArticleSet> (an EFetch result with db=pubmed and retmode=xml)",
         ),
+        (
+            b"\xff\xfe<\x00",
+            "efetch.xml, line 1, column 2: XML ends before its first record; "
+            "the file or download is incomplete, fetch it again",
+        ),
     ],
-    ids=["empty", "text", "html"],
+    ids=["empty", "text", "html", "utf16-cut"],
 )
 def test_bodies_that_are_not_pubmed_xml(data: bytes, message: str) -> None:
     with pytest.raises(ParseError) as error:
@@ -570,7 +577,8 @@ def test_undefined_entity_is_malformed_xml_at_its_place() -> None:
     with pytest.raises(ParseError) as error:
         parse_pubmed(data, name="efetch.xml")
     assert str(error.value) == (
-        "efetch.xml, line 5, column 109: malformed XML: Entity 'secret' not defined (after PMID 8)"
+        "efetch.xml, line 5, column 109: malformed XML: Entity 'secret' not defined "
+        "(after PMID 8); the file is damaged there: fetch it again, or mend that place"
     )
 
 
