@@ -212,18 +212,46 @@ def read_xlsx(data: bytes, name: str, *, source: str) -> ParsedFile:
             book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
         raise ParseError(f"{name}: not a readable XLSX workbook ({exc})") from None
+    rows = _first_sheet_rows(book)
+    if not rows:
+        raise ParseError(f"{name}: the first worksheet is empty; expected a header row")
+    header = [_cell(v) for v in rows[0]]
+    if any(v is None for row in rows for v in row):
+        _refuse_unsaved_formulas(data, rows, header, name)
+    numbered = ((n, row) for n, row in enumerate(rows[1:], start=2))
+    return parse_rows(header, numbered, name, source=source, fmt="xlsx", encoding=None)
+
+
+def _first_sheet_rows(book: Any) -> list[list[Any]]:
     try:
         sheet = book.worksheets[0]
         if hasattr(sheet, "reset_dimensions"):  # some writers store a wrong sheet size
             sheet.reset_dimensions()
-        rows = [list(r) for r in sheet.iter_rows(values_only=True)]
+        return [list(r) for r in sheet.iter_rows(values_only=True)]
     finally:
         book.close()
-    if not rows:
-        raise ParseError(f"{name}: the first worksheet is empty; expected a header row")
-    header = [_cell(v) for v in rows[0]]
-    numbered = ((n, row) for n, row in enumerate(rows[1:], start=2))
-    return parse_rows(header, numbered, name, source=source, fmt="xlsx", encoding=None)
+
+
+def _refuse_unsaved_formulas(
+    data: bytes, rows: list[list[Any]], header: list[str], name: str
+) -> None:
+    """A formula with no saved result reads as empty: refuse it rather than lose the value."""
+    import warnings
+
+    from openpyxl import load_workbook
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        formulas = _first_sheet_rows(load_workbook(io.BytesIO(data), read_only=True))
+    for number, (values, cells) in enumerate(zip(rows, formulas, strict=False), start=1):
+        for column, (value, cell) in enumerate(zip(values, cells, strict=False)):
+            if value is None and isinstance(cell, str) and cell.startswith("="):
+                label = header[column] if number > 1 and column < len(header) else column + 1
+                raise ParseError(
+                    f"{name}, row {number}, column {label!r}: the formula {cell} has no saved "
+                    "value (the file was written by a program, not saved by a spreadsheet); "
+                    "open and save it in a spreadsheet, or paste the values, and import again"
+                )
 
 
 def _cell(value: Any) -> str:

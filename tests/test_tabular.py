@@ -271,6 +271,26 @@ def test_xlsx_reads_numbers_and_text(tmp_path: Path) -> None:
     ]
 
 
+def test_a_formula_without_a_saved_value_is_refused_not_read_as_empty(tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["Title", "Publication Year"])
+    sheet.append(["A study", 2020])
+    sheet.append(['=CONCAT("Rituximab", " for calcinosis")', 2021])
+    path = tmp_path / "scripted.xlsx"
+    book.save(path)  # openpyxl saves formulas without a computed value, as scripts do
+    with pytest.raises(ParseError) as error:
+        read_xlsx(path.read_bytes(), "scripted.xlsx", source="s")
+    assert str(error.value) == (
+        "scripted.xlsx, row 3, column 'Title': the formula "
+        '=CONCAT("Rituximab", " for calcinosis") has no saved value (the file was written by '
+        "a program, not saved by a spreadsheet); open and save it in a spreadsheet, or paste "
+        "the values, and import again"
+    )
+
+
 def test_a_damaged_xlsx_is_refused() -> None:
     with pytest.raises(ParseError, match=r"^broken\.xlsx: not a readable XLSX workbook"):
         read_xlsx(b"PK\x03\x04 not really a zip", "broken.xlsx", source="s")
