@@ -129,8 +129,8 @@ def init_review(directory: Path, protocol_file: Path) -> InitResult:
         raise WorkspaceError(f"{directory}: exists and is not a folder")
     store_path = directory / STORE_FILE
     target = directory / PROTOCOL_FILE
-    created = not store_path.exists()
-    if created and target.exists() and target.resolve() != protocol_file.resolve():
+    new_store = not store_path.exists()
+    if new_store and target.exists() and target.resolve() != protocol_file.resolve():
         raise WorkspaceError(
             f"{target} exists but {directory} has no {STORE_FILE}; move it away or "
             "initialise in a new folder"
@@ -159,6 +159,7 @@ def init_review(directory: Path, protocol_file: Path) -> InitResult:
             version = add_version(
                 conn, kind=kind, file_name=protocol_file.name, sha256=digest, text=text
             )
-        return InitResult(directory, created, version, latest is not None)
+        # created: the original protocol is recorded now (also over a store a failed init left)
+        return InitResult(directory, latest is None, version, latest is not None)
     finally:
         store.close()

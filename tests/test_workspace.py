@@ -124,3 +124,16 @@ def test_init_refuses_a_foreign_protocol_file_and_a_file_as_folder(
     with pytest.raises(WorkspaceError) as caught:
         init_review(tmp_path / "file", bundled_protocol)
     assert str(caught.value) == f"{tmp_path / 'file'}: exists and is not a folder"
+
+
+def test_init_over_a_store_without_a_protocol_reports_it_created(
+    tmp_path: Path, bundled_protocol: Path
+) -> None:
+    """A failed init can leave review.db without a protocol; the next init records it."""
+    from review.store import open_store
+
+    (tmp_path / "rv").mkdir()
+    open_store(tmp_path / "rv" / "review.db", create=True).close()
+    result = init_review(tmp_path / "rv", bundled_protocol)
+    assert result.created and not result.amended
+    assert result.version.kind == "original"
