@@ -56,6 +56,7 @@ def read_counts_table(
             existing = ", ".join(repr(h) for h in table.header if h)
             raise InputDataError(
                 f"{path}: no column {name!r} (given as {option}); the columns are: {existing}"
+                + _separator_hint(path, table.header)
             )
         places = [str(i + 1) for i, h in enumerate(table.header) if h == name]
         if len(places) > 1:
@@ -102,6 +103,21 @@ def read_counts_table(
             None if subgroup is None else _text(path, row, subgroup, cells[index[subgroup]])
         )
     return make_counts(ev, tot, labels, groups)
+
+
+def _separator_hint(path: Path, header: tuple[str, ...]) -> str:
+    """A hint when the whole header is one cell holding another separator (e.g. ';' from a
+    spreadsheet set to a European locale)."""
+    if len(header) != 1 or path.suffix.lower() in _EXCEL:
+        return ""
+    used = _DELIMITED.get(path.suffix.lower(), ",")
+    for other, name in ((";", "';'"), ("\t", "tabs"), (",", "','"), ("|", "'|'")):
+        if other != used and other in header[0]:
+            return (
+                f" (the header seems separated by {name}; save the table comma-separated "
+                "as .csv or tab-separated as .tsv)"
+            )
+    return ""
 
 
 def _read_table(path: Path) -> _Table:

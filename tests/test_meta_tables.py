@@ -236,3 +236,17 @@ def test_a_column_named_twice_in_the_header_is_an_error(tmp_path: Path) -> None:
         f"{path}: column 'e' (given as --events) appears 2 times in the header (columns 2, 3); "
         "rename the ones you do not mean"
     )
+
+
+def test_a_semicolon_separated_csv_gets_a_hint_about_the_separator(tmp_path: Path) -> None:
+    path = _write(tmp_path, "s;e;n\nA;1;5\n")
+    with pytest.raises(InputDataError) as caught:
+        read_counts_table(path, events="e", total="n")
+    assert str(caught.value) == (
+        f"{path}: no column 'e' (given as --events); the columns are: 's;e;n' (the header "
+        "seems separated by ';'; save the table comma-separated as .csv or tab-separated as .tsv)"
+    )
+    plain = _write(tmp_path, "s,x,n\nA,1,5\n")
+    with pytest.raises(InputDataError) as caught:
+        read_counts_table(plain, events="e", total="n")
+    assert str(caught.value).endswith("the columns are: 's', 'x', 'n'")
