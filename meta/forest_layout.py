@@ -67,18 +67,21 @@ def forest_rows(result: PoolResult | SubgroupResult) -> ForestLayout:
     overall = result.overall if isinstance(result, SubgroupResult) else result
     show_weights = overall.method != "GLMM"
     rows: list[ForestRow] = []
+    labels = short_labels([s.study for s in overall.studies])
     if isinstance(result, SubgroupResult):
         by_name = {s.study: s for s in overall.studies}
+        group_labels = short_labels([name for name, _ in result.groups])
         for name, group in result.groups:
-            rows.append(ForestRow("group", name))
+            rows.append(ForestRow("group", group_labels[name]))
             members = [by_name.get(s.study, s) for s in group.studies]
-            rows.extend(_study_row(s, show_weights) for s in members)
+            rows.extend(_study_row(s, show_weights, labels.get(s.study)) for s in members)
             share = sum(s.weight or 0.0 for s in members) if show_weights else None
-            rows.append(_pooled_row("subtotal", f"Subtotal: {name}", group, share))
+            subtotal = f"Subtotal: {group_labels[name]}"
+            rows.append(_pooled_row("subtotal", subtotal, group, share))
             rows.append(ForestRow("note", "", note=_heterogeneity(group)))
             rows.append(ForestRow("blank", ""))
     else:
-        rows.extend(_study_row(s, show_weights) for s in overall.studies)
+        rows.extend(_study_row(s, show_weights, labels[s.study]) for s in overall.studies)
     rows.append(_pooled_row("overall", _model_label(overall), overall, 100.0))
     if overall.pi_lower is not None and overall.pi_upper is not None:
         rows.append(
@@ -146,10 +149,25 @@ def _round_range(values: Sequence[float]) -> tuple[float, float]:
     return (round(lo, 10), round(hi, 10))
 
 
-def _study_row(study: StudyResult, show_weights: bool) -> ForestRow:
+MAX_LABEL = 48  # a longer study or subgroup label is cut in the middle, so the plot keeps its width
+
+
+def short_labels(labels: Sequence[str]) -> dict[str, str]:
+    """Each label, cut in the middle with '…' when longer than MAX_LABEL (the end usually holds
+    the year); all labels stay whole if cutting would make two of them the same."""
+    head = MAX_LABEL * 2 // 3
+    tail = MAX_LABEL - head - 1
+    short = {
+        label: label if len(label) <= MAX_LABEL else f"{label[:head].rstrip()}…{label[-tail:]}"
+        for label in labels
+    }
+    return short if len(set(short.values())) == len(short) else {label: label for label in labels}
+
+
+def _study_row(study: StudyResult, show_weights: bool, label: str | None = None) -> ForestRow:
     return ForestRow(
         "study",
-        study.study,
+        study.study if label is None else label,
         estimate=study.proportion,
         lower=study.ci_lower,
         upper=study.ci_upper,

@@ -131,6 +131,23 @@ def test_tau2_upper_bound_at_the_search_limit_is_shown_censored_as_metafor() -> 
     assert any(t.startswith("Heterogeneity: τ² = 1.88 [0, 27.4]; ") for t in texts)
 
 
+def test_long_labels_are_cut_in_the_middle_unless_that_makes_two_the_same() -> None:
+    long_a = "A very long study label that goes on and on: Smith, Jones et al. 2019"
+    long_b = "A very long study label that goes on and on: Smith, Jones et al. 2020"
+    rows = forest_rows(pool(make_counts([1, 3, 2], [5, 3, 4], [long_a, long_b, "C"]), method="DL"))
+    labels = [r.label for r in rows.rows if r.kind == "study"]
+    assert labels == [
+        "A very long study label that goe…nes et al. 2019",
+        "A very long study label that goe…nes et al. 2020",
+        "C",
+    ]
+    assert all(len(label) <= 48 for label in labels)
+    start, end = "Smith J, Jones K, Brown L, White M et al. ", " (Ann Rheum Dis 2019)"
+    differ_inside = [f"{start}first cohort{end}", f"{start}second cohort{end}"]
+    rows = forest_rows(pool(make_counts([1, 3], [5, 3], differ_inside), method="DL"))
+    assert [r.label for r in rows.rows if r.kind == "study"] == differ_inside
+
+
 def test_diamond_spans_the_pooled_interval() -> None:
     result = _dl()
     ax = build_figure(result).axes[0]
