@@ -133,3 +133,18 @@ def test_readme_command_reference_matches_the_options_of_each_command() -> None:
         actual = _options(path)
         assert documented <= actual, f"README names options {path!r} does not have"
         assert actual - shared <= documented, f"README misses options of {path!r}"
+
+
+def test_an_edited_protocol_is_announced_when_it_is_recorded(
+    tmp_path: Path, bundled_protocol: Path
+) -> None:
+    directory = tmp_path / "rv"
+    runner.invoke(app, ["init", str(directory), "--protocol", str(bundled_protocol)])
+    path = directory / "protocol.toml"
+    path.write_text(path.read_text(encoding="utf-8").replace("blind = true", "blind = false"))
+    result = runner.invoke(app, ["protocol", "history", "--review", str(directory)])
+    assert result.exit_code == 0
+    assert result.stderr.startswith(f"Note: {path} changed; recorded as protocol amendment 2 (")
+    assert result.stderr.rstrip().endswith("(casepool protocol history)")
+    again = runner.invoke(app, ["protocol", "history", "--review", str(directory)])
+    assert again.stderr == ""

@@ -47,6 +47,22 @@ class CasepoolGroup(TyperGroup):
             raise typer.Exit(130) from None
 
 
+def open_review(review_dir: Path | None) -> Any:
+    """Open the review for a command; say on stderr when an edited protocol was recorded."""
+    from review.workspace import open_review as open_library_review
+
+    opened = open_library_review(review_dir)
+    if opened.amended is not None:
+        version = opened.amended
+        typer.echo(
+            f"Note: {opened.protocol_path} changed; recorded as protocol amendment "
+            f"{version.number} ({version.sha256[:12]}) at {version.recorded_at} "
+            "(casepool protocol history)",
+            err=True,
+        )
+    return opened
+
+
 def review_option() -> Any:
     """The shared ``--review DIR`` option."""
     return typer.Option(None, "--review", "-r", help=REVIEW_OPTION_HELP, show_default=False)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from review.cli.common import json_option, print_json, review_option
+from review.cli.common import json_option, open_review, print_json, review_option
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -65,7 +65,6 @@ def dedup(
         ctx.obj = review
         return
     from review.deduplicate import export_membership, run_dedup
-    from review.workspace import open_review
 
     with open_review(review) as rv:
         if export is not None:
@@ -184,7 +183,6 @@ def review_pairs(
     from rich.console import Console
 
     from review.deduplicate import decide, is_pending, pending_pairs
-    from review.workspace import open_review
 
     tally = {"merged": 0, "kept_apart": 0, "skipped": 0}
     with open_review(_review_dir(ctx, review)) as rv:
@@ -224,7 +222,6 @@ def undo(
 ) -> None:
     """Split a cluster back into single records; re-runs keep them apart."""
     from review.deduplicate import undo_cluster
-    from review.workspace import open_review
 
     with open_review(_review_dir(ctx, review)) as rv:
         members = undo_cluster(rv.store, cluster)

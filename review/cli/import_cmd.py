@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from review.cli.common import json_option, print_json, review_option
+from review.cli.common import json_option, open_review, print_json, review_option
 
 if TYPE_CHECKING:
     from review.importing import Progress
@@ -70,7 +70,6 @@ def import_records(
             param_hint="'--rejects'",
         )
     from review.importing import import_file
-    from review.workspace import open_review
 
     show = file.is_file() and file.stat().st_size >= _BIG_FILE
     with open_review(review) as opened, _progress_bar(show, file.name) as progress:
@@ -109,7 +108,6 @@ def export(
     """Export the records with their source and duplicate cluster, for Zotero, EndNote,
     ASReview or Rayyan."""
     from review.exporting import export_records
-    from review.workspace import open_review
 
     with open_review(review) as opened:
         summary = export_records(

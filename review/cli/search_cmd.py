@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from review.cli.common import json_option, print_json, review_option
+from review.cli.common import json_option, open_review, print_json, review_option
 
 if TYPE_CHECKING:
     from review.search import Progress, SearchSummary
@@ -80,7 +80,6 @@ def search(
             param_hint="'--from-file'",
         )
     from review.search import load_search_file, search_review
-    from review.workspace import open_review
 
     with open_review(review) as opened, _progress_bar(not as_json) as progress:
         if from_file is not None:
@@ -153,7 +152,6 @@ def _progress_bar(show: bool) -> Iterator[Progress | None]:
 def log(review: Path | None = review_option(), as_json: bool = json_option()) -> None:
     """Every search run and search-file load: query, translation, counts, dates, warnings."""
     from review.store.search_log import list_runs
-    from review.workspace import open_review
 
     with open_review(review) as opened:
         entries = list_runs(opened.store.conn)

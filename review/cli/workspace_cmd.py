@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from review.cli.common import json_option, print_json, review_option
+from review.cli.common import json_option, open_review, print_json, review_option
 
 protocol_app = typer.Typer(
     help="Check a protocol file, or list the protocol's versions in a review.",
@@ -94,7 +94,6 @@ def check(
 def history(review: Path | None = review_option(), as_json: bool = json_option()) -> None:
     """List the protocol's recorded versions: the original and each dated amendment."""
     from review.store.protocol_versions import all_versions
-    from review.workspace import open_review
 
     with open_review(review) as opened:
         versions = all_versions(opened.store.conn)

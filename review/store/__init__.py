@@ -131,7 +131,10 @@ def connect(path: Path) -> sqlite3.Connection:
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
     except sqlite3.Error as exc:
-        raise StoreError(f"{path}: cannot open the review store: {exc}") from exc
+        raise StoreError(
+            f"{path}: cannot open the review store: {exc}; check that its folder exists and "
+            "that you may write to it"
+        ) from exc
     return conn
 
 
