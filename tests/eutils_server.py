@@ -8,7 +8,7 @@ than 3 requests (10 with an ``api_key``) arrive in any one-second window. It rec
 request with its arrival time, and injects faults on demand: a status (5xx, 429 with
 Retry-After), a slow reply, a truncated body, a dropped connection, or a body of your own.
 
-Record XML comes from real EFetch fixtures (``tests/data/eutils/``, Biopython's test
+Record XML comes from real EFetch fixtures (``tests/data/pubmed/``, Biopython's test
 files); the synthetic corpus reuses one real article as a template.
 """
 
@@ -32,7 +32,7 @@ from xml.sax.saxutils import escape
 
 from lxml import etree
 
-DATA = Path(__file__).parent / "data" / "eutils"
+DATA = Path(__file__).parent / "data" / "pubmed"
 FIXTURE_FILES = (
     "pubmed1.xml",
     "pubmed2.xml",

@@ -25,7 +25,7 @@ from review.cli import app
 from review.store import open_store
 
 ROOT = Path(__file__).resolve().parent.parent
-DATA = Path(__file__).parent / "data" / "eutils"
+DATA = Path(__file__).parent / "data" / "pubmed"
 KEY = "s3cr3t-api-key-0123456789"
 EMAIL = "tester@example.org"
 runner = CliRunner()

@@ -36,7 +36,7 @@ from review.entrez import (
 from review.entrez_xml import MalformedResponse, parse_epost, parse_esearch
 from review.errors import SearchError
 
-DATA = Path(__file__).parent / "data" / "eutils"
+DATA = Path(__file__).parent / "data" / "pubmed"
 KEY = "s3cr3t-api-key-0123456789"
 EMAIL = "tester@example.org"
 

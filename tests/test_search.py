@@ -17,7 +17,7 @@ from review.search import load_search_file, run_search
 from review.store import Store, open_store
 from review.store.search_log import list_runs
 
-DATA = Path(__file__).parent / "data" / "eutils"
+DATA = Path(__file__).parent / "data" / "pubmed"
 KEY = "s3cr3t-api-key-0123456789"
 EMAIL = "tester@example.org"
 QUERY = '"systemic sclerosis"[tiab] AND rituximab'
