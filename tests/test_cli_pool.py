@@ -226,3 +226,15 @@ def test_sensitivity_help_names_the_without_value_a_study() -> None:
     result = runner.invoke(app, ["sensitivity", "--help"], env={"COLUMNS": "120"})
     assert result.exit_code == 0
     assert "--without <study>" in result.output and "list[str]" not in result.output
+
+
+def test_sensitivity_passes_the_continuity_correction_to_two_stage_rows() -> None:
+    args = ["sensitivity", *BASE, "--cc", "0.25", "--cc-mode", "all", "--json"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)["rows"]
+    reml = next(r for r in rows if (r["method"], r["measure"], r["test"]) == ("REML", "PLO", "z"))
+    assert (
+        "continuity correction 0.25 added to both cells of 3 studies (cc_mode all)"
+        in (reml["warnings"])
+    )

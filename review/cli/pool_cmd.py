@@ -40,6 +40,16 @@ def _study_option() -> Any:
     )
 
 
+def _cc_option() -> Any:
+    return typer.Option(0.5, "--cc", help="Continuity correction added to both cells.")
+
+
+def _cc_mode_option() -> Any:
+    return typer.Option(
+        "only0", "--cc-mode", help="Which studies get the correction (metafor's escalc)."
+    )
+
+
 def pool_command(
     input_file: Path = _input_option(),
     events: str = _events_option(),
@@ -63,10 +73,8 @@ def pool_command(
     study_ci: StudyCIMethod = typer.Option(
         "CP", "--study-ci", help="Study intervals: Clopper-Pearson, Wilson, Agresti-Coull, Wald."
     ),
-    cc: float = typer.Option(0.5, "--cc", help="Continuity correction added to both cells."),
-    cc_mode: CCMode = typer.Option(
-        "only0", "--cc-mode", help="Which studies get the correction (metafor's escalc)."
-    ),
+    cc: float = _cc_option(),
+    cc_mode: CCMode = _cc_mode_option(),
     level: float = typer.Option(0.95, "--level", help="Confidence level."),
     as_json: bool = json_option(),
     forest: Path | None = typer.Option(
@@ -129,6 +137,8 @@ def sensitivity_command(
     ),
     measure: Measure = typer.Option("PLO", "--measure", help="Measure of the primary model."),
     test: Test = typer.Option("z", "--test", help="Interval test of the primary model."),
+    cc: float = _cc_option(),
+    cc_mode: CCMode = _cc_mode_option(),
     level: float = typer.Option(0.95, "--level", help="Confidence level."),
     as_json: bool = json_option(),
 ) -> None:
@@ -146,6 +156,8 @@ def sensitivity_command(
             method=method,
             measure=measure,
             test=test,
+            cc=cc,
+            cc_mode=cc_mode,
             progress=advance,
         )
     if as_json:
