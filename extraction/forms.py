@@ -39,11 +39,13 @@ YES_NO_UNKNOWN = ("yes", "no", "unknown")
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
-class _Strict(BaseModel):
+class StrictModel(BaseModel):
+    """A protocol section: unknown keys are errors, values cannot change after loading."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class FormField(_Strict):
+class FormField(StrictModel):
     """One field of a form."""
 
     name: str
@@ -103,7 +105,7 @@ class FormField(_Strict):
         return self.choices
 
 
-class Form(_Strict):
+class Form(StrictModel):
     """A form: a label, and its fields in order."""
 
     label: str
@@ -150,7 +152,7 @@ class Form(_Strict):
         return tuple(f.name for f in self.fields)
 
 
-class Forms(_Strict):
+class Forms(StrictModel):
     """The study form and the repeating case form."""
 
     study: Form

@@ -14,8 +14,6 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import (
-    BaseModel,
-    ConfigDict,
     Field,
     StrictBool,
     StrictFloat,
@@ -26,7 +24,7 @@ from pydantic import (
 )
 
 from extraction.errors import RuleError
-from extraction.forms import Forms
+from extraction.forms import Forms, StrictModel
 from extraction.rules import parse_rule
 from meta.types import CCMode, Measure, Method, StudyCIMethod, Test
 from review.errors import ProtocolError
@@ -37,11 +35,7 @@ _CODE = re.compile(r"^[a-z][a-z0-9_-]*$")
 _DATE = re.compile(r"^\d{4}(/\d{2}(/\d{2})?)?$")
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Question(_Strict):
+class Question(StrictModel):
     """The review question as PICO."""
 
     population: str
@@ -50,7 +44,7 @@ class Question(_Strict):
     outcome: str
 
 
-class ReviewInfo(_Strict):
+class ReviewInfo(StrictModel):
     """Title, question and registration of the review."""
 
     title: str
@@ -59,7 +53,7 @@ class ReviewInfo(_Strict):
     authors: tuple[str, ...] = ()
 
 
-class PubMedSearch(_Strict):
+class PubMedSearch(StrictModel):
     """The PubMed query with its date limits; the email NCBI asks every client for."""
 
     query: str = Field(min_length=1)
@@ -91,7 +85,7 @@ class PubMedSearch(_Strict):
         return self
 
 
-class OtherSource(_Strict):
+class OtherSource(StrictModel):
     """A source searched besides PubMed (another database, a registry, a local series)."""
 
     name: str
@@ -101,21 +95,21 @@ class OtherSource(_Strict):
     description: str | None = None
 
 
-class SearchPlan(_Strict):
+class SearchPlan(StrictModel):
     """What is searched."""
 
     pubmed: PubMedSearch | None = None
     other_sources: tuple[OtherSource, ...] = ()
 
 
-class Eligibility(_Strict):
+class Eligibility(StrictModel):
     """Inclusion and exclusion criteria as the review states them."""
 
     include: tuple[str, ...] = Field(min_length=1)
     exclude: tuple[str, ...] = ()
 
 
-class ExclusionReason(_Strict):
+class ExclusionReason(StrictModel):
     """A reason to exclude a record, with the stages where it may be used."""
 
     code: str
@@ -130,7 +124,7 @@ class ExclusionReason(_Strict):
         return value
 
 
-class Screening(_Strict):
+class Screening(StrictModel):
     """How records are screened."""
 
     stages: tuple[Stage, ...] = ("title_abstract", "full_text")
@@ -147,7 +141,7 @@ class Screening(_Strict):
         return value
 
 
-class Outcome(_Strict):
+class Outcome(StrictModel):
     """A binary outcome: its published definition and the rule deriving it from case fields."""
 
     name: str
@@ -168,7 +162,7 @@ class Outcome(_Strict):
         return value
 
 
-class AnalysisSpec(_Strict):
+class AnalysisSpec(StrictModel):
     """One way of pooling: measure, tau² method (or GLMM), interval test, study CIs."""
 
     measure: Measure = "PLO"
@@ -180,7 +174,7 @@ class AnalysisSpec(_Strict):
     level: StrictFloat = Field(default=0.95, gt=0, lt=1)
 
 
-class SensitivityAnalysis(_Strict):
+class SensitivityAnalysis(StrictModel):
     """A sensitivity analysis: another method, or leaving studies out."""
 
     label: str
@@ -197,7 +191,7 @@ class SensitivityAnalysis(_Strict):
         return self
 
 
-class AnalysisPlan(_Strict):
+class AnalysisPlan(StrictModel):
     """The pre-specified analysis: primary model, subgroups and sensitivity analyses."""
 
     outcomes: tuple[str, ...] = Field(min_length=1)
@@ -206,13 +200,13 @@ class AnalysisPlan(_Strict):
     sensitivity: tuple[SensitivityAnalysis, ...] = ()
 
 
-class Extraction(_Strict):
+class Extraction(StrictModel):
     """The extraction forms."""
 
     forms: Forms
 
 
-class Protocol(_Strict):
+class Protocol(StrictModel):
     """A whole review protocol."""
 
     review: ReviewInfo
