@@ -55,17 +55,13 @@ def count_casepool(handle: BinaryIO) -> int:
 def count_bare(handle: BinaryIO) -> int:
     from lxml import etree
 
+    from review.pubmed_xml import SAFE_ITERPARSE_OPTIONS
+
     events = etree.iterparse(
         handle,
         events=("end",),
         tag=("PubmedArticle", "PubmedBookArticle", "DeleteCitation"),
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        dtd_validation=False,
-        huge_tree=False,
-        remove_comments=True,
-        remove_pis=True,
+        **SAFE_ITERPARSE_OPTIONS,
     )
     count = 0
     for _, elem in events:
