@@ -49,7 +49,7 @@ PUBLISHED = {
 
 sys.path.insert(0, str(ROOT))
 
-from review.dedup import deduplicate  # noqa: E402
+from review.dedup.matching import deduplicate  # noqa: E402
 from review.records import Record  # noqa: E402
 
 
@@ -77,7 +77,7 @@ def read_set(folder: Path) -> tuple[list[Record], list[list[str]]]:
     """The set's records, read by casepool's own CSV importer, and its true duplicate sets."""
     import csv
 
-    from review.tabular import read_delimited
+    from review.sources.tabular import read_delimited
 
     path = folder / "records_pre_merged.csv"
     parsed = read_delimited(path.read_bytes(), str(path), source="benchmark")
@@ -350,7 +350,7 @@ def scale_child(n: int) -> dict[str, object]:
     import resource
     import tempfile
 
-    from review.deduplicate import run_dedup
+    from review.dedup.workflow import run_dedup
     from review.store import open_store
     from review.store.records import finish_load, insert_records, start_load
 
@@ -467,8 +467,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def show(records: list[Record], truth: list[list[str]], what: str) -> None:
     """Print the wrong links (fp) or the missed duplicates (fn) with their comparison."""
-    from review.dedup import compare
-    from review.dedup_normalise import features
+    from review.dedup.features import features
+    from review.dedup.matching import compare
 
     result = deduplicate(list(enumerate(records)))
     sid = [r.source_id or "" for r in records]

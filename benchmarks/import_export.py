@@ -31,11 +31,11 @@ from review.store import open_store
 start = time.perf_counter()
 store = open_store(Path(sys.argv[1]), create=True)
 if sys.argv[2] == "import":
-    from review.importing import import_file
+    from review.sources.importing import import_file
     summary = import_file(store, Path(sys.argv[3]), source=sys.argv[4])
     n = summary.n_new
 else:
-    from review.exporting import export_records
+    from review.sources.exporting import export_records
     n = export_records(store, Path(sys.argv[3]), include_all=True).n_records
 seconds = time.perf_counter() - start
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

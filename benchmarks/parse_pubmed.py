@@ -2,7 +2,7 @@
 
 On the 30,000-record MEDLINE baseline file ../shared/data/pubmed/pubmed20n0014.xml.gz:
 
-  casepool   review.pubmed_xml.iter_pubmed: every field of every record, raw XML included;
+  casepool   review.pubmed.pubmed_xml.iter_pubmed: every field of every record, raw XML included;
   bare       lxml iterparse on the same record tags with the same safe options, clearing
              each record and its preceding siblings, extracting nothing (the floor);
   biopython  Bio.Entrez.read on the same stream, validating against its DTD.
@@ -47,7 +47,7 @@ def peak_rss_mb() -> float:
 
 
 def count_casepool(handle: BinaryIO) -> int:
-    from review.pubmed_xml import iter_pubmed
+    from review.pubmed.pubmed_xml import iter_pubmed
 
     return sum(1 for _ in iter_pubmed(handle, name="baseline"))
 
@@ -55,7 +55,7 @@ def count_casepool(handle: BinaryIO) -> int:
 def count_bare(handle: BinaryIO) -> int:
     from lxml import etree
 
-    from review.pubmed_xml import SAFE_ITERPARSE_OPTIONS
+    from review.pubmed.pubmed_xml import SAFE_ITERPARSE_OPTIONS
 
     events = etree.iterparse(
         handle,
@@ -116,7 +116,7 @@ def child(method: str, path: Path) -> dict[str, Any]:
     import lxml.etree  # noqa: F401  (imports before the baseline RSS is taken)
 
     if method == "casepool":
-        import review.pubmed_xml  # noqa: F401
+        import review.pubmed.pubmed_xml  # noqa: F401
     elif method == "biopython":
         import Bio.Entrez  # noqa: F401
     rss_before = peak_rss_mb()
@@ -147,7 +147,7 @@ def agreement(path: Path) -> dict[str, Any]:
     import Bio.Entrez.Parser
     from Bio import Entrez
 
-    from review.pubmed_xml import iter_pubmed
+    from review.pubmed.pubmed_xml import iter_pubmed
     from review.records import Record, normalise_doi
 
     def offline(url: str) -> None:

@@ -27,8 +27,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from eutils_server import EUtilsServer, synthetic_corpus  # noqa: E402
 
-from review.entrez import EntrezConfig  # noqa: E402
-from review.search import run_search  # noqa: E402
+from review.pubmed.entrez import EntrezConfig  # noqa: E402
+from review.pubmed.search import run_search  # noqa: E402
 from review.store import open_store  # noqa: E402
 
 START, END = date(2015, 1, 1), date(2020, 12, 31)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from review.errors import WorkspaceError
-from review.protocol import Protocol, parse_protocol, read_protocol_text, sha256_text
+from review.protocol.model import Protocol, parse_protocol, read_protocol_text, sha256_text
 from review.store import Store, open_store
 from review.store.protocol_versions import ProtocolVersion, add_version, latest_version
 

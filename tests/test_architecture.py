@@ -14,8 +14,8 @@ ROOT = Path(__file__).resolve().parent.parent
 # Modules that must stay pure: no database, network or process I/O.
 PURE_MODULES = [
     "review/records.py",
-    "review/dedup.py",
-    "review/dedup_normalise.py",
+    "review/dedup/matching.py",
+    "review/dedup/features.py",
     "extraction/rules.py",
     "extraction/forms.py",
     "meta/types.py",

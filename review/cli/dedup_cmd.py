@@ -12,8 +12,8 @@ from review.cli.common import json_option, open_review, print_json, review_optio
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from review.dedup import DedupCounts
-    from review.deduplicate import QueuedPair
+    from review.dedup.matching import DedupCounts
+    from review.dedup.workflow import QueuedPair
     from review.store import Store
 
 dedup_app = typer.Typer(
@@ -64,7 +64,7 @@ def dedup(
     if ctx.invoked_subcommand is not None:
         ctx.obj = review
         return
-    from review.deduplicate import export_membership, run_dedup
+    from review.dedup.workflow import export_membership, run_dedup
 
     with open_review(review) as rv:
         if export is not None:
@@ -182,7 +182,7 @@ def review_pairs(
     q = quit. Each decision is saved as it is made."""
     from rich.console import Console
 
-    from review.deduplicate import decide, is_pending, pending_pairs
+    from review.dedup.workflow import decide, is_pending, pending_pairs
 
     tally = {"merged": 0, "kept_apart": 0, "skipped": 0}
     with open_review(_review_dir(ctx, review)) as rv:
@@ -221,7 +221,7 @@ def undo(
     as_json: bool = json_option(),
 ) -> None:
     """Split a cluster back into single records; re-runs keep them apart."""
-    from review.deduplicate import undo_cluster
+    from review.dedup.workflow import undo_cluster
 
     with open_review(_review_dir(ctx, review)) as rv:
         members = undo_cluster(rv.store, cluster)

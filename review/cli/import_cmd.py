@@ -13,13 +13,13 @@ import typer
 from review.cli.common import json_option, open_review, print_json, review_option
 
 if TYPE_CHECKING:
-    from review.importing import Progress
+    from review.sources.importing import Progress
 
 _BIG_FILE = 1_000_000
 
 
 class ImportFormat(StrEnum):
-    """``--format`` of ``casepool import`` (review.formats.FORMATS, or auto)."""
+    """``--format`` of ``casepool import`` (review.sources.formats.FORMATS, or auto)."""
 
     auto = "auto"
     ris = "ris"
@@ -31,7 +31,7 @@ class ImportFormat(StrEnum):
 
 
 class ExportFormat(StrEnum):
-    """``--format`` of ``casepool export`` (review.exporting.EXPORT_FORMATS)."""
+    """``--format`` of ``casepool export`` (review.sources.exporting.EXPORT_FORMATS)."""
 
     ris = "ris"
     csv = "csv"
@@ -69,7 +69,7 @@ def import_records(
             "only --skip-invalid writes a rejects file; add --skip-invalid or drop --rejects",
             param_hint="'--rejects'",
         )
-    from review.importing import import_file
+    from review.sources.importing import import_file
 
     show = file.is_file() and file.stat().st_size >= _BIG_FILE
     with open_review(review) as opened, _progress_bar(show, file.name) as progress:
@@ -107,7 +107,7 @@ def export(
 ) -> None:
     """Export the records with their source and duplicate cluster, for Zotero, EndNote,
     ASReview or Rayyan."""
-    from review.exporting import export_records
+    from review.sources.exporting import export_records
 
     with open_review(review) as opened:
         summary = export_records(

@@ -14,7 +14,7 @@ import typer
 from review.cli.common import json_option, open_review, print_json, review_option
 
 if TYPE_CHECKING:
-    from review.search import Progress, SearchSummary
+    from review.pubmed.search import Progress, SearchSummary
     from review.store.search_log import SearchLogEntry
 
 
@@ -79,7 +79,7 @@ def search(
             "search returned (drop them, or run a live search without --from-file)",
             param_hint="'--from-file'",
         )
-    from review.search import load_search_file, search_review
+    from review.pubmed.search import load_search_file, search_review
 
     with open_review(review) as opened, _progress_bar(not as_json) as progress:
         if from_file is not None:

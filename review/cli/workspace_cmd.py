@@ -60,7 +60,7 @@ def check(
     as_json: bool = json_option(),
 ) -> None:
     """Validate a protocol file and summarise it; list every problem with its place."""
-    from review.protocol import load_protocol, protocol_summary
+    from review.protocol.model import load_protocol, protocol_summary
 
     summary = protocol_summary(load_protocol(file))
     if as_json:

@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from review.dedup import Constraints, DedupCounts, replay_decisions
+from review.dedup.matching import Constraints, DedupCounts, replay_decisions
 from review.records import Record
 from review.store import utc_now
 from review.store.records import row_to_record

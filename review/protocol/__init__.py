@@ -1,0 +1,1 @@
+"""The protocol file: its model, loading with located errors, and its recorded versions."""

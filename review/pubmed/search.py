@@ -1,0 +1,409 @@
+"""Run a PubMed search into the review store: complete, resumable and logged (PRISMA-S).
+
+A run has two phases. ESearch finds every PMID (split into entry-date windows past the
+10,000 cap); the PMID list is stored in one transaction. EFetch then downloads the PMIDs
+still pending in batches, each batch stored with its state change in one transaction, so
+a run killed at any point resumes where it stopped (same query and limits) and ends with
+every record exactly once. PMIDs already in the review are not fetched again: a living
+review's re-run adds only the new ones.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from review.errors import SearchError
+from review.pubmed.entrez import DateTypeName, EntrezClient, EntrezConfig, check_date_limits
+from review.records import DeleteCitation, Record, normalise_pmid
+from review.store import Store, search_log, utc_now
+from review.store.records import insert_records, mark_deleted
+from review.store.search_log import SearchLogEntry
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+Progress = Callable[[int, int | None], None]
+"""Called with (records done, records to do or None) after every batch."""
+
+MAX_BATCH = 10_000
+
+
+class _HasStore(Protocol):
+    store: Store
+
+
+@dataclass(frozen=True)
+class SearchSummary:
+    """What a search run (or a search-file load) did, with its log entry."""
+
+    log: SearchLogEntry
+    resumed: bool = False
+    requests: int = 0
+    retries: int = 0
+    deleted: int = 0
+
+    @property
+    def identified(self) -> int:
+        """Unique PMIDs the search found (or records the file held)."""
+        return self.log.identified
+
+    @property
+    def new(self) -> int:
+        """Records this run added to the review."""
+        return self.log.records_new
+
+    def notes(self) -> list[str]:
+        """Things the user should know beyond the counts (split, warnings, resume, gaps)."""
+        notes = []
+        if self.resumed:
+            notes.append(
+                f"resumed an interrupted run (search {self.log.load_id}, started "
+                f"{self.log.started_at}); run the search again for records added since"
+            )
+        if self.log.windows:
+            notes.append(
+                f"the query matched {self.log.count:,} records, more than ESearch returns at "
+                f"once: split into {len(self.log.windows)} entry-date windows, PMIDs merged "
+                "and deduplicated"
+            )
+        if self.log.windows and self.log.count is not None:
+            listed = sum(int(w["count"]) for w in self.log.windows)
+            if listed != self.log.count:
+                notes.append(
+                    f"ESearch counted {self.log.count:,} records but its entry-date windows "
+                    f"listed {listed:,} (records entered, removed or re-dated while the search "
+                    "ran); the log keeps both, run the search again to catch up"
+                )
+        notes.extend(f"PubMed: {w}" for w in self.log.warnings)
+        if self.log.missing:
+            notes.append(
+                f"{self.log.missing:,} PMIDs listed by ESearch were not returned by EFetch"
+            )
+        if self.deleted:
+            notes.append(f"{self.deleted:,} records withdrawn by DeleteCitation")
+        return notes
+
+    def line(self) -> str:
+        """The one-line summary printed at the end of ``casepool search``."""
+        day = self.log.started_at[:10]
+        if self.log.mode == "file":
+            return (
+                f"{self.log.records_read:,} records loaded from {self.log.file_name} "
+                f"(sha256 {(self.log.sha256 or '')[:12]}), {self.new:,} new to the review "
+                f"(loaded {day}); log: casepool search log"
+            )
+        return (
+            f"{self.identified:,} records retrieved, {self.new:,} new to the review "
+            f"(query run {day}); log: casepool search log"
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain data for ``--json``."""
+        return {
+            **self.log.as_dict(),
+            "resumed": self.resumed,
+            "requests": self.requests,
+            "retries": self.retries,
+            "deleted": self.deleted,
+            "notes": self.notes(),
+        }
+
+
+def _store_of(target: Store | _HasStore) -> Store:
+    return target if isinstance(target, Store) else target.store
+
+
+def _protocol_pubmed(target: object) -> Any:
+    """The protocol's ``[search.pubmed]`` section, or None (a bare ``Store`` has no protocol)."""
+    protocol = getattr(target, "protocol", None)
+    return protocol.search.pubmed if protocol is not None else None
+
+
+def run_search(
+    target: Store | _HasStore,
+    query: str,
+    *,
+    email: str | None = None,
+    mindate: str | None = None,
+    maxdate: str | None = None,
+    datetype: DateTypeName | None = None,
+    batch_size: int = 500,
+    config: EntrezConfig | None = None,
+    client: EntrezClient | None = None,
+    progress: Progress | None = None,
+    today: date | None = None,
+) -> SearchSummary:
+    """Search PubMed for ``query`` and store every record it matches; resume if interrupted."""
+    store = _store_of(target)
+    if not query.strip():
+        raise SearchError(
+            "the PubMed query is empty; pass --query or set query under [search.pubmed]"
+        )
+    if not 1 <= batch_size <= MAX_BATCH:
+        raise SearchError(f"--batch-size {batch_size} is out of range; use 1 to {MAX_BATCH:,}")
+    check_date_limits(mindate, maxdate)
+    if mindate and datetype is None:
+        datetype = "pdat"
+    if not mindate:
+        datetype = None
+    if client is None:
+        client = EntrezClient(config or EntrezConfig.from_env(email))
+    limits = {"mindate": mindate, "maxdate": maxdate, "datetype": datetype}
+
+    load_id = search_log.find_resumable(store.conn, query=query, **limits)
+    resumed = load_id is not None
+    if load_id is not None:
+        with store.transaction() as conn:
+            search_log.mark_resumed(conn, load_id)
+    else:
+        load_id = _esearch_phase(store, client, query, batch_size, limits, today)
+
+    try:
+        _efetch_phase(store, client, load_id, batch_size, progress)
+    except SearchError as exc:
+        entry = _fail(store, load_id, str(exc))
+        done = entry.fetched + entry.already_in_review
+        raise SearchError(
+            f"{exc}; {done:,} of {entry.identified:,} records are in the review, "
+            "run the same search again to fetch the rest"
+        ) from None
+    except KeyboardInterrupt:
+        _fail(store, load_id, "interrupted")
+        raise
+    with store.transaction() as conn:
+        search_log.finish_run(conn, load_id, status="complete", finished_at=utc_now())
+    return SearchSummary(
+        log=search_log.get_run(store.conn, load_id),
+        resumed=resumed,
+        requests=client.requests_sent,
+        retries=client.retries,
+    )
+
+
+def _esearch_phase(
+    store: Store,
+    client: EntrezClient,
+    query: str,
+    batch_size: int,
+    limits: dict[str, Any],
+    today: date | None,
+) -> int:
+    started = utc_now()
+    found = client.search_ids(query, **limits, today=today or datetime.now(UTC).date())
+    windows = [
+        {"mindate": f"{w.mindate:%Y/%m/%d}", "maxdate": f"{w.maxdate:%Y/%m/%d}", "count": w.count}
+        for w in found.windows
+    ]
+    with store.transaction() as conn:
+        load_id = search_log.create_run(
+            conn, mode="eutils", query=query, started_at=started, batch_size=batch_size, **limits
+        )
+        search_log.record_esearch(
+            conn,
+            load_id,
+            count=found.count,
+            query_translation=found.query_translation,
+            warnings=found.warnings,
+            webenv=found.webenv,
+            query_key=found.query_key,
+            windows=windows,
+            pmids=found.pmids,
+        )
+    return load_id
+
+
+def _efetch_phase(
+    store: Store,
+    client: EntrezClient,
+    load_id: int,
+    batch_size: int,
+    progress: Progress | None,
+) -> None:
+    """Fetch the pending PMIDs batch by batch, each stored in one transaction.
+
+    The next batch is fetched (and parsed) in a worker thread while this one is stored,
+    so parsing and writing do not hold up the rate-limited requests. The client is only
+    ever used by that one worker thread.
+    """
+    entry = search_log.get_run(store.conn, load_id)
+    total = entry.fetched + entry.missing + entry.pending
+    done = entry.fetched + entry.missing
+    if progress:
+        progress(done, total)
+    pending = search_log.pending_pmids(store.conn, load_id, entry.pending)
+    batches = [pending[i : i + batch_size] for i in range(0, len(pending), batch_size)]
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="efetch")
+    client.uncancel()
+    try:
+        upcoming = pool.submit(client.efetch, ids=batches[0]) if batches else None
+        for number, batch in enumerate(batches):
+            assert upcoming is not None
+            items = upcoming.result()
+            if number + 1 < len(batches):
+                upcoming = pool.submit(client.efetch, ids=batches[number + 1])
+            _store_batch(store, load_id, batch, items)
+            done += len(batch)
+            if progress:
+                progress(done, total)
+    except BaseException:
+        client.cancel()  # a prefetch in flight gives up instead of retrying on
+        raise
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _store_batch(
+    store: Store, load_id: int, batch: list[str], items: list[Record | DeleteCitation]
+) -> None:
+    records = [r for r in items if isinstance(r, Record)]
+    returned = {_pmid_of(r) for r in records}
+    with store.transaction() as conn:
+        n_new = insert_records(conn, load_id, records)
+        _apply_deletes(conn, [d for d in items if isinstance(d, DeleteCitation)])
+        search_log.record_batch(
+            conn,
+            load_id,
+            fetched=[p for p in batch if p in returned],
+            missing=[p for p in batch if p not in returned],
+            n_new=n_new,
+        )
+
+
+def _pmid_of(record: Record) -> str | None:
+    return normalise_pmid(record.source_id or record.pmid)
+
+
+def _apply_deletes(conn: Any, deletes: Iterable[DeleteCitation]) -> int:
+    return sum(mark_deleted(conn, "pubmed", d.pmids) for d in deletes)
+
+
+def _fail(store: Store, load_id: int, error: str) -> SearchLogEntry:
+    with store.transaction() as conn:
+        search_log.finish_run(conn, load_id, status="failed", finished_at=utc_now(), error=error)
+    return search_log.get_run(store.conn, load_id)
+
+
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of the file's bytes as stored (compressed if it is .gz)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def load_search_file(
+    target: Store | _HasStore,
+    path: Path,
+    *,
+    query: str | None = None,
+    progress: Progress | None = None,
+    batch_size: int = 1000,
+) -> SearchSummary:
+    """Load a saved EFetch result (PubMed XML, .gz allowed) as the search result, all or nothing.
+
+    Logged as a search load with the file's name and SHA-256, and the query it stands for:
+    ``query``, else (given a review) the protocol's PubMed query.
+    """
+    from review.pubmed.pubmed_xml import iter_pubmed, open_pubmed_file
+
+    store = _store_of(target)
+    pubmed = _protocol_pubmed(target)
+    if query is None and pubmed is not None:
+        query = str(pubmed.query)
+    path = Path(path)
+    if path.is_dir():
+        raise SearchError(f"{path}: is a folder; give the path of a saved PubMed XML file in it")
+    if not path.is_file():
+        raise SearchError(f"{path}: no such file; give the path of a saved PubMed XML file")
+    sha256 = file_sha256(path)
+    started = utc_now()
+    deleted = 0
+    n_read = 0
+    with store.transaction() as conn:
+        load_id = search_log.create_run(
+            conn,
+            mode="file",
+            query=query,
+            mindate=None,
+            maxdate=None,
+            datetype=None,
+            started_at=started,
+            file_name=path.name,
+            sha256=sha256,
+        )
+        batch: list[Record] = []
+        with open_pubmed_file(path) as handle:
+            for item in iter_pubmed(handle, str(path)):
+                if isinstance(item, DeleteCitation):
+                    _flush_file_batch(conn, load_id, batch)
+                    batch = []
+                    deleted += _apply_deletes(conn, [item])
+                    continue
+                batch.append(item)
+                n_read += 1
+                if len(batch) >= batch_size:
+                    _flush_file_batch(conn, load_id, batch)
+                    batch = []
+                    if progress:
+                        progress(n_read, None)
+        _flush_file_batch(conn, load_id, batch)
+        search_log.finish_run(conn, load_id, status="complete", finished_at=utc_now())
+    if progress:
+        progress(n_read, n_read)
+    return SearchSummary(log=search_log.get_run(store.conn, load_id), deleted=deleted)
+
+
+def _flush_file_batch(conn: Any, load_id: int, batch: list[Record]) -> None:
+    if not batch:
+        return
+    n_new = insert_records(conn, load_id, batch)
+    pmids = [p for p in (_pmid_of(r) for r in batch) if p]
+    search_log.record_file_pmids(conn, load_id, pmids)
+    search_log.add_file_counts(conn, load_id, n_read=len(batch), n_new=n_new)
+
+
+def search_review(
+    review: Any,
+    *,
+    query: str | None = None,
+    email: str | None = None,
+    mindate: str | None = None,
+    maxdate: str | None = None,
+    datetype: DateTypeName | None = None,
+    batch_size: int = 500,
+    env: Mapping[str, str] | None = None,
+    progress: Progress | None = None,
+) -> SearchSummary:
+    """``run_search`` with the protocol's defaults: its query and date limits, and the e-mail
+    from ``email``, else ``NCBI_EMAIL``, else the protocol (what ``casepool search`` does)."""
+    env = os.environ if env is None else env
+    pubmed = _protocol_pubmed(review)
+    if query is None:
+        if pubmed is None:
+            raise SearchError(
+                "the protocol has no PubMed search; add [search.pubmed] with a query, "
+                "or pass --query"
+            )
+        query = str(pubmed.query)
+    if mindate is None and maxdate is None and pubmed is not None:
+        mindate, maxdate = pubmed.mindate, pubmed.maxdate
+        datetype = datetype or pubmed.datetype
+    email = email or env.get("NCBI_EMAIL") or (pubmed.email if pubmed is not None else None)
+    return run_search(
+        review.store,
+        query,
+        config=EntrezConfig.from_env(email, env),
+        mindate=mindate,
+        maxdate=maxdate,
+        datetype=datetype,
+        batch_size=batch_size,
+        progress=progress,
+    )

@@ -1,0 +1,2 @@
+"""Record files in and out: RIS, MEDLINE/nbib, CSV/TSV/XLSX and PubMed XML parsed into
+``Record`` objects (pure), spreadsheet safety, and the import and export use cases."""

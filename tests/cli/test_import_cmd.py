@@ -1,0 +1,172 @@
+"""``casepool import`` and ``casepool export`` as a user runs them."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from review.cli import app
+from review.store import open_store
+
+runner = CliRunner()
+DATA = Path(__file__).resolve().parents[1] / "data" / "import"
+
+
+def _count(review_dir: Path) -> tuple[int, int]:
+    store = open_store(review_dir / "review.db")
+    try:
+        records = store.conn.execute("SELECT COUNT(*) FROM records").fetchone()[0]
+        loads = store.conn.execute("SELECT COUNT(*) FROM loads").fetchone()[0]
+    finally:
+        store.close()
+    return int(records), int(loads)
+
+
+def test_import_and_export_have_help() -> None:
+    for command in ("import", "export"):
+        result = runner.invoke(app, [command, "--help"])
+        assert result.exit_code == 0, result.output
+        assert "--review" in result.output
+    assert "--skip-invalid" in runner.invoke(app, ["import", "--help"]).output
+
+
+def test_import_prints_one_line_and_again_says_nothing_changed(
+    review_dir: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "embase.ris"
+    shutil.copyfile(DATA / "embase.ris", path)
+    args = ["import", str(path), "--source", "embase", "--review", str(review_dir)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "embase.ris: read 3 records (ris, UTF-8), 3 new in source 'embase'\n"
+    again = runner.invoke(app, args)
+    assert again.exit_code == 0
+    assert again.stdout == (
+        "embase.ris was already imported into source 'embase' (load 1); nothing changed\n"
+    )
+    assert _count(review_dir) == (3, 1)
+
+
+def test_import_json_and_repair_notes(review_dir: Path, tmp_path: Path) -> None:
+    path = tmp_path / "refworks.ris"
+    shutil.copyfile(DATA / "refworks.ris", path)
+    result = runner.invoke(
+        app, ["import", str(path), "-s", "refworks", "--review", str(review_dir), "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert (data["n_read"], data["n_new"], data["format"]) == (1, 1, "ris")
+    assert data["repairs"] == [
+        "refworks.ris, line 1: record 1 had its authors split into 68 one-letter lines "
+        "(a RefWorks round trip); joined back into 3 names"
+    ]
+
+
+def test_a_bad_record_is_one_error_line_exit_1_and_no_change(
+    review_dir: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "records.csv"
+    path.write_text("title,year\nA,2001\nB,n.d.\n")
+    result = runner.invoke(
+        app, ["import", str(path), "--source", "csv", "--review", str(review_dir)]
+    )
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "Error: records.csv, row 3, column 'year': 'n.d.' is not a year; nothing was "
+        "imported: fix the file, or use --skip-invalid to import the valid records and list "
+        "the rejects in a file\n"
+    )
+    assert _count(review_dir) == (0, 0)
+    rejects = tmp_path / "why.csv"
+    skipped = runner.invoke(
+        app,
+        [
+            "import",
+            str(path),
+            "--source",
+            "csv",
+            "--review",
+            str(review_dir),
+            "--skip-invalid",
+            "--rejects",
+            str(rejects),
+        ],
+    )
+    assert skipped.exit_code == 0, skipped.output
+    assert skipped.stdout == (
+        "records.csv: read 2 records (csv, UTF-8), 1 new in source 'csv', "
+        f"1 rejected (reasons in {rejects})\n"
+    )
+    assert rejects.is_file()
+    assert _count(review_dir) == (1, 1)
+
+
+def test_forced_format_and_bad_format_flag(review_dir: Path, tmp_path: Path) -> None:
+    path = tmp_path / "export.txt"
+    shutil.copyfile(DATA / "pubmed.nbib", path)
+    result = runner.invoke(
+        app, ["import", str(path), "-s", "pubmed", "-f", "nbib", "--review", str(review_dir)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "(nbib, UTF-8), 2 new" in result.stdout
+    bad = runner.invoke(
+        app, ["import", str(path), "-s", "x", "-f", "bibtex", "--review", str(review_dir)]
+    )
+    assert bad.exit_code == 2
+    assert bad.stderr.splitlines()[-1] == (
+        "Error: Invalid value for '--format' / '-f': Value error, 'bibtex' is not one of "
+        "'auto', 'ris', 'nbib', 'csv', 'tsv', 'xlsx', 'pubmed-xml'."
+    )
+    bad_export = runner.invoke(
+        app, ["export", str(tmp_path / "x.csv"), "-f", "bib", "--review", str(review_dir)]
+    )
+    assert bad_export.exit_code == 2
+    assert not (tmp_path / "x.csv").exists()
+
+
+def test_rejects_without_skip_invalid_is_a_usage_error(review_dir: Path, tmp_path: Path) -> None:
+    args = ["import", str(DATA / "embase.ris"), "-s", "e", "--rejects", str(tmp_path / "r.csv")]
+    result = runner.invoke(app, [*args, "--review", str(review_dir)])
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[-1] == (
+        "Error: Invalid value for '--rejects': only --skip-invalid writes a rejects file; "
+        "add --skip-invalid or drop --rejects"
+    )
+    assert _count(review_dir) == (0, 0)
+
+
+def test_missing_source_is_a_usage_error() -> None:
+    result = runner.invoke(app, ["import", str(DATA / "embase.ris")])
+    assert result.exit_code == 2
+
+
+def test_export_writes_the_file_and_reports_counts(review_dir: Path, tmp_path: Path) -> None:
+    for name in ("embase.ris", "scopus.ris"):
+        path = tmp_path / name
+        shutil.copyfile(DATA / name, path)
+        runner.invoke(app, ["import", str(path), "-s", name[:-4], "--review", str(review_dir)])
+    out = tmp_path / "for-rayyan.csv"
+    result = runner.invoke(app, ["export", str(out), "--review", str(review_dir)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == f"Wrote 5 primary records (5 clusters) to {out} (csv)\n"
+    assert out.read_text(encoding="utf-8-sig").startswith("casepool_id,source,source_id,")
+    as_json = runner.invoke(
+        app,
+        ["export", str(tmp_path / "x.ris"), "--all", "--review", str(review_dir), "--json"],
+    )
+    assert json.loads(as_json.stdout) == {
+        "path": str(tmp_path / "x.ris"),
+        "format": "ris",
+        "n_records": 5,
+        "n_clusters": 5,
+        "include_all": True,
+    }
+    refused = runner.invoke(app, ["export", str(tmp_path / "x.bib"), "--review", str(review_dir)])
+    assert refused.exit_code == 1
+    assert refused.stderr == (
+        "Error: x.bib: cannot tell the export format from the extension; "
+        "give --format ris|csv|xlsx\n"
+    )

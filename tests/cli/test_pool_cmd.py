@@ -1,0 +1,240 @@
+"""``casepool pool`` and ``casepool sensitivity`` on a counts table."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from meta.pooling import pool
+from meta.subgroups import pool_subgroups
+from meta.tables import read_counts_table
+from review.cli import app
+
+runner = CliRunner()
+EXAMPLE = Path(__file__).resolve().parents[1] / "data" / "meta" / "rtx_ssc_calcinosis.csv"
+BASE = [
+    "--input", str(EXAMPLE), "--events", "clinical_response", "--total", "patients",
+    "--study", "study",
+]  # fmt: skip
+JSON_KEYS = [
+    "k", "measure", "method", "test", "estimate", "ci_lower", "ci_upper", "pi_lower",
+    "pi_upper", "estimate_transformed", "se", "tau2", "i2", "q", "q_pvalue", "studies",
+    "warnings",
+]  # fmt: skip
+STUDY_KEYS = ["study", "events", "total", "proportion", "ci_lower", "ci_upper", "weight"]
+
+
+def _json(args: list[str]) -> dict:  # type: ignore[type-arg]
+    result = runner.invoke(app, ["pool", *BASE, *args, "--json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def test_json_has_exactly_the_documented_keys_and_the_library_numbers() -> None:
+    data = _json(["--method", "REML", "--test", "knha"])
+    assert list(data) == JSON_KEYS
+    assert [list(s) for s in data["studies"]] == [STUDY_KEYS] * 3
+    counts = read_counts_table(EXAMPLE, events="clinical_response", total="patients", study="study")
+    expected = pool(counts, method="REML", test="knha").to_dict()
+    assert data == json.loads(json.dumps(expected))
+    assert data["method"] == "REML" and data["test"] == "knha"
+    assert sum(s["weight"] for s in data["studies"]) == pytest.approx(100.0)
+
+
+def test_default_is_glmm_with_clopper_pearson_and_no_weights() -> None:
+    data = _json([])
+    assert data["method"] == "GLMM"
+    assert data["k"] == 3
+    assert [s["weight"] for s in data["studies"]] == [None, None, None]
+    # Clopper-Pearson for 1/1: [0.025, 1]
+    assert data["studies"][1]["ci_lower"] == pytest.approx(0.025)
+    assert any("median" in w for w in data["warnings"])
+    wilson = _json(["--study-ci", "WS", "--method", "DL"])
+    assert wilson["studies"][1]["ci_lower"] != pytest.approx(0.025)
+
+
+def test_subgroups_add_each_group_and_the_q_between_test() -> None:
+    data = _json(["--subgroup", "source", "--method", "REML"])
+    assert list(data) == [*JSON_KEYS, "subgroups"]
+    groups = data["subgroups"]["groups"]
+    assert [g["subgroup"] for g in groups] == ["local series", "published"]
+    assert [g["k"] for g in groups] == [1, 2]
+    assert list(groups[0]) == ["subgroup", *JSON_KEYS]
+    assert data["subgroups"]["q_between_df"] == 1
+    counts = read_counts_table(
+        EXAMPLE, events="clinical_response", total="patients", study="study", subgroup="source"
+    )
+    assert data == json.loads(json.dumps(pool_subgroups(counts, method="REML").to_dict()))
+    assert 0.0 <= data["subgroups"]["q_between_pvalue"] <= 1.0
+
+
+def test_human_output_shows_studies_pooled_line_heterogeneity_and_warnings() -> None:
+    result = runner.invoke(app, ["pool", *BASE, "--method", "DL"])
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert "Poormoghim 2016" in out and "0/1" in out and "0.0 [0.0, 97.5]" in out
+    assert "Pooled" in out and "5/10" in out
+    assert "Heterogeneity: tau² = 0; I² = 0.0% (metafor's definition); Q = 0.905, df = 2" in out
+    assert "Warning: continuity correction 0.5 added to both cells of 2 studies" in out
+
+
+def test_forest_file_is_written(tmp_path: Path) -> None:
+    target = tmp_path / "forest.svg"
+    result = runner.invoke(app, ["pool", *BASE, "--method", "DL", "--forest", str(target)])
+    assert result.exit_code == 0, result.output
+    assert target.read_text(encoding="utf-8").lstrip().startswith("<?xml")
+    assert f"Forest plot written to {target}" in result.stdout
+
+
+def test_bad_forest_extension_is_exit_1(tmp_path: Path) -> None:
+    target = tmp_path / "forest.gif"
+    result = runner.invoke(app, ["pool", *BASE, "--forest", str(target)])
+    assert result.exit_code == 1
+    assert result.stderr == f"Error: {target}: unknown plot format '.gif'; use .png, .svg or .pdf\n"
+
+
+def test_bad_data_is_exit_1_with_the_place(tmp_path: Path) -> None:
+    bad = tmp_path / "counts.csv"
+    bad.write_text("study,events,total\nA,1,2\nB,5,3\n", encoding="utf-8")
+    args = ["pool", "--input", str(bad), "--events", "events", "--total", "total"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"Error: {bad}, row 3: events (5, column 'events') exceed total (3, column 'total')\n"
+    )
+    result = runner.invoke(app, [*args[:-1], "n"])
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"Error: {bad}: no column 'n' (given as --total); the columns are: "
+        "'study', 'events', 'total'\n"
+    )
+
+
+@pytest.mark.parametrize(
+    "option,value",
+    [("--method", "MAGIC"), ("--measure", "OR"), ("--test", "t"), ("--study-ci", "XX"),
+     ("--cc-mode", "sometimes")],
+)  # fmt: skip
+def test_bad_choice_is_a_usage_error(option: str, value: str) -> None:
+    result = runner.invoke(app, ["pool", *BASE, option, value])
+    assert result.exit_code == 2
+    assert f"Invalid value for '{option}'" in result.stderr
+
+
+def test_sensitivity_json_lists_models_subsets_and_the_named_study() -> None:
+    args = ["sensitivity", *BASE, "--without", "Narváez 2019 (local series)", "--json"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)["rows"]
+    labels = [r["label"] for r in rows]
+    assert labels.count("All studies") == 9
+    assert "Leave out Daoussis 2012" in labels
+    assert "Without single-case reports (n = 1)" in labels
+    assert labels[-1] == "Without Narváez 2019 (local series)"
+    assert rows[-1]["k"] == 2
+
+
+def test_sensitivity_unknown_study_lists_the_known_ones() -> None:
+    result = runner.invoke(app, ["sensitivity", *BASE, "--without", "Smith 2020"])
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "Error: cannot leave out 'Smith 2020': no such study; the studies are: "
+        "'Narváez 2019 (local series)', 'Daoussis 2012', 'Poormoghim 2016'\n"
+    )
+
+
+def test_sensitivity_human_table_numbers_the_notes() -> None:
+    result = runner.invoke(app, ["sensitivity", *BASE])
+    assert result.exit_code == 0, result.output
+    assert "PLO REML knha" in result.stdout
+    assert "1. GLMM: the estimate is the median proportion" in result.stdout
+
+
+def test_sensitivity_failed_rows_point_to_their_reason() -> None:
+    args = ["sensitivity", *BASE, "--without", "Narváez 2019 (local series)"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    failed_lines = [line for line in result.stdout.splitlines() if " failed " in line]
+    assert len(failed_lines) == 2
+    number = failed_lines[0].split()[-1]
+    assert f"{number}. failed: the GLMM cannot be fitted" in result.stdout
+
+
+def test_sensitivity_primary_model_is_chosen_by_options() -> None:
+    args = ["sensitivity", *BASE, "--method", "DL", "--test", "knha", "--json"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)["rows"]
+    loo = [r for r in rows if r["label"].startswith("Leave out")]
+    assert {(r["method"], r["test"]) for r in loo} == {("DL", "knha")}
+    assert not any(r["failed"] for r in loo)
+
+
+def test_xlsx_input_with_subgroups_and_a_pdf_forest(tmp_path: Path) -> None:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["study", "source", "responders", "n"])
+    for row in (["A", "series", 4, 8], ["B", "series", 6, 10], ["C", "reports", 1, 1],
+                ["D", "reports", 0, 1], ["E", "reports", 1, 2]):  # fmt: skip
+        sheet.append(row)
+    table = tmp_path / "counts.xlsx"
+    book.save(table)
+    plot = tmp_path / "forest.pdf"
+    args = ["pool", "--input", str(table), "--events", "responders", "--total", "n",
+            "--study", "study", "--subgroup", "source", "--method", "REML",
+            "--forest", str(plot), "--json"]  # fmt: skip
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["k"] == 5
+    assert [g["subgroup"] for g in data["subgroups"]["groups"]] == ["series", "reports"]
+    assert plot.read_bytes().startswith(b"%PDF")
+
+
+def test_study_and_subgroup_labels_are_printed_as_text_not_rich_markup(tmp_path: Path) -> None:
+    table = tmp_path / "counts.csv"
+    table.write_text(
+        'study,events,n,group\n"Smith [red]2019",1,5,[bold]g\n"Doe [/]",3,3,[bold]g\nLee,2,4,h\n',
+        encoding="utf-8",
+    )
+    base = ["--input", str(table), "--events", "events", "--total", "n", "--study", "study"]
+    result = runner.invoke(app, ["pool", *base, "--subgroup", "group", "--method", "REML"])
+    assert result.exit_code == 0, result.output
+    assert "Smith [red]2019" in result.stdout and "Doe [/]" in result.stdout
+    assert "subtotal [bold]g" in result.stdout
+    result = runner.invoke(app, ["sensitivity", *base, "--without", "Doe [/]"])
+    assert result.exit_code == 0, result.output
+    assert "Without Doe [/]" in result.stdout
+
+
+def test_one_study_title_says_study_not_studies(tmp_path: Path) -> None:
+    table = tmp_path / "counts.csv"
+    table.write_text("study,events,n\nA,2,10\n", encoding="utf-8")
+    args = ["pool", "--input", str(table), "--events", "events", "--total", "n"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[0].strip() == "1 study; GLMM, median proportion"
+
+
+def test_sensitivity_help_names_the_without_value_a_study() -> None:
+    result = runner.invoke(app, ["sensitivity", "--help"], env={"COLUMNS": "120"})
+    assert result.exit_code == 0
+    assert "--without <study>" in result.output and "list[str]" not in result.output
+
+
+def test_sensitivity_passes_the_continuity_correction_to_two_stage_rows() -> None:
+    args = ["sensitivity", *BASE, "--cc", "0.25", "--cc-mode", "all", "--json"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)["rows"]
+    reml = next(r for r in rows if (r["method"], r["measure"], r["test"]) == ("REML", "PLO", "z"))
+    assert (
+        "continuity correction 0.25 added to both cells of 3 studies (cc_mode all)"
+        in (reml["warnings"])
+    )

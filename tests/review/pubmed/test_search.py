@@ -1,0 +1,389 @@
+"""Search runs into the store: every record exactly once, resumable, logged, re-runnable."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import sqlite3
+from datetime import date
+from pathlib import Path
+
+import pytest
+from eutils_server import EUtilsServer, Fault, QuerySpec, fixture_records, synthetic_corpus
+
+from review.errors import ParseError, SearchError
+from review.pubmed.entrez import EntrezClient, EntrezConfig
+from review.pubmed.search import load_search_file, run_search
+from review.store import Store, open_store
+from review.store.search_log import list_runs
+
+DATA = Path(__file__).resolve().parents[2] / "data" / "pubmed"
+KEY = "s3cr3t-api-key-0123456789"
+EMAIL = "tester@example.org"
+QUERY = '"systemic sclerosis"[tiab] AND rituximab'
+
+
+def config(url: str, **overrides: object) -> EntrezConfig:
+    settings: dict[str, object] = {
+        "email": EMAIL,
+        "base_url": url,
+        "api_key": KEY,
+        "backoff_base": 0.01,
+        "backoff_max": 0.05,
+        "read_timeout": 0.5,
+        "max_attempts": 4,
+    }
+    settings.update(overrides)
+    return EntrezConfig(**settings)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    opened = open_store(tmp_path / "review.db", create=True)
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def server():
+    with EUtilsServer(fixture_records() + synthetic_corpus(120)) as running:
+        yield running
+
+
+def stored_pmids(store: Store) -> list[str]:
+    return [r[0] for r in store.conn.execute("SELECT source_id FROM records ORDER BY id")]
+
+
+def efetched_ids(server: EUtilsServer) -> list[str]:
+    return [p for c in server.calls("efetch") for p in c.params["id"].split(",")]
+
+
+def test_a_search_stores_every_record_once_and_logs_it(store: Store, server: EUtilsServer) -> None:
+    server.queries[QUERY] = QuerySpec(
+        translation='"systemic sclerosis"[tiab] AND "rituximab"[MeSH Terms]',
+        errors=(("FieldNotFound", "tiabx"),),
+    )
+    seen: list[tuple[int, int | None]] = []
+    summary = run_search(
+        store,
+        QUERY,
+        config=config(server.url),
+        batch_size=50,
+        progress=lambda d, t: seen.append((d, t)),
+    )
+    pmids = stored_pmids(store)
+    assert sorted(pmids) == sorted(server.records) and len(set(pmids)) == len(pmids)
+    assert seen == [(0, 128), (50, 128), (100, 128), (128, 128)]
+    assert len(server.calls("esearch")) == 1 and len(server.calls("efetch")) == 3
+    log = summary.log
+    assert (log.status, log.mode, log.database, log.query) == (
+        "complete",
+        "eutils",
+        "pubmed",
+        QUERY,
+    )
+    assert log.query_translation == '"systemic sclerosis"[tiab] AND "rituximab"[MeSH Terms]'
+    assert (log.count, log.identified, log.fetched, log.records_new) == (128, 128, 128, 128)
+    assert log.warnings == ("FieldNotFound: tiabx",)
+    assert log.webenv.startswith("MCID_") and log.started_at <= log.finished_at
+    assert summary.line().startswith("128 records retrieved, 128 new to the review (query run ")
+    assert summary.notes() == ["PubMed: FieldNotFound: tiabx"]
+    assert list_runs(store.conn) == [log]
+
+
+def test_date_limits_are_sent_and_logged(store: Store, server: EUtilsServer) -> None:
+    summary = run_search(store, QUERY, config=config(server.url), mindate="2016", maxdate="2016/06")
+    sent = server.calls("esearch")[0].params
+    assert (sent["mindate"], sent["maxdate"], sent["datetype"]) == ("2016", "2016/06", "pdat")
+    expected = [
+        p for p, r in server.records.items() if date(2016, 1, 1) <= r.pdat <= date(2016, 6, 30)
+    ]
+    assert 0 < len(expected) < 128
+    assert sorted(stored_pmids(store)) == sorted(expected)
+    assert (summary.log.mindate, summary.log.maxdate, summary.log.datetype) == (
+        "2016",
+        "2016/06",
+        "pdat",
+    )
+
+
+def test_every_record_arrives_once_under_a_storm_of_faults(
+    store: Store, server: EUtilsServer
+) -> None:
+    for fault in [
+        Fault("status", status=503),
+        Fault("truncate", keep=0.3, skip=1),
+        Fault("drop", skip=1),
+        Fault("status", status=429, retry_after="0"),
+        Fault("slow", delay=1.0, skip=2),
+        Fault("status", status=502, skip=1),
+    ]:
+        fault.endpoint = "efetch"
+        server.inject(fault)
+    summary = run_search(store, QUERY, config=config(server.url), batch_size=20)
+    pmids = stored_pmids(store)
+    assert sorted(pmids) == sorted(server.records) and len(set(pmids)) == len(pmids)
+    assert summary.retries == 6 and summary.log.status == "complete"
+    assert server.max_in_window(1.0) <= 10
+
+
+def test_a_rerun_adds_only_new_pmids(store: Store, server: EUtilsServer) -> None:
+    run_search(store, QUERY, config=config(server.url))
+    server.requests.clear()
+    server.add_records(synthetic_corpus(7, first_pmid=39_000_000, seed=99))
+    summary = run_search(store, QUERY, config=config(server.url))
+    assert (summary.identified, summary.new, summary.log.already_in_review) == (135, 7, 128)
+    assert sorted(efetched_ids(server)) == [str(39_000_000 + i) for i in range(7)]
+    assert summary.line().startswith("135 records retrieved, 7 new to the review")
+    assert len(stored_pmids(store)) == 135
+    nothing_new = run_search(store, QUERY, config=config(server.url))
+    assert nothing_new.new == 0 and len(list_runs(store.conn)) == 3
+
+
+def test_an_interrupted_run_resumes_where_it_stopped(store: Store, server: EUtilsServer) -> None:
+    def interrupt_after_two_batches(done: int, total: int | None) -> None:
+        if done == 60:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_search(
+            store,
+            QUERY,
+            config=config(server.url),
+            batch_size=30,
+            progress=interrupt_after_two_batches,
+        )
+    assert len(stored_pmids(store)) == 60
+    (interrupted,) = list_runs(store.conn)
+    assert (interrupted.status, interrupted.error, interrupted.pending) == (
+        "failed",
+        "interrupted",
+        68,
+    )
+    kept = set(stored_pmids(store))
+    server.requests.clear()
+    summary = run_search(store, QUERY, config=config(server.url), batch_size=30)
+    assert summary.resumed and summary.log.load_id == interrupted.load_id
+    assert not server.calls("esearch")  # the stored PMID list is used, no new ESearch
+    refetched = efetched_ids(server)
+    assert set(refetched) == set(server.records) - kept and len(kept) == 60
+    pmids = stored_pmids(store)
+    assert sorted(pmids) == sorted(server.records) and len(set(pmids)) == len(pmids)
+    assert (summary.log.status, summary.log.resumed, summary.log.records_new) == (
+        "complete",
+        1,
+        128,
+    )
+    assert summary.notes()[0] == (
+        f"resumed an interrupted run (search {interrupted.load_id}, started "
+        f"{interrupted.started_at}); run the search again for records added since"
+    )
+
+
+def test_a_spent_retry_budget_keeps_what_was_fetched(store: Store, server: EUtilsServer) -> None:
+    server.inject(Fault("status", endpoint="efetch", status=503, times=3, skip=2))
+    with pytest.raises(SearchError) as info:
+        run_search(store, QUERY, config=config(server.url, max_attempts=3), batch_size=40)
+    assert str(info.value) == (
+        "efetch failed after 3 attempts (last: HTTP 503 Service Unavailable); 80 of 128 "
+        "records are in the review, run the same search again to fetch the rest"
+    )
+    assert len(stored_pmids(store)) == 80
+    summary = run_search(store, QUERY, config=config(server.url), batch_size=40)
+    assert summary.resumed and len(stored_pmids(store)) == 128
+
+
+def test_a_failed_esearch_leaves_the_store_as_it_was(store: Store, server: EUtilsServer) -> None:
+    server.inject(Fault("status", endpoint="esearch", status=500, times=2))
+    with pytest.raises(SearchError) as info:
+        run_search(store, QUERY, config=config(server.url, max_attempts=2))
+    assert str(info.value) == (
+        "esearch failed after 2 attempts (last: HTTP 500 Internal Server Error)"
+    )
+    assert list_runs(store.conn) == [] and stored_pmids(store) == []
+    assert store.conn.execute("SELECT COUNT(*) FROM loads").fetchone()[0] == 0
+
+
+def test_the_split_is_used_reported_and_logged(store: Store) -> None:
+    records = synthetic_corpus(250, start=date(2018, 1, 1), end=date(2019, 12, 31))
+    with EUtilsServer(records, cap=100) as server:
+        summary = run_search(
+            store,
+            QUERY,
+            config=config(server.url, esearch_cap=100),
+            mindate="2018/01/01",
+            maxdate="2019/12/31",
+            datetype="edat",
+        )
+    assert sorted(stored_pmids(store)) == sorted(server.records)
+    windows = summary.log.windows
+    assert len(windows) >= 3 and sum(w["count"] for w in windows) == 250
+    assert windows[0]["mindate"] == "2018/01/01" and windows[-1]["maxdate"] == "2019/12/31"
+    assert summary.notes() == [
+        f"the query matched 250 records, more than ESearch returns at once: split into "
+        f"{len(windows)} entry-date windows, PMIDs merged and deduplicated"
+    ]
+
+
+def test_windows_that_list_fewer_records_than_the_count_are_noted(store: Store) -> None:
+    # 40 of the records carry an entry date after "today", so no window reaches them.
+    records = synthetic_corpus(210, start=date(2019, 1, 1), end=date(2019, 6, 30))
+    records += synthetic_corpus(40, first_pmid=31_000_000, start=date(2019, 8, 1))
+    with EUtilsServer(records, cap=100) as server:
+        summary = run_search(
+            store, QUERY, config=config(server.url, esearch_cap=100), today=date(2019, 7, 1)
+        )
+    assert (summary.log.count, summary.identified) == (250, 210)
+    assert summary.notes()[1] == (
+        "ESearch counted 250 records but its entry-date windows listed 210 (records entered, "
+        "removed or re-dated while the search ran); the log keeps both, run the search again "
+        "to catch up"
+    )
+
+
+def test_the_api_key_never_reaches_the_store(tmp_path: Path, server: EUtilsServer) -> None:
+    path = tmp_path / "review.db"
+    with open_store(path, create=True) as opened:
+        server.inject(Fault("status", endpoint="efetch", status=503, times=2))
+        with pytest.raises(SearchError) as info:
+            run_search(opened, QUERY, config=config(server.url, max_attempts=2))
+        assert KEY not in str(info.value)
+        run_search(opened, QUERY, config=config(server.url))
+        assert len(stored_pmids(opened)) == 128
+    for file in tmp_path.iterdir():
+        assert KEY.encode() not in file.read_bytes(), file.name
+
+
+def test_bad_arguments_are_refused_before_any_request(store: Store, server: EUtilsServer) -> None:
+    with pytest.raises(SearchError, match=r"^--batch-size 0 is out of range; use 1 to 10,000$"):
+        run_search(store, QUERY, config=config(server.url), batch_size=0)
+    with pytest.raises(SearchError, match=r"^--maxdate '2020-12' is not a PubMed date"):
+        run_search(store, QUERY, config=config(server.url), mindate="2020", maxdate="2020-12")
+    with pytest.raises(SearchError, match=r"^no e-mail address for NCBI: pass --email"):
+        run_search(store, QUERY, email=None)
+    with pytest.raises(SearchError) as info:
+        run_search(store, "  \n", config=config(server.url))
+    assert str(info.value) == (
+        "the PubMed query is empty; pass --query or set query under [search.pubmed]"
+    )
+    assert server.calls() == [] and list_runs(store.conn) == []
+
+
+# --- a saved EFetch result as the search result ---------------------------------------------
+
+
+def saved_result(tmp_path: Path, *names: str, gz: bool = True) -> Path:
+    from eutils_server import PUBMED_HEAD, PUBMED_TAIL
+
+    body = PUBMED_HEAD
+    for name in names:
+        text = (DATA / name).read_bytes()
+        body += text[text.index(b"<PubmedArticle>") : text.rindex(b"</PubmedArticleSet>")]
+    body += PUBMED_TAIL
+    path = tmp_path / ("result.xml.gz" if gz else "result.xml")
+    path.write_bytes(gzip.compress(body) if gz else body)
+    return path
+
+
+def test_a_saved_result_loads_with_its_name_and_sha256(tmp_path: Path, store: Store) -> None:
+    path = saved_result(tmp_path, "pubmed1.xml", "pubmed2.xml", "pubmed4.xml")
+    summary = load_search_file(store, path, query=QUERY)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    log = summary.log
+    assert (log.mode, log.file_name, log.sha256, log.query) == (
+        "file",
+        "result.xml.gz",
+        digest,
+        QUERY,
+    )
+    assert (log.records_read, log.records_new, log.status) == (5, 5, "complete")
+    assert summary.line().startswith(
+        f"5 records loaded from result.xml.gz (sha256 {digest[:12]}), 5 new to the review"
+    )
+    again = load_search_file(store, path)
+    assert (again.log.records_read, again.new, again.log.already_in_review) == (5, 0, 5)
+    assert len(stored_pmids(store)) == 5
+
+
+def test_a_saved_result_loaded_into_a_review_is_logged_with_the_protocols_query(
+    tmp_path: Path, review_dir: Path
+) -> None:
+    from review.workspace import open_review
+
+    path = saved_result(tmp_path, "pubmed1.xml", gz=False)
+    with open_review(review_dir) as review:
+        summary = load_search_file(review, path)
+        assert summary.log.query == review.protocol.search.pubmed.query
+        assert load_search_file(review, path, query="x[ti]").log.query == "x[ti]"
+
+
+def test_a_broken_saved_result_changes_nothing(tmp_path: Path, store: Store) -> None:
+    path = saved_result(tmp_path, "pubmed1.xml", "pubmed2.xml", gz=False)
+    path.write_bytes(path.read_bytes()[:-60])
+    with pytest.raises(ParseError):
+        load_search_file(store, path)
+    assert stored_pmids(store) == [] and list_runs(store.conn) == []
+    assert store.conn.execute("SELECT COUNT(*) FROM loads").fetchone()[0] == 0
+    with pytest.raises(SearchError, match=r"no such file; give the path of a saved PubMed XML"):
+        load_search_file(store, tmp_path / "nope.xml")
+    with pytest.raises(SearchError) as info:
+        load_search_file(store, tmp_path)
+    assert (
+        str(info.value)
+        == f"{tmp_path}: is a folder; give the path of a saved PubMed XML file in it"
+    )
+
+
+def test_delete_citation_in_a_saved_file_withdraws_records(tmp_path: Path, store: Store) -> None:
+    load_search_file(store, saved_result(tmp_path, "pubmed4.xml", gz=False))
+    (pmid,) = stored_pmids(store)
+    update = tmp_path / "update.xml"
+    update.write_bytes(
+        b'<?xml version="1.0"?>\n<PubmedArticleSet><DeleteCitation><PMID Version="1">'
+        + pmid.encode()
+        + b"</PMID></DeleteCitation></PubmedArticleSet>\n"
+    )
+    summary = load_search_file(store, update)
+    assert summary.deleted == 1 and summary.notes() == ["1 records withdrawn by DeleteCitation"]
+    (deleted_at,) = store.conn.execute("SELECT deleted_at FROM records").fetchone()
+    assert deleted_at is not None
+
+
+def test_the_search_tables_come_from_migration_0002(store: Store) -> None:
+    names = {r[0] for r in store.conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert {"search_runs", "search_pmids"} <= names
+    with pytest.raises(sqlite3.IntegrityError):
+        store.conn.execute("INSERT INTO search_runs (load_id, mode) VALUES (1, 'carrier-pigeon')")
+
+
+def test_a_client_can_be_passed_in(store: Store, server: EUtilsServer) -> None:
+    client = EntrezClient(config(server.url))
+    summary = run_search(store, QUERY, client=client, batch_size=100)
+    assert summary.requests == client.requests_sent == 3
+
+
+def test_pmids_efetch_does_not_return_are_logged_as_missing(
+    store: Store, server: EUtilsServer
+) -> None:
+    gone = sorted(server.records)[5]
+
+    def withdraw_before_fetching(done: int, total: int | None) -> None:
+        server.records.pop(gone, None)
+
+    summary = run_search(store, QUERY, config=config(server.url), progress=withdraw_before_fetching)
+    assert (summary.log.missing, summary.log.fetched, summary.log.status) == (1, 127, "complete")
+    assert gone not in stored_pmids(store)
+    assert "1 PMIDs listed by ESearch were not returned by EFetch" in summary.notes()
+
+
+def test_zero_hits_with_phrase_not_found_is_logged(store: Store, server: EUtilsServer) -> None:
+    server.queries["abcXYZ"] = QuerySpec(
+        pmids=frozenset(),
+        translation="(abcXYZ[All Fields])",
+        errors=(("PhraseNotFound", "abcXYZ"),),
+        warnings=(("OutputMessage", "No items found."),),
+    )
+    summary = run_search(store, "abcXYZ", config=config(server.url))
+    assert summary.line().startswith("0 records retrieved, 0 new to the review")
+    assert summary.log.warnings == ("PhraseNotFound: abcXYZ", "OutputMessage: No items found.")
+    assert server.calls("efetch") == [] and summary.log.status == "complete"
