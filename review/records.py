@@ -38,6 +38,10 @@ class Record:
     the record's id in that source (the PMID for PubMed, the RIS ``ID`` tag, a CSV ``id``).
     ``extra`` keeps fields a format carries that have no column here, as (key, value) pairs,
     so that records round-trip through import and export unchanged.
+
+    Identifiers are normalised once, here, whatever the source: ``pmid`` as digits without
+    leading zeros, ``doi`` in canonical form, ``pmcid`` as 'PMC' and digits; a value that is
+    not such an identifier becomes None.
     """
 
     source: str
@@ -63,6 +67,11 @@ class Record:
     keywords: tuple[str, ...] = ()
     extra: tuple[tuple[str, str], ...] = ()
     raw: str | None = field(default=None, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "pmid", normalise_pmid(self.pmid))
+        object.__setattr__(self, "doi", normalise_doi(self.doi))
+        object.__setattr__(self, "pmcid", normalise_pmcid(self.pmcid))
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from typer.core import TyperGroup
@@ -13,9 +13,16 @@ from extraction.errors import ExtractionError
 from meta.errors import MetaError
 from review.errors import ReviewError
 
+if TYPE_CHECKING:
+    from review.api import Review
+
 USER_ERRORS = (ReviewError, ExtractionError, MetaError)
 
 REVIEW_OPTION_HELP = "The review folder (default: $CASEPOOL_REVIEW, then the current folder)."
+DB_OPTION_HELP = (
+    "The review's database, postgresql://USER@HOST:PORT/DB or sqlite:///PATH (default: "
+    "$CASEPOOL_DB, then the folder's database.url, then its review.db)."
+)
 
 
 def fail(message: str) -> None:
@@ -25,7 +32,17 @@ def fail(message: str) -> None:
 
 
 # The order a review runs in; --help lists commands this way, any others after them.
-WORKFLOW = ("init", "protocol", "search", "import", "dedup", "export", "pool", "sensitivity")
+WORKFLOW = (
+    "init",
+    "protocol",
+    "search",
+    "import",
+    "dedup",
+    "export",
+    "pool",
+    "sensitivity",
+    "db",
+)
 
 
 class CasepoolGroup(TyperGroup):
@@ -47,11 +64,11 @@ class CasepoolGroup(TyperGroup):
             raise typer.Exit(130) from None
 
 
-def open_review(review_dir: Path | None) -> Any:
+def open_review(review_dir: Path | None, db: str | None = None) -> Review:
     """Open the review for a command; say on stderr when an edited protocol was recorded."""
-    from review.workspace import open_review as open_library_review
+    from review.api import Review
 
-    opened = open_library_review(review_dir)
+    opened = Review.open(review_dir, db=db)
     if opened.amended is not None:
         version = opened.amended
         typer.echo(
@@ -66,6 +83,11 @@ def open_review(review_dir: Path | None) -> Any:
 def review_option() -> Any:
     """The shared ``--review DIR`` option."""
     return typer.Option(None, "--review", "-r", help=REVIEW_OPTION_HELP, show_default=False)
+
+
+def db_option() -> Any:
+    """The shared ``--db URL`` option."""
+    return typer.Option(None, "--db", help=DB_OPTION_HELP, show_default=False, metavar="URL")
 
 
 def json_option() -> Any:

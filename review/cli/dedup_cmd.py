@@ -7,14 +7,12 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from review.cli.common import json_option, open_review, print_json, review_option
+from review.cli.common import db_option, json_option, open_review, print_json, review_option
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
-    from review.dedup.matching import DedupCounts
-    from review.dedup.workflow import QueuedPair
-    from review.store import Store
+    from review.api import Review
+    from review.dedup.pairs import QueuedPair
+    from review.prisma import DedupCounts
 
 dedup_app = typer.Typer(
     help=(
@@ -23,17 +21,6 @@ dedup_app = typer.Typer(
     ),
     invoke_without_command=True,
 )
-
-
-def _counts_dict(counts: DedupCounts) -> dict[str, Any]:
-    return {
-        "records_per_source": dict(counts.per_source),
-        "records_identified": counts.records_identified,
-        "clusters": counts.clusters,
-        "duplicates_removed": counts.duplicates_removed,
-        "records_after_dedup": counts.records_after_dedup,
-        "pairs_queued": counts.pairs_queued,
-    }
 
 
 def _print_counts(counts: DedupCounts) -> None:
@@ -50,6 +37,7 @@ def _print_counts(counts: DedupCounts) -> None:
 def dedup(
     ctx: typer.Context,
     review: Path | None = review_option(),
+    db: str | None = db_option(),
     as_json: bool = json_option(),
     export: Path | None = typer.Option(
         None,
@@ -62,29 +50,25 @@ def dedup(
     """Cluster duplicates across all sources and print records per source, clusters,
     duplicates removed and pairs queued for review."""
     if ctx.invoked_subcommand is not None:
-        ctx.obj = review
+        ctx.obj = (review, db)
         return
-    from review.dedup.workflow import export_membership, run_dedup
-
-    with open_review(review) as rv:
+    with open_review(review, db) as rv:
         if export is not None:
-            n = export_membership(rv.store, export)
+            n = rv.export_membership(export)
             if as_json:
                 print_json({"export": str(export), "rows": n})
             else:
                 typer.echo(f"Wrote {n} records to {export}.")
             return
-        counts = _run_with_progress(rv.store, run_dedup)
+        counts = _run_with_progress(rv)
     if as_json:
-        print_json(_counts_dict(counts))
+        print_json(counts.as_dict())
     else:
         typer.echo("Deduplicated:")
         _print_counts(counts)
 
 
-def _run_with_progress(
-    store: Store, run: Callable[[Store, Callable[[int, int], None]], DedupCounts]
-) -> DedupCounts:
+def _run_with_progress(rv: Review) -> DedupCounts:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
@@ -102,44 +86,19 @@ def _run_with_progress(
         def report(done: int, total: int) -> None:
             progress.update(task, completed=done, total=total)
 
-        return run(store, report)
+        return rv.dedup(progress=report)
 
 
-def _review_dir(ctx: typer.Context, review: Path | None) -> Path | None:
-    return review if review is not None else ctx.obj
-
-
-def _clip(text: str | None, n: int) -> str:
-    text = text or ""
-    return text if len(text) <= n else text[:n] + "..."
-
-
-_FIELDS = (
-    ("source", lambda r: f"{r.source} {r.source_id or ''}".strip()),
-    ("title", lambda r: r.title),
-    (
-        "authors",
-        lambda r: (
-            "; ".join(a.display for a in r.authors[:6])
-            + (f" (+{len(r.authors) - 6})" if len(r.authors) > 6 else "")
-        ),
-    ),
-    ("year", lambda r: r.year),
-    ("journal", lambda r: r.journal or r.journal_iso),
-    ("volume", lambda r: r.volume),
-    ("issue", lambda r: r.issue),
-    ("pages", lambda r: r.pages),
-    ("doi", lambda r: r.doi),
-    ("pmid", lambda r: r.pmid),
-    ("type", lambda r: ", ".join(r.publication_types) or r.record_type),
-    (
-        "abstract",
-        lambda r: (r.abstract or "")[:300] + ("..." if len(r.abstract or "") > 300 else ""),
-    ),
-)
+def _where(
+    ctx: typer.Context, review: Path | None, db: str | None
+) -> tuple[Path | None, str | None]:
+    """The review and database given to this subcommand, else to ``casepool dedup``."""
+    parent_review, parent_db = ctx.obj or (None, None)
+    return (review if review is not None else parent_review, db if db is not None else parent_db)
 
 
 def _show_pair(console: Any, pair: QueuedPair, n: int, total: int) -> None:
+    from rich.markup import escape
     from rich.table import Table
 
     table = Table(
@@ -150,12 +109,8 @@ def _show_pair(console: Any, pair: QueuedPair, n: int, total: int) -> None:
     table.add_column("field", style="bold")
     table.add_column(f"record {pair.a}", overflow="fold")
     table.add_column(f"record {pair.b}", overflow="fold")
-    for name, get in _FIELDS:
-        left, right = get(pair.record_a), get(pair.record_b)
-        if left in (None, "") and right in (None, ""):
-            continue
-        style = None if left == right else "yellow"
-        table.add_row(name, str(left or ""), str(right or ""), style=style)
+    for name, left, right in pair.side_by_side():
+        table.add_row(name, escape(left), escape(right), style=None if left == right else "yellow")
     console.print(table)
 
 
@@ -176,23 +131,22 @@ def _ask(to_stderr: bool) -> str:
 def review_pairs(
     ctx: typer.Context,
     review: Path | None = review_option(),
+    db: str | None = db_option(),
     as_json: bool = json_option(),
 ) -> None:
     """Decide the queued uncertain pairs one by one: m = merge, k = keep apart, s = skip,
     q = quit. Each decision is saved as it is made."""
     from rich.console import Console
 
-    from review.dedup.workflow import decide, is_pending, pending_pairs
-
     tally = {"merged": 0, "kept_apart": 0, "skipped": 0}
-    with open_review(_review_dir(ctx, review)) as rv:
-        pairs = pending_pairs(rv.store)
+    with open_review(*_where(ctx, review, db)) as rv:
+        pairs = rv.dedup_queue()
         console = Console(stderr=as_json)
         if not pairs and not as_json:
             typer.echo("No pairs are waiting for review.")
             return
         for n, pair in enumerate(pairs, start=1):
-            if not is_pending(rv.store, pair.a, pair.b):
+            if not rv.is_pending(pair.a, pair.b):
                 continue
             _show_pair(console, pair, n, len(pairs))
             key = _ask(as_json)
@@ -201,9 +155,9 @@ def review_pairs(
             if key == "s":
                 tally["skipped"] += 1
                 continue
-            decide(rv.store, pair.a, pair.b, "merge" if key == "m" else "keep_apart")
+            rv.decide_pair(pair.a, pair.b, "merge" if key == "m" else "keep_apart")
             tally["merged" if key == "m" else "kept_apart"] += 1
-        left = len(pending_pairs(rv.store))
+        left = len(rv.dedup_queue())
     if as_json:
         print_json({**tally, "pairs_left": left})
     else:
@@ -218,13 +172,12 @@ def undo(
     ctx: typer.Context,
     cluster: int = typer.Argument(..., help="The cluster id (see 'casepool dedup --export')."),
     review: Path | None = review_option(),
+    db: str | None = db_option(),
     as_json: bool = json_option(),
 ) -> None:
     """Split a cluster back into single records; re-runs keep them apart."""
-    from review.dedup.workflow import undo_cluster
-
-    with open_review(_review_dir(ctx, review)) as rv:
-        members = undo_cluster(rv.store, cluster)
+    with open_review(*_where(ctx, review, db)) as rv:
+        members = rv.undo_cluster(cluster)
     if as_json:
         print_json({"cluster": cluster, "records": list(members)})
     else:

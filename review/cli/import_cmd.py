@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from review.cli.common import json_option, open_review, print_json, review_option
+from review.cli.common import db_option, json_option, open_review, print_json, review_option
 
 if TYPE_CHECKING:
     from review.sources.importing import Progress
@@ -61,6 +61,7 @@ def import_records(
         help="With --skip-invalid: the rejects file (default NAME.rejects.csv beside FILE).",
     ),
     review: Path | None = review_option(),
+    db: str | None = db_option(),
     as_json: bool = json_option(),
 ) -> None:
     """Import a record file: all or nothing; the same file again changes nothing."""
@@ -69,12 +70,9 @@ def import_records(
             "only --skip-invalid writes a rejects file; add --skip-invalid or drop --rejects",
             param_hint="'--rejects'",
         )
-    from review.sources.importing import import_file
-
     show = file.is_file() and file.stat().st_size >= _BIG_FILE
-    with open_review(review) as opened, _progress_bar(show, file.name) as progress:
-        summary = import_file(
-            opened.store,
+    with open_review(review, db) as opened, _progress_bar(show, file.name) as progress:
+        summary = opened.import_file(
             file,
             source=source,
             fmt=fmt.value,
@@ -103,16 +101,13 @@ def export(
         False, "--all", help="Every record, not only the primary record of each cluster."
     ),
     review: Path | None = review_option(),
+    db: str | None = db_option(),
     as_json: bool = json_option(),
 ) -> None:
     """Export the records with their source and duplicate cluster, for Zotero, EndNote,
     ASReview or Rayyan."""
-    from review.sources.exporting import export_records
-
-    with open_review(review) as opened:
-        summary = export_records(
-            opened.store, file, fmt=fmt.value if fmt else None, include_all=include_all
-        )
+    with open_review(review, db) as opened:
+        summary = opened.export(file, fmt=fmt.value if fmt else None, include_all=include_all)
     if as_json:
         print_json(summary.as_dict())
         return

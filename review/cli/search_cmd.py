@@ -11,11 +11,10 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from review.cli.common import json_option, open_review, print_json, review_option
+from review.cli.common import db_option, fail, json_option, open_review, print_json, review_option
 
 if TYPE_CHECKING:
     from review.pubmed.search import Progress, SearchSummary
-    from review.store.search_log import SearchLogEntry
 
 
 class DateType(StrEnum):
@@ -39,6 +38,7 @@ search_app = typer.Typer(
 def search(
     ctx: typer.Context,
     review: Path | None = review_option(),
+    db: str | None = db_option(),
     query: str | None = typer.Option(
         None, "--query", "-q", help="The PubMed query (default: the protocol's)."
     ),
@@ -79,19 +79,22 @@ def search(
             "search returned (drop them, or run a live search without --from-file)",
             param_hint="'--from-file'",
         )
-    from review.pubmed.search import load_search_file, search_review
+    from review.pubmed.dates import DateLimitError, DateLimits
 
-    with open_review(review) as opened, _progress_bar(not as_json) as progress:
+    limits = None
+    if mindate or maxdate or datetype:
+        try:
+            limits = DateLimits(mindate, maxdate, datetype.value if datetype else None)
+        except DateLimitError as exc:
+            fail(exc.render({"mindate": "--mindate", "maxdate": "--maxdate"}))
+    with open_review(review, db) as opened, _progress_bar(not as_json) as progress:
         if from_file is not None:
-            summary = load_search_file(opened, from_file, query=query, progress=progress)
+            summary = opened.load_search_file(from_file, query=query, progress=progress)
         else:
-            summary = search_review(
-                opened,
+            summary = opened.search(
                 query=query,
                 email=email,
-                mindate=mindate,
-                maxdate=maxdate,
-                datetype=datetype.value if datetype else None,
+                limits=limits,
                 batch_size=batch_size,
                 progress=progress,
             )
@@ -149,12 +152,16 @@ def _progress_bar(show: bool) -> Iterator[Progress | None]:
 
 
 @search_app.command("log")
-def log(review: Path | None = review_option(), as_json: bool = json_option()) -> None:
+def log(
+    review: Path | None = review_option(),
+    db: str | None = db_option(),
+    as_json: bool = json_option(),
+) -> None:
     """Every search run and search-file load: query, translation, counts, dates, warnings."""
-    from review.store.search_log import list_runs
+    from review.pubmed.log import log_lines
 
-    with open_review(review) as opened:
-        entries = list_runs(opened.store.conn)
+    with open_review(review, db) as opened:
+        entries = opened.search_log()
     if as_json:
         print_json([e.as_dict() for e in entries])
         return
@@ -162,44 +169,8 @@ def log(review: Path | None = review_option(), as_json: bool = json_option()) ->
         typer.echo("No searches yet: run 'casepool search' (or 'casepool search --from-file').")
         return
     for entry in entries:
-        for label, value in _log_lines(entry):
+        for label, value in log_lines(entry):
             typer.echo(f"  {label:<13} {value}" if label else value)
-
-
-def _log_lines(e: SearchLogEntry) -> list[tuple[str, Any]]:
-    status = e.status
-    if e.status != "complete" and e.pending:
-        status += f" ({e.pending:,} PMIDs still to fetch: run the same search again)"
-    lines: list[tuple[str, Any]] = [
-        ("", f"Search {e.load_id}: {status}"),
-        ("started", e.started_at),
-        ("finished", e.finished_at or "-"),
-        ("database", f"{e.database} ({'E-utilities' if e.mode == 'eutils' else 'saved file'})"),
-        ("query", " ".join((e.query or "-").split())),
-    ]
-    if e.mode == "file":
-        lines += [("file", e.file_name), ("sha256", e.sha256)]
-    else:
-        lines.append(("translation", " ".join((e.query_translation or "-").split())))
-        limits = f"{e.mindate} to {e.maxdate} ({e.datetype})" if e.mindate else "none"
-        lines += [("date limits", limits), ("count", _num(e.count))]
-    lines.append(("retrieved", f"{e.identified:,} ({e.already_in_review:,} already in the review)"))
-    lines.append(("new", f"{e.records_new:,}"))
-    if e.missing:
-        lines.append(("missing", f"{e.missing:,} listed by ESearch, not returned by EFetch"))
-    if e.windows:
-        spans = ", ".join(f"{w['mindate']}-{w['maxdate']} ({w['count']:,})" for w in e.windows)
-        lines.append(("split", f"{len(e.windows)} entry-date windows: {spans}"))
-    lines += [("warning", w) for w in e.warnings]
-    if e.resumed:
-        lines.append(("resumed", f"{e.resumed} time(s)"))
-    if e.error:
-        lines.append(("error", e.error))
-    return lines
-
-
-def _num(value: int | None) -> str:
-    return "-" if value is None else f"{value:,}"
 
 
 def register(app: typer.Typer) -> None:

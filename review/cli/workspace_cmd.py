@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from review.cli.common import json_option, open_review, print_json, review_option
+from review.cli.common import db_option, json_option, open_review, print_json, review_option
 
 protocol_app = typer.Typer(
     help="Check a protocol file, or list the protocol's versions in a review.",
@@ -17,28 +17,20 @@ protocol_app = typer.Typer(
 def init(
     directory: Path = typer.Argument(..., help="The review folder to create."),
     protocol: Path = typer.Option(..., "--protocol", "-p", help="The protocol TOML file."),
+    db: str | None = db_option(),
     as_json: bool = json_option(),
 ) -> None:
     """Create a review folder (protocol.toml + review.db) from a protocol file.
 
+    With --db the store is that PostgreSQL database, named in the folder's database.url.
     Run it again with a changed protocol to record a dated amendment.
     """
-    from review.workspace import init_review
+    from review.api import Review
 
-    result = init_review(directory, protocol)
+    result = Review.create(directory, protocol, db=db)
     version = result.version
     if as_json:
-        print_json(
-            {
-                "review": str(result.dir),
-                "created": result.created,
-                "amended": result.amended,
-                "protocol_version": version.number,
-                "kind": version.kind,
-                "sha256": version.sha256,
-                "recorded_at": version.recorded_at,
-            }
-        )
+        print_json(result.as_dict())
         return
     if result.created:
         typer.echo(
@@ -60,7 +52,7 @@ def check(
     as_json: bool = json_option(),
 ) -> None:
     """Validate a protocol file and summarise it; list every problem with its place."""
-    from review.protocol.model import load_protocol, protocol_summary
+    from review.protocol.loading import load_protocol, protocol_summary
 
     summary = protocol_summary(load_protocol(file))
     if as_json:
@@ -91,24 +83,16 @@ def check(
 
 
 @protocol_app.command("history")
-def history(review: Path | None = review_option(), as_json: bool = json_option()) -> None:
+def history(
+    review: Path | None = review_option(),
+    db: str | None = db_option(),
+    as_json: bool = json_option(),
+) -> None:
     """List the protocol's recorded versions: the original and each dated amendment."""
-    from review.store.protocol_versions import all_versions
-
-    with open_review(review) as opened:
-        versions = all_versions(opened.store.conn)
-    rows = [
-        {
-            "version": v.number,
-            "kind": v.kind,
-            "recorded_at": v.recorded_at,
-            "file_name": v.file_name,
-            "sha256": v.sha256,
-        }
-        for v in versions
-    ]
+    with open_review(review, db) as opened:
+        versions = opened.protocol_history()
     if as_json:
-        print_json(rows)
+        print_json([v.as_dict() for v in versions])
         return
     for v in versions:
         typer.echo(f"{v.number:>3}  {v.kind:<9}  {v.recorded_at}  {v.sha256[:12]}  {v.file_name}")

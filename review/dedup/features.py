@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
 
-from review.records import Record, normalise_doi, normalise_pmcid, normalise_pmid
+from review.records import Record
 
 Kind = Literal["article", "erratum", "comment", "reply", "retraction", "conference"]
 
@@ -341,9 +341,9 @@ def features(record: Record) -> Features:
         volume=normalise_volume(record.volume),
         first_page=first,
         last_page=last,
-        doi=normalise_doi(record.doi),
-        pmid=normalise_pmid(record.pmid),
-        pmcid=normalise_pmcid(record.pmcid),
+        doi=record.doi,
+        pmid=record.pmid,
+        pmcid=record.pmcid,
         kind=record_kind(record, title),
         abstract_like=looks_like_abstract(first, last, record.issue),
         completeness=completeness,

@@ -1,28 +1,25 @@
-"""Deduplication core: block, compare, cluster; choose a primary; build the merged view.
+"""Whether two records are the same paper: blocking keys, vetoes and the pair verdict (pure).
 
-Pure: records in, frozen dataclasses out. The method follows Rathbone et al. (2015) and the
-bib-dedupe rules (Wagner et al.): exact identifiers first (DOI, PMID, PMCID), then blocked
-fuzzy matching on the normalised title, authors, year (within one), journal (abbreviation
-variants), volume and pages. False positives are the worst error (an included study would
-vanish), so merges need corroboration, and vetoes (different DOI/PMID/PMCID, an erratum,
-comment, reply, retraction notice or conference abstract against its article, years more than
-one apart, a person's "keep apart") are checked against every member of a growing cluster, so
-a chain of similar records cannot join two different papers. Pairs that are similar but not
-corroborated wait for a person.
+The method follows Rathbone et al. (2015) and the bib-dedupe rules (Wagner et al.): exact
+identifiers first (DOI, PMID, PMCID), then blocked fuzzy matching on the normalised title,
+authors, year (within one), journal (abbreviation variants), volume and pages. False
+positives are the worst error (an included study would vanish), so a merge needs
+corroboration, and vetoes (different DOI/PMID/PMCID, an erratum, comment, reply,
+retraction notice or conference abstract against its article, years more than one apart)
+hold against every member of a growing cluster (``review.dedup.clusters``). Pairs that are
+similar but not corroborated wait for a person.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 from rapidfuzz.distance import Indel
 
-from review.dedup.features import Features, features, journals_compatible
-from review.records import Record
+from review.dedup.features import Features, journals_compatible
 
 Verdict = Literal["same", "maybe", "distinct"]
 
@@ -52,87 +49,6 @@ class Match:
     b: int
     score: float
     reason: str
-
-
-@dataclass(frozen=True, slots=True)
-class Cluster:
-    """Records of one paper: ``members`` in ascending id order; ``reasons`` say why each joined."""
-
-    members: tuple[int, ...]
-    primary: int
-    reasons: tuple[tuple[int, str], ...]
-
-    @property
-    def cluster_id(self) -> int:
-        """The smallest member id: stable while that record stays in the cluster."""
-        return self.members[0]
-
-
-@dataclass(frozen=True, slots=True)
-class Constraints:
-    """A person's decisions: pairs to merge and pairs to keep apart (ids ascending)."""
-
-    merge: tuple[tuple[int, int], ...] = ()
-    keep_apart: frozenset[tuple[int, int]] = frozenset()
-
-
-@dataclass(frozen=True, slots=True)
-class DedupResult:
-    """Clusters of two or more records, and the uncertain pairs for the review queue."""
-
-    clusters: tuple[Cluster, ...]
-    uncertain: tuple[Match, ...]
-    n_records: int
-    n_candidate_pairs: int
-
-    @property
-    def n_duplicates(self) -> int:
-        """Records that are not the primary of their cluster (duplicates removed, PRISMA)."""
-        return sum(len(c.members) - 1 for c in self.clusters)
-
-
-@dataclass(frozen=True, slots=True)
-class DedupCounts:
-    """PRISMA identification counts: records per source, duplicates removed, records left."""
-
-    per_source: tuple[tuple[str, int], ...]
-    records_identified: int
-    duplicates_removed: int
-    records_after_dedup: int
-    clusters: int
-    pairs_queued: int
-
-
-def replay_decisions(
-    events: Iterable[tuple[str, tuple[int, int] | None, tuple[int, ...]]],
-) -> Constraints:
-    """A person's decisions, oldest first, as constraints: the latest decision about a pair
-    wins, and undoing a cluster keeps every pair of its members at that moment apart (so an
-    automatic re-run does not re-form it; a later explicit merge of two of them still counts).
-    Events are (kind, pair, members) with kind 'merge', 'keep_apart' or 'undo'."""
-    state: dict[tuple[int, int], str] = {}
-    order: dict[tuple[int, int], int] = {}
-    for n, (kind, pair, members) in enumerate(events):
-        if kind == "undo":
-            ids = sorted(set(members))
-            touched = [(x, y) for i, x in enumerate(ids) for y in ids[i + 1 :]]
-        elif pair is not None:
-            touched = [pair_key(*pair)]
-        else:
-            continue
-        for key in touched:
-            state[key] = "merge" if kind == "merge" else "keep_apart"
-            order[key] = n
-    merges = sorted((k for k, v in state.items() if v == "merge"), key=lambda k: order[k])
-    return Constraints(
-        merge=tuple(merges),
-        keep_apart=frozenset(k for k, v in state.items() if v == "keep_apart"),
-    )
-
-
-def pair_key(a: int, b: int) -> tuple[int, int]:
-    """A pair of record ids in ascending order."""
-    return (a, b) if a < b else (b, a)
 
 
 def veto(a: Features, b: Features) -> str | None:
@@ -396,184 +312,3 @@ def candidate_pairs(feats: Sequence[Features]) -> set[tuple[int, int]]:
             for y in range(x + 1, len(members)):
                 pairs.add((members[x], members[y]))
     return pairs
-
-
-class _Clusters:
-    """Union-find over positions that checks vetoes against every member before a merge."""
-
-    def __init__(self, feats: Sequence[Features], keep_apart: set[tuple[int, int]]) -> None:
-        self.feats = feats
-        self.keep_apart = keep_apart
-        self.root = list(range(len(feats)))
-        self.members: dict[int, list[int]] = {i: [i] for i in range(len(feats))}
-
-    def find(self, i: int) -> int:
-        while self.root[i] != i:
-            self.root[i] = self.root[self.root[i]]
-            i = self.root[i]
-        return i
-
-    def blocker(self, i: int, j: int, *, human: bool) -> str | None:
-        """Why the clusters of i and j cannot join (a veto between any two members), or None."""
-        ri, rj = self.find(i), self.find(j)
-        if ri == rj:
-            return None
-        for x in self.members[ri]:
-            for y in self.members[rj]:
-                if (min(x, y), max(x, y)) in self.keep_apart:
-                    return "kept apart by a person"
-                if not human:
-                    reason = veto(self.feats[x], self.feats[y])
-                    if reason:
-                        return reason
-        return None
-
-    def union(self, i: int, j: int) -> None:
-        ri, rj = self.find(i), self.find(j)
-        if ri == rj:
-            return
-        if len(self.members[ri]) < len(self.members[rj]):
-            ri, rj = rj, ri
-        self.root[rj] = ri
-        self.members[ri].extend(self.members.pop(rj))
-
-
-def primary_rank(record: Record, f: Features) -> tuple[int, int, str]:
-    """Sort key of the primary: a PubMed record first, then the most complete, then content."""
-    pubmed = record.source.lower() == "pubmed" or bool(f.pmid)
-    return (0 if pubmed else 1, -f.completeness, f.fingerprint)
-
-
-def deduplicate(
-    records: Sequence[tuple[int, Record]],
-    constraints: Constraints = Constraints(),
-    progress: Callable[[int, int], None] | None = None,
-) -> DedupResult:
-    """Cluster duplicate records; ``records`` are (record id, record) with unique ids.
-
-    The result depends only on the records and the constraints, not on their order: records
-    are ordered by content and candidate pairs by score, then content.
-    """
-    ids = [rid for rid, _ in records]
-    if len(set(ids)) != len(ids):
-        raise ValueError("record ids must be unique")
-    prepared = sorted(
-        ((features(rec), rid, rec) for rid, rec in records), key=lambda t: (t[0].fingerprint, t[1])
-    )
-    feats = [p[0] for p in prepared]
-    rid_of = [p[1] for p in prepared]
-    pos_of = {rid: i for i, rid in enumerate(rid_of)}
-    keep_apart = {
-        (min(pos_of[a], pos_of[b]), max(pos_of[a], pos_of[b]))
-        for a, b in constraints.keep_apart
-        if a in pos_of and b in pos_of
-    }
-    clusters = _Clusters(feats, keep_apart)
-    reasons: dict[int, str] = {}
-    for a, b in constraints.merge:
-        if (
-            a in pos_of
-            and b in pos_of
-            and clusters.blocker(pos_of[a], pos_of[b], human=True) is None
-        ):
-            clusters.union(pos_of[a], pos_of[b])
-            reasons.setdefault(pos_of[a], "merged by a person")
-            reasons.setdefault(pos_of[b], "merged by a person")
-
-    pairs = sorted(candidate_pairs(feats))
-    confident: list[tuple[float, int, int, str]] = []
-    maybe: list[tuple[float, int, int, str]] = []
-    for n, (i, j) in enumerate(pairs):
-        if progress is not None and n % 5000 == 0:
-            progress(n, len(pairs))
-        result = compare(feats[i], feats[j])
-        if result.verdict == "same":
-            confident.append((-result.score, i, j, result.reason))
-        elif result.verdict == "maybe":
-            maybe.append((-result.score, i, j, result.reason))
-    if progress is not None:
-        progress(len(pairs), len(pairs))
-
-    confident.sort()
-    for neg_score, i, j, reason in confident:
-        if clusters.find(i) == clusters.find(j):
-            continue
-        blocked = clusters.blocker(i, j, human=False)
-        if blocked is None:
-            clusters.union(i, j)
-            reasons.setdefault(j, reason)
-            reasons.setdefault(i, reason)
-        else:
-            maybe.append((neg_score, i, j, f"{reason}, but {blocked} in the cluster"))
-    return _result(records, prepared, clusters, reasons, maybe, keep_apart, len(pairs))
-
-
-def _result(
-    records: Sequence[tuple[int, Record]],
-    prepared: list[tuple[Features, int, Record]],
-    clusters: _Clusters,
-    reasons: dict[int, str],
-    maybe: list[tuple[float, int, int, str]],
-    keep_apart: set[tuple[int, int]],
-    n_pairs: int,
-) -> DedupResult:
-    out: list[Cluster] = []
-    for members in clusters.members.values():
-        if len(members) < 2:
-            continue
-        best = min(members, key=lambda p: primary_rank(prepared[p][2], prepared[p][0]))
-        ids = sorted(prepared[p][1] for p in members)
-        why = tuple(
-            sorted(
-                (prepared[p][1], "primary" if p == best else reasons.get(p, "linked"))
-                for p in members
-            )
-        )
-        out.append(Cluster(members=tuple(ids), primary=prepared[best][1], reasons=why))
-    out.sort(key=lambda c: c.members[0])
-    queued: dict[tuple[int, int], Match] = {}
-    for neg_score, i, j, reason in sorted(maybe):
-        if (i, j) in keep_apart or clusters.find(i) == clusters.find(j):
-            continue
-        if clusters.blocker(i, j, human=True) is not None:
-            continue
-        a, b = pair_key(prepared[i][1], prepared[j][1])
-        queued.setdefault((a, b), Match(a, b, round(-neg_score, 4), reason))
-    return DedupResult(
-        clusters=tuple(out),
-        uncertain=tuple(sorted(queued.values(), key=lambda m: (-m.score, m.a, m.b))),
-        n_records=len(records),
-        n_candidate_pairs=n_pairs,
-    )
-
-
-_TUPLE_FIELDS = ("authors", "publication_types", "mesh", "keywords")
-
-
-def merged_view(records: Sequence[Record]) -> Record:
-    """The cluster as one record: the primary (``records[0]``) with each field it lacks filled
-    from the first other member that has it (an abstract from Embase when PubMed has none).
-    ``extra`` pairs are united, primary first; ``raw`` stays the primary's."""
-    if not records:
-        raise ValueError("merged_view needs at least one record")
-    primary, others = records[0], records[1:]
-    changes: dict[str, object] = {}
-    for fld in dataclasses.fields(Record):
-        name = fld.name
-        if name in ("source", "source_id", "raw", "extra"):
-            continue
-        if getattr(primary, name) in (None, "", ()):
-            for other in others:
-                value = getattr(other, name)
-                if value not in (None, "", ()):
-                    changes[name] = value
-                    break
-    extra = list(primary.extra)
-    seen = {k for k, _ in extra}
-    for other in others:
-        for key, value in other.extra:
-            if key not in seen:
-                extra.append((key, value))
-                seen.add(key)
-    changes["extra"] = tuple(extra)
-    return dataclasses.replace(primary, **changes)  # type: ignore[arg-type]

@@ -1,24 +1,19 @@
-"""The review protocol: one TOML file that drives the whole review, validated on load.
+"""The protocol's model: every section of the TOML file as a frozen, strict pydantic model.
 
-``parse_protocol`` is pure (text in, frozen ``Protocol`` out); every problem is reported
-with its place: file and line for TOML syntax, the dotted key path (and, where it can be
-found, the line) for schema errors.
+Unknown keys are errors, quoted numbers and booleans are errors, and rules and conditions
+must parse; ``review.protocol.loading`` turns the problems into messages with their place.
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
-import tomllib
-from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import (
     Field,
     StrictBool,
     StrictFloat,
     StrictInt,
-    ValidationError,
     field_validator,
     model_validator,
 )
@@ -28,11 +23,10 @@ from extraction.forms import Forms, StrictModel
 from extraction.rules import parse_rule
 from meta.types import CCMode, Measure, Method, StudyCIMethod, Test
 from review.errors import ProtocolError
+from review.pubmed.dates import DateLimitError, DateLimits, DateTypeName, limit_day
 
 Stage = Literal["title_abstract", "full_text"]
-DateType = Literal["pdat", "edat", "mdat"]
 _CODE = re.compile(r"^[a-z][a-z0-9_-]*$")
-_DATE = re.compile(r"^\d{4}(/\d{2}(/\d{2})?)?$")
 
 
 class Question(StrictModel):
@@ -60,7 +54,7 @@ class PubMedSearch(StrictModel):
     email: str | None = None
     mindate: str | None = None
     maxdate: str | None = None
-    datetype: DateType | None = None
+    datetype: DateTypeName | None = None
 
     @field_validator("email")
     @classmethod
@@ -72,17 +66,24 @@ class PubMedSearch(StrictModel):
     @field_validator("mindate", "maxdate")
     @classmethod
     def _date_shape(cls, value: str | None) -> str | None:
-        if value is not None and not _DATE.match(value):
-            raise ValueError(f"{value!r} is not a PubMed date (YYYY, YYYY/MM or YYYY/MM/DD)")
+        if value is not None:
+            try:
+                limit_day(value, end=False)
+            except DateLimitError as exc:
+                raise ValueError(f"{value!r} {exc.problem}") from None
         return value
 
     @model_validator(mode="after")
     def _dates_paired(self) -> PubMedSearch:
-        if (self.mindate is None) != (self.maxdate is None):
-            raise ValueError("give both mindate and maxdate, or neither (E-utilities needs both)")
-        if self.mindate and self.maxdate and self.mindate > self.maxdate:
-            raise ValueError(f"mindate {self.mindate} is after maxdate {self.maxdate}")
+        self.limits()
         return self
+
+    def limits(self) -> DateLimits:
+        """The date limits of the search (none when no dates are given)."""
+        try:
+            return DateLimits(self.mindate, self.maxdate, self.datetype)
+        except DateLimitError as exc:
+            raise ValueError(str(exc)) from None
 
 
 class OtherSource(StrictModel):
@@ -259,219 +260,3 @@ def cross_reference_problems(protocol: Protocol) -> list[tuple[str, str]]:
         if name not in study_fields:
             problems.append((f"analysis.subgroups[{i}]", f"{name!r} is not a study-form field"))
     return problems
-
-
-def sha256_text(text: str) -> str:
-    """The sha256 of ``text`` as UTF-8, in hex."""
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def read_protocol_text(path: Path) -> str:
-    """The protocol file's text (without a UTF-8 byte-order mark); ProtocolError if it is
-    missing or not UTF-8."""
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise ProtocolError(f"{path}: no such protocol file") from None
-    except IsADirectoryError:
-        raise ProtocolError(f"{path}: is a folder, not a protocol file") from None
-    except OSError as exc:
-        raise ProtocolError(f"{path}: cannot read the protocol file: {exc.strerror}") from None
-    data = data.removeprefix(b"\xef\xbb\xbf")  # the byte-order mark Windows editors write
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise ProtocolError(
-            f"{path}: line {line}, column {column}: not UTF-8 text; save the file as UTF-8"
-        ) from None
-
-
-def load_protocol(path: Path) -> Protocol:
-    """Read and validate a protocol file."""
-    return parse_protocol(read_protocol_text(path), name=str(path))
-
-
-def parse_protocol(text: str, *, name: str = "protocol.toml") -> Protocol:
-    """Validate protocol TOML text; ProtocolError lists every problem with its place."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ProtocolError(f"{name}: {_toml_message(exc)}") from None
-    if not data:
-        raise ProtocolError(
-            f"{name}: the file has no TOML keys; a protocol needs [review], [search], "
-            "[eligibility], [[exclusion_reasons]], [extraction], [[outcomes]] and [analysis]"
-        )
-    try:
-        protocol = Protocol.model_validate(data)
-    except ValidationError as exc:
-        found = [(_error_path(e), _message(e)) for e in exc.errors()]
-    else:
-        found = cross_reference_problems(protocol)
-        if not found:
-            return protocol
-    lines = key_lines(text)
-    problems = tuple(_place(path, message, lines, name) for path, message in found)
-    if len(problems) == 1:
-        raise ProtocolError(problems[0], problems)
-    raise ProtocolError(f"{name}: {len(problems)} problems:\n" + "\n".join(problems), problems)
-
-
-def _toml_message(exc: tomllib.TOMLDecodeError) -> str:
-    message = str(exc)
-    match = re.search(r"^(.*) \(at line (\d+), column (\d+)\)$", message)
-    if match:
-        return f"line {match[2]}, column {match[3]}: TOML syntax error: {match[1]}"
-    return f"TOML syntax error: {message}"
-
-
-def dotted_path(loc: tuple[int | str, ...]) -> str:
-    """('a', 'b', 3, 'c') -> 'a.b[3].c'."""
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += f".{part}" if out else str(part)
-    return out
-
-
-def _error_path(error: Any) -> str:
-    loc = tuple(p for p in error["loc"] if not (isinstance(p, str) and p.startswith("function-")))
-    return dotted_path(loc)
-
-
-def _place(path: str, message: str, lines: dict[str, int], name: str) -> str:
-    line = _nearest_line(path, lines)
-    where = f"{name}, line {line}" if line else name
-    return f"{where}: {path or '(top level)'}: {message}"
-
-
-# pydantic's type errors in the words of TOML (a "dictionary" is a table, a "tuple" an array)
-_TOML_TYPES = {
-    "model_type": "a table (a [section] or { key = value, ... })",
-    "dict_type": "a table (a [section] or { key = value, ... })",
-    "tuple_type": "an array ([...])",
-    "list_type": "an array ([...])",
-    "bool_type": "true or false",
-    "bool_parsing": "true or false",
-    "string_type": "a string in quotes",
-    "int_type": "a whole number",
-    "int_parsing": "a whole number",
-    "int_from_float": "a whole number",
-    "float_type": "a number",
-    "float_parsing": "a number",
-}
-
-
-def _message(error: Any) -> str:
-    kind = error["type"]
-    given = error.get("input")
-    if kind == "literal_error":
-        expected = error.get("ctx", {}).get("expected", "")
-        return f"{given!r} is not one of {expected}"
-    if kind == "missing":
-        return "required key is missing"
-    if kind == "extra_forbidden":
-        return "unknown key (check its spelling)"
-    if kind == "value_error":
-        return str(error.get("ctx", {}).get("error", error["msg"]))
-    if kind in ("too_short",) and isinstance(given, list | tuple) and len(given) == 0:
-        return "must not be empty"
-    if kind in _TOML_TYPES:
-        return f"should be {_TOML_TYPES[kind]} (got {given!r})"
-    return f"{error['msg'][0].lower()}{error['msg'][1:]} (got {given!r})"
-
-
-def _nearest_line(path: str, lines: dict[str, int]) -> int | None:
-    while path:
-        if path in lines:
-            return lines[path]
-        cut = max(path.rfind("."), path.rfind("["))
-        if cut <= 0:
-            return lines.get(path)
-        path = path[:cut]
-    return None
-
-
-_HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
-_KEY = re.compile(r"^\s*([A-Za-z0-9_\-\.\"' ]+?)\s*=")
-
-
-def key_lines(text: str) -> dict[str, int]:
-    """Map dotted key paths (with [i] for arrays of tables) to the line that defines them.
-
-    A best-effort scan of the TOML text for error messages; keys inside inline tables or
-    multi-line values map to their enclosing key.
-    """
-    result: dict[str, int] = {}
-    array_counts: dict[str, int] = {}
-    table = ""
-    in_multiline: str | None = None
-    for number, raw in enumerate(text.splitlines(), start=1):
-        line = raw.strip()
-        if in_multiline:
-            if line.count(in_multiline) % 2 == 1:
-                in_multiline = None
-            continue
-        if not line or line.startswith("#"):
-            continue
-        header = _HEADER.match(line)
-        if header and "=" not in line.split("]")[0]:
-            key = _unquote_path(header[2])
-            base = _resolve_arrays(key, array_counts)
-            if header[1] == "[[":
-                index = array_counts.get(key, -1) + 1
-                array_counts[key] = index
-                table = f"{base}[{index}]"
-                result.setdefault(base, number)
-            else:
-                table = base
-            result.setdefault(table, number)
-            continue
-        key_match = _KEY.match(line)
-        if key_match:
-            key = _unquote_path(key_match[1])
-            full = f"{table}.{key}" if table else key
-            result.setdefault(full, number)
-            for quote in ('"""', "'''"):
-                if line.count(quote) % 2 == 1:
-                    in_multiline = quote
-    return result
-
-
-def _unquote_path(key: str) -> str:
-    return ".".join(part.strip().strip("\"'") for part in key.split("."))
-
-
-def _resolve_arrays(key: str, array_counts: dict[str, int]) -> str:
-    """Resolve 'a.b.c' under the current elements of arrays of tables, e.g. 'a[0].b.c'."""
-    parts = key.split(".")
-    out = ""
-    plain = ""
-    for part in parts:
-        plain = f"{plain}.{part}" if plain else part
-        out = f"{out}.{part}" if out else part
-        if plain in array_counts and plain != key:
-            out += f"[{array_counts[plain]}]"
-    return out
-
-
-def protocol_summary(protocol: Protocol) -> dict[str, Any]:
-    """A plain summary of a protocol, for ``casepool protocol check``."""
-    pubmed = protocol.search.pubmed
-    forms = protocol.extraction.forms
-    return {
-        "title": protocol.review.title,
-        "registration": protocol.review.registration,
-        "question": protocol.review.question.model_dump(),
-        "pubmed_query": " ".join(pubmed.query.split()) if pubmed else None,
-        "other_sources": [s.name for s in protocol.search.other_sources],
-        "screening": protocol.screening.model_dump(),
-        "exclusion_reasons": [r.code for r in protocol.exclusion_reasons],
-        "forms": {"study": len(forms.study.fields), "case": len(forms.case.fields)},
-        "outcomes": [o.name for o in protocol.outcomes],
-        "analysis": protocol.analysis.model_dump(),
-    }

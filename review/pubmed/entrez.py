@@ -23,11 +23,12 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from email.utils import parsedate_to_datetime
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from review.errors import ParseError, SearchError
+from review.pubmed.dates import DateLimits, DateWindow, split_window
 from review.pubmed.entrez_xml import (
     ESearchResult,
     HistoryRef,
@@ -47,13 +48,9 @@ BASE_URL_ENV = "CASEPOOL_EUTILS_URL"
 API_KEY_ENV = "NCBI_API_KEY"
 ESEARCH_CAP = 10_000
 """PubMed's ESearch returns at most the first 10,000 hits of a query."""
-EARLIEST_EDAT = date(1800, 1, 1)
-
-DateTypeName = Literal["pdat", "edat", "mdat"]
 T = TypeVar("T")
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_DATE = re.compile(r"^(\d{4})(?:/(\d{2})(?:/(\d{2}))?)?$")
 
 
 @dataclass(frozen=True)
@@ -126,19 +123,6 @@ class EntrezRequest:
 
 
 @dataclass(frozen=True)
-class DateWindow:
-    """An inclusive range of entry dates ([EDAT]) searched on its own, with its hit count."""
-
-    mindate: date
-    maxdate: date
-    count: int = 0
-
-    def term(self, query: str) -> str:
-        """``query`` restricted to this window of entry dates."""
-        return f'({query}) AND ("{self.mindate:%Y/%m/%d}"[EDAT] : "{self.maxdate:%Y/%m/%d}"[EDAT])'
-
-
-@dataclass(frozen=True)
 class IdSearch:
     """Every PMID a query matches, merged over entry-date windows when it passed the cap."""
 
@@ -164,71 +148,6 @@ def build_request(
     if config.api_key:
         pairs.append(("api_key", config.api_key))
     return EntrezRequest(endpoint, f"{config.base_url}{endpoint}.fcgi", tuple(pairs))
-
-
-def date_params(
-    mindate: str | None, maxdate: str | None, datetype: DateTypeName | None
-) -> list[tuple[str, str]]:
-    """ESearch's date-limit parameters; both dates or neither (pdat when no type is given)."""
-    check_date_limits(mindate, maxdate)
-    if mindate is None or maxdate is None:
-        return []
-    return [("datetype", datetype or "pdat"), ("mindate", mindate), ("maxdate", maxdate)]
-
-
-def check_date_limits(mindate: str | None, maxdate: str | None) -> None:
-    """Raise ``SearchError`` unless the limits are both absent or both PubMed dates in order."""
-    for name, value in (("mindate", mindate), ("maxdate", maxdate)):
-        if value is not None and not _DATE.match(value):
-            raise SearchError(
-                f"--{name} {value!r} is not a PubMed date; use YYYY, YYYY/MM or YYYY/MM/DD"
-            )
-        if value is not None:
-            try:
-                parse_limit(value, end=False)
-            except SearchError:
-                raise SearchError(
-                    f"--{name} {value!r} is not a calendar date; check the month and day"
-                ) from None
-    if (mindate is None) != (maxdate is None):
-        raise SearchError("give both --mindate and --maxdate, or neither (E-utilities needs both)")
-    if mindate and maxdate and parse_limit(mindate, end=False) > parse_limit(maxdate, end=True):
-        raise SearchError(f"--mindate {mindate} is after --maxdate {maxdate}")
-
-
-def parse_limit(value: str, *, end: bool) -> date:
-    """A PubMed date limit as a day: its first day, or with ``end`` its last."""
-    match = _DATE.match(value)
-    if match is None:
-        raise SearchError(f"{value!r} is not a PubMed date; use YYYY, YYYY/MM or YYYY/MM/DD")
-    year, month, day = (int(g) if g else None for g in match.groups())
-    assert year is not None
-    try:
-        if day is not None and month is not None:
-            return date(year, month, day)
-        if month is not None:
-            first = date(year, month, 1)
-            return (first + timedelta(days=32)).replace(day=1) - timedelta(days=1) if end else first
-        return date(year, 12, 31) if end else date(year, 1, 1)
-    except ValueError:
-        raise SearchError(f"{value!r} is not a calendar date") from None
-
-
-def split_window(lo: date, hi: date, parts: int) -> list[DateWindow]:
-    """``[lo, hi]`` cut into ``parts`` non-overlapping, contiguous windows of whole days."""
-    days = (hi - lo).days + 1
-    parts = max(1, min(parts, days))
-    bounds = [lo + timedelta(days=(days * i) // parts) for i in range(parts + 1)]
-    return [DateWindow(bounds[i], bounds[i + 1] - timedelta(days=1)) for i in range(parts)]
-
-
-def edat_range(
-    mindate: str | None, maxdate: str | None, datetype: DateTypeName | None, today: date
-) -> tuple[date, date]:
-    """The entry dates to split over: the user's limits if they are entry dates, else all."""
-    if mindate and maxdate and datetype == "edat":
-        return parse_limit(mindate, end=False), min(parse_limit(maxdate, end=True), today)
-    return EARLIEST_EDAT, today
 
 
 def backoff_delay(attempt: int, config: EntrezConfig, rng: random.Random) -> float:
@@ -408,15 +327,13 @@ class EntrezClient:
         self,
         term: str,
         *,
-        mindate: str | None = None,
-        maxdate: str | None = None,
-        datetype: DateTypeName | None = None,
+        limits: DateLimits = DateLimits(),
         retstart: int = 0,
         retmax: int | None = None,
         usehistory: bool = True,
     ) -> ESearchResult:
         """One ESearch: Count, ids from ``retstart``, history, translation and warnings."""
-        params = [("term", term), *date_params(mindate, maxdate, datetype)]
+        params = [("term", term), *limits.params()]
         params += [("retstart", str(retstart)), ("retmax", str(retmax or self.config.esearch_cap))]
         if usehistory:
             params.append(("usehistory", "y"))
@@ -461,14 +378,12 @@ class EntrezClient:
         self,
         query: str,
         *,
-        mindate: str | None = None,
-        maxdate: str | None = None,
-        datetype: DateTypeName | None = None,
+        limits: DateLimits = DateLimits(),
         today: date | None = None,
     ) -> IdSearch:
         """Every PMID ``query`` matches; past the ESearch cap, merged over [EDAT] windows."""
         cap = self.config.esearch_cap
-        first = self.esearch(query, mindate=mindate, maxdate=maxdate, datetype=datetype, retmax=cap)
+        first = self.esearch(query, limits=limits, retmax=cap)
         warnings = first.warnings
         windows: list[DateWindow] = []
         if _complete(first, cap):
@@ -481,16 +396,14 @@ class EntrezClient:
                 )
             # A server that lists fewer ids than it counts has a lower cap than ours: use it.
             cap = min(cap, len(first.ids))
-            lo, hi = edat_range(mindate, maxdate, datetype, today or date.today())
+            lo, hi = limits.edat_range(today or date.today())
             pending = split_window(lo, hi, _parts(first.count, cap))
             pmids = []
             while pending:
                 window = pending.pop(0)
                 result = self.esearch(
                     window.term(query),
-                    mindate=mindate,
-                    maxdate=maxdate,
-                    datetype=datetype,
+                    limits=limits,
                     retmax=cap,
                     usehistory=False,
                 )

@@ -11,32 +11,26 @@ review's re-run adds only the new ones.
 from __future__ import annotations
 
 import hashlib
-import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any
 
+from review.clock import Clock
 from review.errors import SearchError
-from review.pubmed.entrez import DateTypeName, EntrezClient, EntrezConfig, check_date_limits
+from review.pubmed.dates import DateLimits
+from review.pubmed.entrez import EntrezClient, EntrezConfig
+from review.pubmed.log import SearchLogEntry
 from review.records import DeleteCitation, Record, normalise_pmid
-from review.store import Store, search_log, utc_now
+from review.store import Store, Tx, search_log
 from review.store.records import insert_records, mark_deleted
-from review.store.search_log import SearchLogEntry
-
-if TYPE_CHECKING:
-    from collections.abc import Iterable
 
 Progress = Callable[[int, int | None], None]
 """Called with (records done, records to do or None) after every batch."""
 
 MAX_BATCH = 10_000
-
-
-class _HasStore(Protocol):
-    store: Store
 
 
 @dataclass(frozen=True)
@@ -116,71 +110,65 @@ class SearchSummary:
         }
 
 
-def _store_of(target: Store | _HasStore) -> Store:
-    return target if isinstance(target, Store) else target.store
-
-
-def _protocol_pubmed(target: object) -> Any:
-    """The protocol's ``[search.pubmed]`` section, or None (a bare ``Store`` has no protocol)."""
-    protocol = getattr(target, "protocol", None)
-    return protocol.search.pubmed if protocol is not None else None
-
-
 def run_search(
-    target: Store | _HasStore,
+    store: Store,
     query: str,
     *,
-    email: str | None = None,
-    mindate: str | None = None,
-    maxdate: str | None = None,
-    datetype: DateTypeName | None = None,
+    clock: Clock,
+    limits: DateLimits = DateLimits(),
     batch_size: int = 500,
     config: EntrezConfig | None = None,
     client: EntrezClient | None = None,
     progress: Progress | None = None,
     today: date | None = None,
 ) -> SearchSummary:
-    """Search PubMed for ``query`` and store every record it matches; resume if interrupted."""
-    store = _store_of(target)
+    """Search PubMed for ``query`` and store every record it matches; resume if interrupted.
+
+    ``today`` bounds the entry-date windows of a large result (default: the clock's day).
+    """
     if not query.strip():
         raise SearchError(
             "the PubMed query is empty; pass --query or set query under [search.pubmed]"
         )
     if not 1 <= batch_size <= MAX_BATCH:
         raise SearchError(f"--batch-size {batch_size} is out of range; use 1 to {MAX_BATCH:,}")
-    check_date_limits(mindate, maxdate)
-    if mindate and datetype is None:
-        datetype = "pdat"
-    if not mindate:
-        datetype = None
     if client is None:
-        client = EntrezClient(config or EntrezConfig.from_env(email))
-    limits = {"mindate": mindate, "maxdate": maxdate, "datetype": datetype}
-
-    load_id = search_log.find_resumable(store.conn, query=query, **limits)
+        if config is None:
+            raise SearchError("no E-utilities settings: give an EntrezConfig or a client")
+        client = EntrezClient(config)
+    with store.read() as tx:
+        load_id = search_log.find_resumable(
+            tx,
+            query=query,
+            mindate=limits.mindate,
+            maxdate=limits.maxdate,
+            datetype=limits.datetype,
+        )
     resumed = load_id is not None
     if load_id is not None:
-        with store.transaction() as conn:
-            search_log.mark_resumed(conn, load_id)
+        with store.transaction() as tx:
+            search_log.mark_resumed(tx, load_id)
     else:
-        load_id = _esearch_phase(store, client, query, batch_size, limits, today)
+        day = today or date.fromisoformat(clock()[:10])
+        load_id = _esearch_phase(store, client, query, batch_size, limits, day, clock)
 
     try:
-        _efetch_phase(store, client, load_id, batch_size, progress)
+        _efetch_phase(store, client, load_id, batch_size, progress, clock)
     except SearchError as exc:
-        entry = _fail(store, load_id, str(exc))
+        entry = _fail(store, load_id, str(exc), clock)
         done = entry.fetched + entry.already_in_review
         raise SearchError(
             f"{exc}; {done:,} of {entry.identified:,} records are in the review, "
             "run the same search again to fetch the rest"
         ) from None
     except KeyboardInterrupt:
-        _fail(store, load_id, "interrupted")
+        _fail(store, load_id, "interrupted", clock)
         raise
-    with store.transaction() as conn:
-        search_log.finish_run(conn, load_id, status="complete", finished_at=utc_now())
+    with store.transaction() as tx:
+        search_log.finish_run(tx, load_id, status="complete", finished_at=clock())
+        entry = search_log.get_run(tx, load_id)
     return SearchSummary(
-        log=search_log.get_run(store.conn, load_id),
+        log=entry,
         resumed=resumed,
         requests=client.requests_sent,
         retries=client.retries,
@@ -192,21 +180,29 @@ def _esearch_phase(
     client: EntrezClient,
     query: str,
     batch_size: int,
-    limits: dict[str, Any],
-    today: date | None,
+    limits: DateLimits,
+    today: date,
+    clock: Clock,
 ) -> int:
-    started = utc_now()
-    found = client.search_ids(query, **limits, today=today or datetime.now(UTC).date())
+    started = clock()
+    found = client.search_ids(query, limits=limits, today=today)
     windows = [
         {"mindate": f"{w.mindate:%Y/%m/%d}", "maxdate": f"{w.maxdate:%Y/%m/%d}", "count": w.count}
         for w in found.windows
     ]
-    with store.transaction() as conn:
+    with store.transaction() as tx:
         load_id = search_log.create_run(
-            conn, mode="eutils", query=query, started_at=started, batch_size=batch_size, **limits
+            tx,
+            mode="eutils",
+            query=query,
+            started_at=started,
+            batch_size=batch_size,
+            mindate=limits.mindate,
+            maxdate=limits.maxdate,
+            datetype=limits.datetype,
         )
         search_log.record_esearch(
-            conn,
+            tx,
             load_id,
             count=found.count,
             query_translation=found.query_translation,
@@ -225,6 +221,7 @@ def _efetch_phase(
     load_id: int,
     batch_size: int,
     progress: Progress | None,
+    clock: Clock,
 ) -> None:
     """Fetch the pending PMIDs batch by batch, each stored in one transaction.
 
@@ -232,12 +229,13 @@ def _efetch_phase(
     so parsing and writing do not hold up the rate-limited requests. The client is only
     ever used by that one worker thread.
     """
-    entry = search_log.get_run(store.conn, load_id)
+    with store.read() as tx:
+        entry = search_log.get_run(tx, load_id)
+        pending = search_log.pending_pmids(tx, load_id, entry.pending)
     total = entry.fetched + entry.missing + entry.pending
     done = entry.fetched + entry.missing
     if progress:
         progress(done, total)
-    pending = search_log.pending_pmids(store.conn, load_id, entry.pending)
     batches = [pending[i : i + batch_size] for i in range(0, len(pending), batch_size)]
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="efetch")
     client.uncancel()
@@ -248,7 +246,7 @@ def _efetch_phase(
             items = upcoming.result()
             if number + 1 < len(batches):
                 upcoming = pool.submit(client.efetch, ids=batches[number + 1])
-            _store_batch(store, load_id, batch, items)
+            _store_batch(store, load_id, batch, items, clock)
             done += len(batch)
             if progress:
                 progress(done, total)
@@ -260,15 +258,19 @@ def _efetch_phase(
 
 
 def _store_batch(
-    store: Store, load_id: int, batch: list[str], items: list[Record | DeleteCitation]
+    store: Store,
+    load_id: int,
+    batch: list[str],
+    items: list[Record | DeleteCitation],
+    clock: Clock,
 ) -> None:
     records = [r for r in items if isinstance(r, Record)]
     returned = {_pmid_of(r) for r in records}
-    with store.transaction() as conn:
-        n_new = insert_records(conn, load_id, records)
-        _apply_deletes(conn, [d for d in items if isinstance(d, DeleteCitation)])
+    with store.transaction() as tx:
+        n_new = insert_records(tx, load_id, records)
+        _apply_deletes(tx, [d for d in items if isinstance(d, DeleteCitation)], clock())
         search_log.record_batch(
-            conn,
+            tx,
             load_id,
             fetched=[p for p in batch if p in returned],
             missing=[p for p in batch if p not in returned],
@@ -277,17 +279,17 @@ def _store_batch(
 
 
 def _pmid_of(record: Record) -> str | None:
-    return normalise_pmid(record.source_id or record.pmid)
+    return record.pmid or normalise_pmid(record.source_id)
 
 
-def _apply_deletes(conn: Any, deletes: Iterable[DeleteCitation]) -> int:
-    return sum(mark_deleted(conn, "pubmed", d.pmids) for d in deletes)
+def _apply_deletes(tx: Tx, deletes: Iterable[DeleteCitation], at: str) -> int:
+    return sum(mark_deleted(tx, "pubmed", d.pmids, at=at) for d in deletes)
 
 
-def _fail(store: Store, load_id: int, error: str) -> SearchLogEntry:
-    with store.transaction() as conn:
-        search_log.finish_run(conn, load_id, status="failed", finished_at=utc_now(), error=error)
-    return search_log.get_run(store.conn, load_id)
+def _fail(store: Store, load_id: int, error: str, clock: Clock) -> SearchLogEntry:
+    with store.transaction() as tx:
+        search_log.finish_run(tx, load_id, status="failed", finished_at=clock(), error=error)
+        return search_log.get_run(tx, load_id)
 
 
 def file_sha256(path: Path) -> str:
@@ -300,42 +302,38 @@ def file_sha256(path: Path) -> str:
 
 
 def load_search_file(
-    target: Store | _HasStore,
+    store: Store,
     path: Path,
     *,
+    clock: Clock,
     query: str | None = None,
     progress: Progress | None = None,
     batch_size: int = 1000,
 ) -> SearchSummary:
     """Load a saved EFetch result (PubMed XML, .gz allowed) as the search result, all or nothing.
 
-    Logged as a search load with the file's name and SHA-256, and the query it stands for:
-    ``query``, else (given a review) the protocol's PubMed query.
+    Logged as a search load with the file's name and SHA-256, and ``query``, the query it
+    stands for.
     """
     from review.pubmed.pubmed_xml import iter_pubmed, open_pubmed_file
 
-    store = _store_of(target)
-    pubmed = _protocol_pubmed(target)
-    if query is None and pubmed is not None:
-        query = str(pubmed.query)
     path = Path(path)
     if path.is_dir():
         raise SearchError(f"{path}: is a folder; give the path of a saved PubMed XML file in it")
     if not path.is_file():
         raise SearchError(f"{path}: no such file; give the path of a saved PubMed XML file")
     sha256 = file_sha256(path)
-    started = utc_now()
     deleted = 0
     n_read = 0
-    with store.transaction() as conn:
+    with store.transaction() as tx:
         load_id = search_log.create_run(
-            conn,
+            tx,
             mode="file",
             query=query,
             mindate=None,
             maxdate=None,
             datetype=None,
-            started_at=started,
+            started_at=clock(),
             file_name=path.name,
             sha256=sha256,
         )
@@ -343,67 +341,29 @@ def load_search_file(
         with open_pubmed_file(path) as handle:
             for item in iter_pubmed(handle, str(path)):
                 if isinstance(item, DeleteCitation):
-                    _flush_file_batch(conn, load_id, batch)
+                    _flush_file_batch(tx, load_id, batch)
                     batch = []
-                    deleted += _apply_deletes(conn, [item])
+                    deleted += _apply_deletes(tx, [item], clock())
                     continue
                 batch.append(item)
                 n_read += 1
                 if len(batch) >= batch_size:
-                    _flush_file_batch(conn, load_id, batch)
+                    _flush_file_batch(tx, load_id, batch)
                     batch = []
                     if progress:
                         progress(n_read, None)
-        _flush_file_batch(conn, load_id, batch)
-        search_log.finish_run(conn, load_id, status="complete", finished_at=utc_now())
+        _flush_file_batch(tx, load_id, batch)
+        search_log.finish_run(tx, load_id, status="complete", finished_at=clock())
+        entry = search_log.get_run(tx, load_id)
     if progress:
         progress(n_read, n_read)
-    return SearchSummary(log=search_log.get_run(store.conn, load_id), deleted=deleted)
+    return SearchSummary(log=entry, deleted=deleted)
 
 
-def _flush_file_batch(conn: Any, load_id: int, batch: list[Record]) -> None:
+def _flush_file_batch(tx: Tx, load_id: int, batch: list[Record]) -> None:
     if not batch:
         return
-    n_new = insert_records(conn, load_id, batch)
+    n_new = insert_records(tx, load_id, batch)
     pmids = [p for p in (_pmid_of(r) for r in batch) if p]
-    search_log.record_file_pmids(conn, load_id, pmids)
-    search_log.add_file_counts(conn, load_id, n_read=len(batch), n_new=n_new)
-
-
-def search_review(
-    review: Any,
-    *,
-    query: str | None = None,
-    email: str | None = None,
-    mindate: str | None = None,
-    maxdate: str | None = None,
-    datetype: DateTypeName | None = None,
-    batch_size: int = 500,
-    env: Mapping[str, str] | None = None,
-    progress: Progress | None = None,
-) -> SearchSummary:
-    """``run_search`` with the protocol's defaults: its query and date limits, and the e-mail
-    from ``email``, else ``NCBI_EMAIL``, else the protocol (what ``casepool search`` does)."""
-    env = os.environ if env is None else env
-    pubmed = _protocol_pubmed(review)
-    if query is None:
-        if pubmed is None:
-            raise SearchError(
-                "the protocol has no PubMed search; add [search.pubmed] with a query, "
-                "or pass --query"
-            )
-        query = str(pubmed.query)
-    if mindate is None and maxdate is None and pubmed is not None:
-        mindate, maxdate = pubmed.mindate, pubmed.maxdate
-        datetype = datetype or pubmed.datetype
-    email = email or env.get("NCBI_EMAIL") or (pubmed.email if pubmed is not None else None)
-    return run_search(
-        review.store,
-        query,
-        config=EntrezConfig.from_env(email, env),
-        mindate=mindate,
-        maxdate=maxdate,
-        datetype=datetype,
-        batch_size=batch_size,
-        progress=progress,
-    )
+    search_log.record_file_pmids(tx, load_id, pmids)
+    search_log.add_counts(tx, load_id, n_read=len(batch), n_new=n_new)

@@ -22,11 +22,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, get_args
 
-from review.dedup.matching import merged_view
+from review.dedup.clusters import merged_view
 from review.errors import ExportError
 from review.records import Record
 from review.store import Store
-from review.store.dedup import cluster_membership
+from review.store.dedup import membership
 from review.store.records import iter_records
 
 ExportFormat = Literal["ris", "csv", "xlsx"]
@@ -95,11 +95,12 @@ def export_rows(store: Store, *, include_all: bool = False) -> list[ExportRow]:
     cluster's primary is exported as the cluster's merged view (fields the primary lacks,
     such as an abstract, filled from the other members).
     """
-    membership = cluster_membership(store.conn)
-    rows = []
-    for record_id, record in iter_records(store.conn):
-        cluster_id, is_primary = membership.get(record_id, (record_id, True))
-        rows.append(ExportRow(record_id, record, cluster_id, is_primary))
+    with store.read() as tx:
+        current = membership(tx)
+        rows = [
+            ExportRow(rid, record, current.cluster_of[rid], current.is_primary(rid))
+            for rid, record in iter_records(tx)
+        ]
     rows.sort(key=lambda r: (r.cluster_id, not r.is_primary, r.record_id))
     if include_all:
         return rows

@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, BinaryIO, cast
 
+from review.clock import Clock
 from review.errors import ImportFileError, ParseError
 from review.records import Record
 from review.sources.formats import FORMATS, ParsedFile, Rejected, detect_format
@@ -140,6 +141,7 @@ def import_file(
     path: Path,
     *,
     source: str,
+    clock: Clock,
     fmt: str = "auto",
     skip_invalid: bool = False,
     rejects_path: Path | None = None,
@@ -159,7 +161,8 @@ def import_file(
     if not data.strip():
         raise ImportFileError(f"{path}: the file is empty; export the records again")
     sha256 = hashlib.sha256(data).hexdigest()
-    prior = find_file_load(store.conn, source=source, sha256=sha256)
+    with store.read() as tx:
+        prior = find_file_load(tx, source=source, sha256=sha256)
     if prior is not None:
         return _no_op(path, source, sha256, prior.id, prior.details)
     if progress:
@@ -183,6 +186,7 @@ def import_file(
         rejects,
         rejects_path if rejects else None,
         progress,
+        clock,
     )
 
 
@@ -260,7 +264,8 @@ def _sort_records(
         if sid is not None:
             first_at[sid] = i
         unique.append((i, record))
-    stored = stored_by_source_id(store.conn, source, first_at)
+    with store.read() as tx:
+        stored = stored_by_source_id(tx, source, first_at)
     fresh: list[Record] = []
     for i, record in unique:
         hit = stored.get(record.source_id or "")
@@ -313,6 +318,7 @@ def _write(
     rejects: list[Rejected],
     rejects_path: Path | None,
     progress: Progress | None,
+    clock: Clock,
 ) -> ImportSummary:
     details: dict[str, Any] = {
         "format": parsed.format,
@@ -322,21 +328,30 @@ def _write(
         "repairs": list(parsed.notes),
         "rejects_file": str(rejects_path) if rejects_path else None,
     }
-    with store.transaction() as conn:
-        prior = find_file_load(conn, source=source, sha256=sha256)
+    with store.transaction() as tx:
+        prior = find_file_load(tx, source=source, sha256=sha256)
         if prior is not None:
             return _no_op(path, source, sha256, prior.id, prior.details)
+        started = clock()
         load_id = start_load(
-            conn, kind="file", source=source, file_name=path.name, sha256=sha256, details=details
+            tx,
+            kind="file",
+            source=source,
+            at=started,
+            file_name=path.name,
+            sha256=sha256,
+            details=details,
         )
         n_new = 0
         for start in range(0, len(fresh), _BATCH):
-            n_new += insert_records(conn, load_id, fresh[start : start + _BATCH])
+            n_new += insert_records(tx, load_id, fresh[start : start + _BATCH])
             if progress:
                 progress("write", min(start + _BATCH, len(fresh)), len(fresh))
-        n_withdrawn = mark_deleted(conn, source, parsed.withdrawn) if parsed.withdrawn else 0
+        n_withdrawn = (
+            mark_deleted(tx, source, parsed.withdrawn, at=started) if parsed.withdrawn else 0
+        )
         details["n_withdrawn"] = n_withdrawn
-        finish_load(conn, load_id, n_read=parsed.n_read, n_new=n_new, details=details)
+        finish_load(tx, load_id, at=clock(), n_read=parsed.n_read, n_new=n_new, details=details)
         if rejects_path is not None:
             _write_rejects(rejects_path, rejects)
     return ImportSummary(

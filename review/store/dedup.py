@@ -1,281 +1,198 @@
-"""SQL for deduplication: cluster membership, the queue of uncertain pairs, human decisions.
-
-A cluster's id is the smallest record id among its members (stable across re-runs while
-that record stays in it); a record in no stored cluster is its own singleton and primary.
-"""
+"""Deduplication's tables: cluster membership, the queue of uncertain pairs, the decision
+log and the runs. Facts only: which clusters to form and how to name them is decided by
+``review.dedup``; a record with no membership row is its own cluster, named by its id."""
 
 from __future__ import annotations
 
 import json
-import sqlite3
-from collections import defaultdict
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from typing import Any
 
-from review.dedup.matching import Constraints, DedupCounts, replay_decisions
-from review.records import Record
-from review.store import utc_now
-from review.store.records import row_to_record
+from sqlalchemy import delete, func, insert, select, tuple_
 
-
-@dataclass(frozen=True, slots=True)
-class Decision:
-    """One human decision from the log: 'merge' or 'keep_apart' a pair, or 'undo' a cluster."""
-
-    id: int
-    kind: str
-    record_a: int | None
-    record_b: int | None
-    cluster_id: int | None
-    members: tuple[int, ...]
-    decided_at: str
+from review.dedup.clusters import Cluster, Membership
+from review.dedup.decisions import DecisionEvent
+from review.store.engine import Tx
+from review.store.records import chunks, live_record_ids
+from review.store.schema import dedup_decisions, dedup_members, dedup_queue, dedup_runs, records
 
 
-def cluster_membership(conn: sqlite3.Connection) -> dict[int, tuple[int, bool]]:
-    """Record id -> (cluster id, is_primary) for every record not withdrawn by its source.
-
-    Withdrawn (deleted) records drop out of their cluster; if the primary was withdrawn, the
-    remaining member with the smallest id stands in as primary (the cluster keeps its id).
-    """
-    rows = conn.execute(
-        "SELECT r.id, m.cluster_id, m.is_primary FROM records r"
-        " LEFT JOIN dedup_members m ON m.record_id = r.id"
-        " WHERE r.deleted_at IS NULL ORDER BY r.id"
-    ).fetchall()
-    result: dict[int, tuple[int, bool]] = {}
-    members: dict[int, list[int]] = defaultdict(list)
-    has_primary: set[int] = set()
-    for record_id, cluster_id, is_primary in rows:
-        if cluster_id is None:
-            result[int(record_id)] = (int(record_id), True)
-            continue
-        members[int(cluster_id)].append(int(record_id))
-        if is_primary:
-            has_primary.add(int(cluster_id))
-        result[int(record_id)] = (int(cluster_id), bool(is_primary))
-    for cluster_id, ids in members.items():
-        if cluster_id not in has_primary:
-            result[min(ids)] = (cluster_id, True)
-    return result
-
-
-def load_decisions(conn: sqlite3.Connection) -> list[Decision]:
-    """Every human decision, oldest first."""
-    rows = conn.execute(
-        "SELECT id, kind, record_a, record_b, cluster_id, members, decided_at"
-        " FROM dedup_decisions ORDER BY id"
-    ).fetchall()
-    return [
-        Decision(
-            id=int(r["id"]),
-            kind=r["kind"],
-            record_a=r["record_a"],
-            record_b=r["record_b"],
-            cluster_id=r["cluster_id"],
-            members=tuple(int(m) for m in json.loads(r["members"])),
-            decided_at=r["decided_at"],
-        )
-        for r in rows
-    ]
-
-
-def load_constraints(conn: sqlite3.Connection) -> Constraints:
-    """The decision log replayed as merge / keep-apart constraints for the matcher."""
-    return replay_decisions(
-        (
-            d.kind,
-            (d.record_a, d.record_b) if d.record_a is not None and d.record_b is not None else None,
-            d.members,
-        )
-        for d in load_decisions(conn)
+def membership(tx: Tx) -> Membership:
+    """Every live record's cluster and each cluster's primary, as stored."""
+    query = (
+        select(dedup_members.c.record_id, dedup_members.c.cluster_id, dedup_members.c.is_primary)
+        .join(records, records.c.id == dedup_members.c.record_id)
+        .where(records.c.deleted_at.is_(None))
     )
+    rows = [(int(r), int(c), bool(p)) for r, c, p in tx.connection.execute(query)]
+    return Membership.from_rows(live_record_ids(tx), rows)
+
+
+def decisions(tx: Tx) -> list[DecisionEvent]:
+    """Every human decision, oldest first."""
+    query = select(dedup_decisions).order_by(dedup_decisions.c.id)
+    return [
+        DecisionEvent(
+            id=int(r.id),
+            kind=r.kind,
+            record_a=r.record_a,
+            record_b=r.record_b,
+            cluster_id=r.cluster_id,
+            members=tuple(int(m) for m in json.loads(r.members)),
+            decided_at=r.decided_at,
+            decided_by=r.decided_by,
+        )
+        for r in tx.connection.execute(query)
+    ]
 
 
 def add_decision(
-    conn: sqlite3.Connection,
+    tx: Tx,
     kind: str,
     *,
+    at: str,
+    by: str | None,
     pair: tuple[int, int] | None = None,
     cluster_id: int | None = None,
-    members: tuple[int, ...] = (),
+    members: Sequence[int] = (),
 ) -> int:
-    """Append a decision to the log (call inside ``Store.transaction()``)."""
+    """Append a decision to the log, taken ``at`` by ``by``."""
     a, b = pair if pair is not None else (None, None)
-    cur = conn.execute(
-        "INSERT INTO dedup_decisions (kind, record_a, record_b, cluster_id, members, decided_at)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
-        (kind, a, b, cluster_id, json.dumps(list(members)), utc_now()),
-    )
-    return int(cur.lastrowid or 0)
-
-
-def live_record_ids(conn: sqlite3.Connection) -> set[int]:
-    """Ids of records not withdrawn by their source."""
-    return {int(r[0]) for r in conn.execute("SELECT id FROM records WHERE deleted_at IS NULL")}
-
-
-def records_by_id(conn: sqlite3.Connection, ids: Iterable[int]) -> dict[int, Record]:
-    """The records with these ids (withdrawn ones included)."""
-    wanted = sorted(set(ids))
-    found: dict[int, Record] = {}
-    for start in range(0, len(wanted), 500):
-        chunk = wanted[start : start + 500]
-        marks = ", ".join("?" * len(chunk))
-        for row in conn.execute(f"SELECT * FROM records WHERE id IN ({marks})", chunk):
-            found[int(row["id"])] = row_to_record(row)
-    return found
-
-
-def cluster_members(conn: sqlite3.Connection, cluster_id: int) -> list[int]:
-    """Record ids of a stored cluster of two or more (empty if there is none with that id)."""
-    return [
-        int(r[0])
-        for r in conn.execute(
-            "SELECT record_id FROM dedup_members WHERE cluster_id = ? ORDER BY record_id",
-            (cluster_id,),
+    statement = (
+        insert(dedup_decisions)
+        .values(
+            kind=kind,
+            record_a=a,
+            record_b=b,
+            cluster_id=cluster_id,
+            members=json.dumps(list(members)),
+            decided_at=at,
+            decided_by=by,
         )
-    ]
-
-
-def cluster_of(conn: sqlite3.Connection, record_id: int) -> int:
-    """The id of the cluster ``record_id`` belongs to (its own id if it is a singleton)."""
-    row = conn.execute(
-        "SELECT cluster_id FROM dedup_members WHERE record_id = ?", (record_id,)
-    ).fetchone()
-    return int(row[0]) if row else record_id
-
-
-def write_cluster(
-    conn: sqlite3.Connection, members: Iterable[int], primary: int, reasons: dict[int, str]
-) -> int:
-    """Store one cluster (replacing the members' previous rows); its id is the smallest member."""
-    ids = sorted(set(members))
-    cluster_id = ids[0]
-    conn.executemany("DELETE FROM dedup_members WHERE record_id = ?", ((i,) for i in ids))
-    conn.executemany(
-        "INSERT INTO dedup_members (record_id, cluster_id, is_primary, reason) VALUES (?, ?, ?, ?)",
-        ((i, cluster_id, int(i == primary), reasons.get(i, "linked")) for i in ids),
+        .returning(dedup_decisions.c.id)
     )
-    return cluster_id
+    return int(tx.connection.execute(statement).scalar_one())
 
 
-def dissolve_cluster(conn: sqlite3.Connection, cluster_id: int) -> None:
-    """Make every member of the cluster a singleton again."""
-    conn.execute("DELETE FROM dedup_members WHERE cluster_id = ?", (cluster_id,))
+def write_clusters(tx: Tx, clusters: Iterable[Cluster]) -> None:
+    """Store clusters, replacing their members' previous rows."""
+    rows: list[dict[str, Any]] = []
+    for cluster in clusters:
+        reasons = dict(cluster.reasons)
+        for record_id in cluster.members:
+            rows.append(
+                {
+                    "record_id": record_id,
+                    "cluster_id": cluster.cluster_id,
+                    "is_primary": int(record_id == cluster.primary),
+                    "reason": reasons.get(record_id, "linked"),
+                }
+            )
+    clear_members(tx, [row["record_id"] for row in rows])
+    if rows:
+        tx.connection.execute(insert(dedup_members), rows)
+
+
+def clear_members(tx: Tx, record_ids: Sequence[int]) -> None:
+    """Make these records their own clusters again (delete their membership rows)."""
+    for part in chunks(sorted(set(record_ids))):
+        tx.connection.execute(delete(dedup_members).where(dedup_members.c.record_id.in_(part)))
 
 
 def replace_all(
-    conn: sqlite3.Connection,
-    clusters: Iterable[tuple[tuple[int, ...], int, dict[int, str]]],
+    tx: Tx,
+    clusters: Sequence[Cluster],
     queue: Iterable[tuple[int, int, float, str]],
     *,
     started_at: str,
+    finished_at: str,
     n_records: int,
     settings: dict[str, object],
 ) -> int:
-    """Replace the stored clusters and queue with a new run's; log the run and return its id."""
-    conn.execute("DELETE FROM dedup_members")
-    conn.execute("DELETE FROM dedup_queue")
-    n_clusters = n_duplicates = 0
-    for members, primary, reasons in clusters:
-        write_cluster(conn, members, primary, reasons)
-        n_clusters += 1
-        n_duplicates += len(members) - 1
-    cur = conn.execute(
-        "INSERT INTO dedup_runs (started_at, finished_at, n_records, n_clusters, n_duplicates,"
-        " n_queued, settings) VALUES (?, ?, ?, ?, ?, 0, ?)",
-        (started_at, utc_now(), n_records, n_clusters, n_duplicates, json.dumps(settings)),
-    )
-    run_id = int(cur.lastrowid or 0)
-    before = conn.total_changes
-    conn.executemany(
-        "INSERT INTO dedup_queue (record_a, record_b, score, reason, run_id)"
-        " VALUES (?, ?, ?, ?, ?)",
-        ((a, b, score, reason, run_id) for a, b, score, reason in queue),
-    )
-    conn.execute(
-        "UPDATE dedup_runs SET n_queued = ? WHERE id = ?", (conn.total_changes - before, run_id)
-    )
-    return run_id
-
-
-def queued_pairs(conn: sqlite3.Connection) -> list[tuple[int, int, float, str]]:
-    """Uncertain pairs waiting for a person, most similar first."""
-    return [
-        (int(r[0]), int(r[1]), float(r[2]), str(r[3]))
-        for r in conn.execute(
-            "SELECT q.record_a, q.record_b, q.score, q.reason FROM dedup_queue q"
-            " JOIN records ra ON ra.id = q.record_a JOIN records rb ON rb.id = q.record_b"
-            " WHERE ra.deleted_at IS NULL AND rb.deleted_at IS NULL"
-            " ORDER BY q.score DESC, q.record_a, q.record_b"
+    """Replace every stored cluster and the queue with a new run's; log the run, return its id."""
+    connection = tx.connection
+    connection.execute(delete(dedup_members))
+    connection.execute(delete(dedup_queue))
+    write_clusters(tx, clusters)
+    pairs = list(queue)
+    run_id = connection.execute(
+        insert(dedup_runs)
+        .values(
+            started_at=started_at,
+            finished_at=finished_at,
+            n_records=n_records,
+            n_clusters=sum(1 for c in clusters if len(c.members) > 1),
+            n_duplicates=sum(len(c.members) - 1 for c in clusters),
+            n_queued=len(pairs),
+            settings=json.dumps(settings),
         )
-    ]
+        .returning(dedup_runs.c.id)
+    ).scalar_one()
+    if pairs:
+        connection.execute(
+            insert(dedup_queue),
+            [
+                {"record_a": a, "record_b": b, "score": s, "reason": r, "run_id": run_id}
+                for a, b, s, r in pairs
+            ],
+        )
+    return int(run_id)
 
 
-def drop_queued(conn: sqlite3.Connection, pair: tuple[int, int]) -> None:
-    """Remove one pair from the queue."""
-    conn.execute("DELETE FROM dedup_queue WHERE record_a = ? AND record_b = ?", pair)
-
-
-def drop_settled(conn: sqlite3.Connection) -> int:
-    """Remove queued pairs whose records are now in the same cluster; return how many."""
-    before = conn.total_changes
-    conn.execute(
-        "DELETE FROM dedup_queue WHERE"
-        " COALESCE((SELECT cluster_id FROM dedup_members WHERE record_id = record_a), record_a)"
-        " = COALESCE((SELECT cluster_id FROM dedup_members WHERE record_id = record_b), record_b)"
+def queued_pairs(tx: Tx) -> list[tuple[int, int, float, str]]:
+    """Uncertain pairs of live records waiting for a person, most similar first."""
+    a, b = records.alias("a"), records.alias("b")
+    query = (
+        select(
+            dedup_queue.c.record_a,
+            dedup_queue.c.record_b,
+            dedup_queue.c.score,
+            dedup_queue.c.reason,
+        )
+        .join(a, a.c.id == dedup_queue.c.record_a)
+        .join(b, b.c.id == dedup_queue.c.record_b)
+        .where(a.c.deleted_at.is_(None), b.c.deleted_at.is_(None))
+        .order_by(dedup_queue.c.score.desc(), dedup_queue.c.record_a, dedup_queue.c.record_b)
     )
-    return conn.total_changes - before
+    return [(int(x), int(y), float(s), str(r)) for x, y, s, r in tx.connection.execute(query)]
 
 
-def membership_rows(conn: sqlite3.Connection) -> list[tuple[str, str | None, int, bool, int]]:
+def drop_queued(tx: Tx, pairs: Iterable[tuple[int, int]]) -> None:
+    """Remove pairs from the queue."""
+    for part in chunks(sorted(set(pairs))):
+        tx.connection.execute(
+            delete(dedup_queue).where(
+                tuple_(dedup_queue.c.record_a, dedup_queue.c.record_b).in_(part)
+            )
+        )
+
+
+def count_queued(tx: Tx) -> int:
+    """Pairs in the queue (whatever their records' state)."""
+    return int(tx.connection.execute(select(func.count()).select_from(dedup_queue)).scalar_one())
+
+
+def member_reasons(tx: Tx, ids: Iterable[int]) -> dict[int, str]:
+    """Why each of these records joined its cluster (records in no stored cluster are left out)."""
+    found: dict[int, str] = {}
+    for part in chunks(sorted(set(ids))):
+        query = select(dedup_members.c.record_id, dedup_members.c.reason).where(
+            dedup_members.c.record_id.in_(part)
+        )
+        found.update((int(r), str(why)) for r, why in tx.connection.execute(query))
+    return found
+
+
+def membership_rows(tx: Tx, current: Membership) -> list[tuple[str, str | None, int, bool, int]]:
     """(source, source_id, cluster id, is_primary, record id) for every live record, in
     record id order."""
-    membership = cluster_membership(conn)
-    rows = conn.execute(
-        "SELECT id, source, source_id FROM records WHERE deleted_at IS NULL ORDER BY id"
-    ).fetchall()
+    query = (
+        select(records.c.id, records.c.source, records.c.source_id)
+        .where(records.c.deleted_at.is_(None))
+        .order_by(records.c.id)
+    )
     return [
-        (r["source"], r["source_id"], *membership[int(r["id"])], int(r["id"]))
-        for r in rows
-        if int(r["id"]) in membership
+        (source, source_id, current.cluster_of[rid], current.is_primary(rid), int(rid))
+        for rid, source, source_id in tx.connection.execute(query)
+        if rid in current.cluster_of
     ]
-
-
-def dedup_counts(conn: sqlite3.Connection) -> DedupCounts:
-    """PRISMA identification counts from the store: records per source (live records),
-    duplicates removed (live records that are not the primary of their cluster), records
-    after deduplication, clusters of two or more and pairs still waiting for a person."""
-    per_source = tuple(
-        (str(r[0]), int(r[1]))
-        for r in conn.execute(
-            "SELECT source, COUNT(*) FROM records WHERE deleted_at IS NULL"
-            " GROUP BY source ORDER BY source"
-        )
-    )
-    membership = cluster_membership(conn)
-    identified = len(membership)
-    primaries = sum(1 for _, is_primary in membership.values() if is_primary)
-    sizes: dict[int, int] = defaultdict(int)
-    for cluster_id, _ in membership.values():
-        sizes[cluster_id] += 1
-    return DedupCounts(
-        per_source=per_source,
-        records_identified=identified,
-        duplicates_removed=identified - primaries,
-        records_after_dedup=primaries,
-        clusters=sum(1 for n in sizes.values() if n > 1),
-        pairs_queued=len(queued_pairs(conn)),
-    )
-
-
-def member_reasons(conn: sqlite3.Connection, ids: Iterable[int]) -> dict[int, str]:
-    """Why each of these records joined its cluster (records in no cluster are left out)."""
-    wanted = sorted(set(ids))
-    marks = ", ".join("?" * len(wanted))
-    return {
-        int(r[0]): str(r[1])
-        for r in conn.execute(
-            f"SELECT record_id, reason FROM dedup_members WHERE record_id IN ({marks})", wanted
-        )
-    }

@@ -1,12 +1,18 @@
-"""SQL for file imports: finding an earlier import of the same file, and records an import meets."""
+"""File imports as loads: finding an earlier import of the same file, and the records of a
+source an import meets."""
 
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
+
+from sqlalchemy import select
+
+from review.store.engine import Tx
+from review.store.records import chunks
+from review.store.schema import loads, records
 
 
 @dataclass(frozen=True)
@@ -21,48 +27,48 @@ class PriorLoad:
     details: dict[str, Any]
 
 
-def find_file_load(conn: sqlite3.Connection, *, source: str, sha256: str) -> PriorLoad | None:
+def find_file_load(tx: Tx, *, source: str, sha256: str) -> PriorLoad | None:
     """The first complete import of a file with this sha256 into ``source``, if any."""
-    row = conn.execute(
-        "SELECT id, file_name, finished_at, n_read, n_new, details FROM loads"
-        " WHERE kind = 'file' AND source = ? AND sha256 = ? AND status = 'complete'"
-        " ORDER BY id LIMIT 1",
-        (source, sha256),
-    ).fetchone()
+    row = tx.connection.execute(
+        select(loads)
+        .where(
+            loads.c.kind == "file",
+            loads.c.source == source,
+            loads.c.sha256 == sha256,
+            loads.c.status == "complete",
+        )
+        .order_by(loads.c.id)
+        .limit(1)
+    ).first()
     if row is None:
         return None
     return PriorLoad(
-        int(row["id"]),
-        row["file_name"],
-        row["finished_at"],
-        int(row["n_read"]),
-        int(row["n_new"]),
-        json.loads(row["details"] or "{}"),
+        int(row.id),
+        row.file_name,
+        row.finished_at,
+        int(row.n_read),
+        int(row.n_new),
+        json.loads(row.details or "{}"),
     )
 
 
 def stored_by_source_id(
-    conn: sqlite3.Connection, source: str, source_ids: Iterable[str]
+    tx: Tx, source: str, source_ids: Iterable[str]
 ) -> dict[str, tuple[int, str | None, str | None]]:
     """source_id -> (record id, title, doi) of the records ``source`` already holds."""
-    ids = list(dict.fromkeys(source_ids))
     found: dict[str, tuple[int, str | None, str | None]] = {}
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
-        marks = ", ".join("?" * len(chunk))
-        for row in conn.execute(
-            f"SELECT id, source_id, title, doi FROM records WHERE source = ?"
-            f" AND source_id IN ({marks})",
-            (source, *chunk),
-        ):
-            found[row["source_id"]] = (int(row["id"]), row["title"], row["doi"])
+    columns = (records.c.id, records.c.source_id, records.c.title, records.c.doi)
+    for part in chunks(list(dict.fromkeys(source_ids))):
+        query = select(*columns).where(records.c.source == source, records.c.source_id.in_(part))
+        for row in tx.connection.execute(query):
+            found[row.source_id] = (int(row.id), row.title, row.doi)
     return found
 
 
-def file_loads(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+def file_loads(tx: Tx) -> list[dict[str, Any]]:
     """Every file import, oldest first, as plain dicts (for reports and PRISMA counts)."""
-    rows = conn.execute(
-        "SELECT id, source, file_name, sha256, started_at, finished_at, status, n_read, n_new,"
-        " details FROM loads WHERE kind = 'file' ORDER BY id"
-    ).fetchall()
-    return [{**dict(row), "details": json.loads(row["details"] or "{}")} for row in rows]
+    query = select(loads).where(loads.c.kind == "file").order_by(loads.c.id)
+    return [
+        {**row._asdict(), "details": json.loads(row.details or "{}")}
+        for row in tx.connection.execute(query)
+    ]

@@ -1,81 +1,72 @@
-"""SQL for records and loads: the tables every source (search, file import) writes to."""
+"""Records and loads: the tables every source (a search run, a file import) writes to."""
 
 from __future__ import annotations
 
 import json
-import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from review.records import Author, Record
-from review.store import utc_now
+from sqlalchemy import func, insert, select, update
 
-_RECORD_COLUMNS = (
-    "source",
-    "source_id",
-    "title",
-    "abstract",
-    "authors",
-    "journal",
-    "journal_iso",
-    "year",
-    "volume",
-    "issue",
-    "pages",
-    "doi",
-    "pmid",
-    "pmcid",
-    "issn",
-    "language",
-    "record_type",
-    "url",
-    "publication_types",
-    "mesh",
-    "keywords",
-    "extra",
-    "raw",
-)
+from review.records import Author, Record
+from review.store.engine import Tx
+from review.store.schema import RECORD_FIELDS, loads, record_field_kinds, records
+
+_KINDS = record_field_kinds()
+_JSON_FIELDS = tuple(name for name in RECORD_FIELDS if _KINDS[name] == "json")
+_CHUNK = 1000
+"""Ids per IN (...) list: far below every database's limit on bound parameters."""
+
+
+def chunks(values: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]:
+    """``values`` in slices of at most ``size``."""
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
 
 
 def start_load(
-    conn: sqlite3.Connection,
+    tx: Tx,
     *,
     kind: str,
     source: str,
+    at: str,
     file_name: str | None = None,
     sha256: str | None = None,
     details: dict[str, Any] | None = None,
 ) -> int:
-    """Open a load (a search run or a file import) and return its id."""
-    cur = conn.execute(
-        "INSERT INTO loads (kind, source, file_name, sha256, started_at, status, details)"
-        " VALUES (?, ?, ?, ?, ?, 'running', ?)",
-        (kind, source, file_name, sha256, utc_now(), json.dumps(details or {})),
+    """Open a load (a search run or a file import) started ``at``; return its id."""
+    row = tx.connection.execute(
+        insert(loads)
+        .values(
+            kind=kind,
+            source=source,
+            file_name=file_name,
+            sha256=sha256,
+            started_at=at,
+            status="running",
+            details=json.dumps(details or {}),
+        )
+        .returning(loads.c.id)
     )
-    return int(cur.lastrowid or 0)
+    return int(row.scalar_one())
 
 
 def finish_load(
-    conn: sqlite3.Connection,
+    tx: Tx,
     load_id: int,
     *,
+    at: str,
     status: str = "complete",
     n_read: int,
     n_new: int,
     details: dict[str, Any] | None = None,
 ) -> None:
     """Close a load with its counts (and, optionally, replace its details)."""
-    if details is None:
-        conn.execute(
-            "UPDATE loads SET finished_at = ?, status = ?, n_read = ?, n_new = ? WHERE id = ?",
-            (utc_now(), status, n_read, n_new, load_id),
-        )
-    else:
-        conn.execute(
-            "UPDATE loads SET finished_at = ?, status = ?, n_read = ?, n_new = ?, details = ?"
-            " WHERE id = ?",
-            (utc_now(), status, n_read, n_new, json.dumps(details), load_id),
-        )
+    values: dict[str, Any] = {"finished_at": at, "status": status, "n_read": n_read}
+    values["n_new"] = n_new
+    if details is not None:
+        values["details"] = json.dumps(details)
+    tx.connection.execute(update(loads).where(loads.c.id == load_id).values(**values))
 
 
 def _author_to_json(author: Author) -> dict[str, Any]:
@@ -104,93 +95,106 @@ def _author_from_json(data: dict[str, Any]) -> Author:
     )
 
 
-def record_to_row(record: Record) -> tuple[Any, ...]:
-    """The column values for ``record``, in ``_RECORD_COLUMNS`` order."""
-    return (
-        record.source,
-        record.source_id,
-        record.title,
-        record.abstract,
-        json.dumps([_author_to_json(a) for a in record.authors], ensure_ascii=False),
-        record.journal,
-        record.journal_iso,
-        record.year,
-        record.volume,
-        record.issue,
-        record.pages,
-        record.doi,
-        record.pmid,
-        record.pmcid,
-        record.issn,
-        record.language,
-        record.record_type,
-        record.url,
-        json.dumps(list(record.publication_types), ensure_ascii=False),
-        json.dumps(list(record.mesh), ensure_ascii=False),
-        json.dumps(list(record.keywords), ensure_ascii=False),
-        json.dumps([list(pair) for pair in record.extra], ensure_ascii=False),
-        record.raw,
+def record_to_row(record: Record) -> dict[str, Any]:
+    """The column values of ``record``: its fields, the tuples as JSON arrays."""
+    row = {name: getattr(record, name) for name in RECORD_FIELDS}
+    for name in _JSON_FIELDS:
+        value = row[name]
+        if name == "authors":
+            value = [_author_to_json(a) for a in value]
+        row[name] = json.dumps(
+            [list(v) if isinstance(v, tuple) else v for v in value], ensure_ascii=False
+        )
+    return row
+
+
+def row_to_record(row: Any) -> Record:
+    """Rebuild the ``Record`` stored in ``row`` (a row of ``records``)."""
+    values = {name: row._mapping[name] for name in RECORD_FIELDS}
+    for name in _JSON_FIELDS:
+        items = json.loads(values[name])
+        if name == "authors":
+            values[name] = tuple(_author_from_json(a) for a in items)
+        else:
+            values[name] = tuple(tuple(v) if isinstance(v, list) else v for v in items)
+    return Record(**values)
+
+
+def _insert_ignoring_duplicates(tx: Tx) -> Any:
+    """INSERT ... ON CONFLICT DO NOTHING on ``records`` in the store's dialect."""
+    if tx.dialect == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
+        return postgresql.insert(records).on_conflict_do_nothing()
+    from sqlalchemy.dialects import sqlite
+
+    return sqlite.insert(records).on_conflict_do_nothing()
+
+
+def count_of_load(tx: Tx, load_id: int) -> int:
+    """Records the load has added so far."""
+    query = select(func.count()).select_from(records).where(records.c.load_id == load_id)
+    return int(tx.connection.execute(query).scalar_one())
+
+
+def insert_records(tx: Tx, load_id: int, batch: Iterable[Record]) -> int:
+    """Insert the records not yet in the store (same source and source_id) as part of the
+    load; return how many were new."""
+    rows = [{"load_id": load_id, **record_to_row(r)} for r in batch]
+    if not rows:
+        return 0
+    before = count_of_load(tx, load_id)
+    tx.connection.execute(_insert_ignoring_duplicates(tx), rows)
+    return count_of_load(tx, load_id) - before
+
+
+def iter_records(tx: Tx, *, include_deleted: bool = False) -> Iterator[tuple[int, Record]]:
+    """Every stored record with its id, in insertion order."""
+    query = select(records).order_by(records.c.id)
+    if not include_deleted:
+        query = query.where(records.c.deleted_at.is_(None))
+    for row in tx.connection.execute(query):
+        yield int(row.id), row_to_record(row)
+
+
+def records_by_id(tx: Tx, ids: Iterable[int]) -> dict[int, Record]:
+    """The records with these ids (withdrawn ones included)."""
+    found: dict[int, Record] = {}
+    for part in chunks(sorted(set(ids))):
+        for row in tx.connection.execute(select(records).where(records.c.id.in_(part))):
+            found[int(row.id)] = row_to_record(row)
+    return found
+
+
+def live_record_ids(tx: Tx) -> set[int]:
+    """Ids of the records not withdrawn by their source."""
+    query = select(records.c.id).where(records.c.deleted_at.is_(None))
+    return {int(i) for i in tx.connection.execute(query).scalars()}
+
+
+def mark_deleted(tx: Tx, source: str, source_ids: Iterable[str], *, at: str) -> int:
+    """Mark records withdrawn by their source (PubMed DeleteCitation) ``at``; return how many."""
+    done = 0
+    for part in chunks(sorted(set(source_ids))):
+        result = tx.connection.execute(
+            update(records)
+            .where(
+                records.c.source == source,
+                records.c.source_id.in_(part),
+                records.c.deleted_at.is_(None),
+            )
+            .values(deleted_at=at)
+        )
+        done += int(result.rowcount)
+    return done
+
+
+def per_source_counts(tx: Tx) -> list[tuple[str, int]]:
+    """Live records per source, by source name."""
+    query = (
+        select(records.c.source, func.count())
+        .where(records.c.deleted_at.is_(None))
+        .group_by(records.c.source)
+        .order_by(records.c.source)
     )
-
-
-def row_to_record(row: sqlite3.Row) -> Record:
-    """Rebuild the ``Record`` stored in ``row`` (a ``SELECT *`` row of ``records``)."""
-    return Record(
-        source=row["source"],
-        source_id=row["source_id"],
-        title=row["title"],
-        abstract=row["abstract"],
-        authors=tuple(_author_from_json(a) for a in json.loads(row["authors"])),
-        journal=row["journal"],
-        journal_iso=row["journal_iso"],
-        year=row["year"],
-        volume=row["volume"],
-        issue=row["issue"],
-        pages=row["pages"],
-        doi=row["doi"],
-        pmid=row["pmid"],
-        pmcid=row["pmcid"],
-        issn=row["issn"],
-        language=row["language"],
-        record_type=row["record_type"],
-        url=row["url"],
-        publication_types=tuple(json.loads(row["publication_types"])),
-        mesh=tuple(json.loads(row["mesh"])),
-        keywords=tuple(json.loads(row["keywords"])),
-        extra=tuple((k, v) for k, v in json.loads(row["extra"])),
-        raw=row["raw"],
-    )
-
-
-def insert_records(conn: sqlite3.Connection, load_id: int, records: Iterable[Record]) -> int:
-    """Insert records not yet in the store (same source and source_id); return how many new.
-
-    Call inside ``Store.transaction()``.
-    """
-    columns = ", ".join(("load_id", *_RECORD_COLUMNS))
-    marks = ", ".join("?" * (len(_RECORD_COLUMNS) + 1))
-    sql = f"INSERT INTO records ({columns}) VALUES ({marks}) ON CONFLICT DO NOTHING"
-    before = conn.total_changes
-    conn.executemany(sql, ((load_id, *record_to_row(r)) for r in records))
-    return conn.total_changes - before
-
-
-def iter_records(
-    conn: sqlite3.Connection, *, include_deleted: bool = False
-) -> Iterator[tuple[int, Record]]:
-    """Every stored record with its row id, in insertion order."""
-    where = "" if include_deleted else " WHERE deleted_at IS NULL"
-    for row in conn.execute(f"SELECT * FROM records{where} ORDER BY id"):
-        yield int(row["id"]), row_to_record(row)
-
-
-def mark_deleted(conn: sqlite3.Connection, source: str, source_ids: Iterable[str]) -> int:
-    """Mark records withdrawn by their source (PubMed DeleteCitation); return how many."""
-    now = utc_now()
-    before = conn.total_changes
-    conn.executemany(
-        "UPDATE records SET deleted_at = ? WHERE source = ? AND source_id = ?"
-        " AND deleted_at IS NULL",
-        ((now, source, sid) for sid in source_ids),
-    )
-    return conn.total_changes - before
+    return [(str(source), int(n)) for source, n in tx.connection.execute(query)]

@@ -1,4 +1,4 @@
-"""SQL for the search log and a search's resumable state (tables of migration 0002).
+"""The search log and a search's resumable state.
 
 A search run is a ``loads`` row (kind 'search') plus a ``search_runs`` row; the PMIDs it
 found sit in ``search_pmids`` with their fetch state, so a killed run resumes from the
@@ -8,54 +8,19 @@ database alone (a WebEnv expires; a stored PMID list does not).
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
-from review.store.records import start_load
+from sqlalchemy import case, func, insert, select, update
 
-
-@dataclass(frozen=True)
-class SearchLogEntry:
-    """One search run or search-file load as the log reports it (PRISMA-S items)."""
-
-    load_id: int
-    mode: str
-    database: str
-    query: str | None
-    query_translation: str | None
-    count: int | None
-    warnings: tuple[str, ...]
-    mindate: str | None
-    maxdate: str | None
-    datetype: str | None
-    started_at: str
-    finished_at: str | None
-    status: str
-    identified: int
-    fetched: int
-    already_in_review: int
-    missing: int
-    pending: int
-    records_read: int
-    records_new: int
-    windows: tuple[dict[str, Any], ...]
-    file_name: str | None
-    sha256: str | None
-    webenv: str | None
-    query_key: str | None
-    batch_size: int | None
-    error: str | None
-    resumed: int
-
-    def as_dict(self) -> dict[str, Any]:
-        """Plain data for ``--json``."""
-        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+from review.pubmed.log import SearchLogEntry
+from review.store.engine import Tx
+from review.store.records import chunks, start_load
+from review.store.schema import loads, records, search_pmids, search_runs
 
 
 def create_run(
-    conn: sqlite3.Connection,
+    tx: Tx,
     *,
     mode: str,
     query: str | None,
@@ -68,18 +33,25 @@ def create_run(
     sha256: str | None = None,
 ) -> int:
     """Open a search load with its ``search_runs`` row; return the load id."""
-    load_id = start_load(conn, kind="search", source="pubmed", file_name=file_name, sha256=sha256)
-    conn.execute("UPDATE loads SET started_at = ? WHERE id = ?", (started_at, load_id))
-    conn.execute(
-        "INSERT INTO search_runs (load_id, mode, query, mindate, maxdate, datetype, batch_size)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (load_id, mode, query, mindate, maxdate, datetype, batch_size),
+    load_id = start_load(
+        tx, kind="search", source="pubmed", at=started_at, file_name=file_name, sha256=sha256
+    )
+    tx.connection.execute(
+        insert(search_runs).values(
+            load_id=load_id,
+            mode=mode,
+            query=query,
+            mindate=mindate,
+            maxdate=maxdate,
+            datetype=datetype,
+            batch_size=batch_size,
+        )
     )
     return load_id
 
 
 def record_esearch(
-    conn: sqlite3.Connection,
+    tx: Tx,
     load_id: int,
     *,
     count: int,
@@ -91,33 +63,35 @@ def record_esearch(
     pmids: Sequence[str],
 ) -> int:
     """Store what ESearch said and the PMIDs it found; return how many the review already has."""
-    conn.execute(
-        "UPDATE search_runs SET count = ?, query_translation = ?, warnings = ?, webenv = ?,"
-        " query_key = ?, windows = ? WHERE load_id = ?",
-        (
-            count,
-            query_translation,
-            json.dumps(list(warnings), ensure_ascii=False),
-            webenv,
-            query_key,
-            json.dumps(list(windows)),
-            load_id,
-        ),
+    connection = tx.connection
+    connection.execute(
+        update(search_runs)
+        .where(search_runs.c.load_id == load_id)
+        .values(
+            count=count,
+            query_translation=query_translation,
+            warnings=json.dumps(list(warnings), ensure_ascii=False),
+            webenv=webenv,
+            query_key=query_key,
+            windows=json.dumps(list(windows)),
+        )
     )
-    conn.executemany(
-        "INSERT INTO search_pmids (load_id, position, pmid) VALUES (?, ?, ?)",
-        ((load_id, i, pmid) for i, pmid in enumerate(pmids)),
+    if pmids:
+        connection.execute(
+            insert(search_pmids),
+            [{"load_id": load_id, "position": i, "pmid": p} for i, p in enumerate(pmids)],
+        )
+    stored = select(records.c.source_id).where(records.c.source == "pubmed")
+    result = connection.execute(
+        update(search_pmids)
+        .where(search_pmids.c.load_id == load_id, search_pmids.c.pmid.in_(stored))
+        .values(state="known")
     )
-    cur = conn.execute(
-        "UPDATE search_pmids SET state = 'known' WHERE load_id = ? AND pmid IN"
-        " (SELECT source_id FROM records WHERE source = 'pubmed')",
-        (load_id,),
-    )
-    return cur.rowcount
+    return int(result.rowcount)
 
 
 def find_resumable(
-    conn: sqlite3.Connection,
+    tx: Tx,
     *,
     query: str,
     mindate: str | None,
@@ -125,34 +99,56 @@ def find_resumable(
     datetype: str | None,
 ) -> int | None:
     """The latest unfinished run of the same search whose PMID list is stored, if any."""
-    row = conn.execute(
-        "SELECT s.load_id FROM search_runs s JOIN loads l ON l.id = s.load_id"
-        " WHERE s.mode = 'eutils' AND l.status != 'complete' AND s.count IS NOT NULL"
-        " AND s.query = ? AND s.mindate IS ? AND s.maxdate IS ? AND s.datetype IS ?"
-        " ORDER BY s.load_id DESC LIMIT 1",
-        (query, mindate, maxdate, datetype),
-    ).fetchone()
-    return None if row is None else int(row[0])
+    row = tx.connection.execute(
+        select(search_runs.c.load_id)
+        .join(loads, loads.c.id == search_runs.c.load_id)
+        .where(
+            search_runs.c.mode == "eutils",
+            loads.c.status != "complete",
+            search_runs.c.count.is_not(None),
+            search_runs.c.query == query,
+            search_runs.c.mindate.is_not_distinct_from(mindate),
+            search_runs.c.maxdate.is_not_distinct_from(maxdate),
+            search_runs.c.datetype.is_not_distinct_from(datetype),
+        )
+        .order_by(search_runs.c.load_id.desc())
+        .limit(1)
+    ).first()
+    return None if row is None else int(row.load_id)
 
 
-def mark_resumed(conn: sqlite3.Connection, load_id: int) -> None:
+def mark_resumed(tx: Tx, load_id: int) -> None:
     """Count one more resumption and set the run running again."""
-    conn.execute("UPDATE search_runs SET resumed = resumed + 1 WHERE load_id = ?", (load_id,))
-    conn.execute("UPDATE loads SET status = 'running' WHERE id = ?", (load_id,))
-
-
-def pending_pmids(conn: sqlite3.Connection, load_id: int, limit: int) -> list[str]:
-    """The next ``limit`` PMIDs still to fetch, in PubMed's order."""
-    rows = conn.execute(
-        "SELECT pmid FROM search_pmids WHERE load_id = ? AND state = 'pending'"
-        " ORDER BY position LIMIT ?",
-        (load_id, limit),
+    tx.connection.execute(
+        update(search_runs)
+        .where(search_runs.c.load_id == load_id)
+        .values(resumed=search_runs.c.resumed + 1)
     )
-    return [str(r[0]) for r in rows]
+    tx.connection.execute(update(loads).where(loads.c.id == load_id).values(status="running"))
+
+
+def pending_pmids(tx: Tx, load_id: int, limit: int) -> list[str]:
+    """The next ``limit`` PMIDs still to fetch, in PubMed's order."""
+    query = (
+        select(search_pmids.c.pmid)
+        .where(search_pmids.c.load_id == load_id, search_pmids.c.state == "pending")
+        .order_by(search_pmids.c.position)
+        .limit(limit)
+    )
+    return [str(p) for p in tx.connection.execute(query).scalars()]
+
+
+def _set_state(tx: Tx, load_id: int, pmids: Sequence[str], state: str) -> None:
+    for part in chunks(pmids):
+        tx.connection.execute(
+            update(search_pmids)
+            .where(search_pmids.c.load_id == load_id, search_pmids.c.pmid.in_(part))
+            .values(state=state)
+        )
 
 
 def record_batch(
-    conn: sqlite3.Connection,
+    tx: Tx,
     load_id: int,
     *,
     fetched: Iterable[str],
@@ -161,47 +157,59 @@ def record_batch(
 ) -> None:
     """Mark one EFetch batch done and add its counts to the load (inside its transaction)."""
     fetched, missing = list(fetched), list(missing)
-    conn.executemany(
-        "UPDATE search_pmids SET state = 'fetched' WHERE load_id = ? AND pmid = ?",
-        ((load_id, p) for p in fetched),
+    _set_state(tx, load_id, fetched, "fetched")
+    _set_state(tx, load_id, missing, "missing")
+    add_counts(tx, load_id, n_read=len(fetched), n_new=n_new)
+
+
+def record_file_pmids(tx: Tx, load_id: int, pmids: Sequence[str]) -> None:
+    """List the PMIDs read from a search file: 'fetched' if this load added them, else 'known'.
+    A PMID the file repeats is listed once."""
+    connection = tx.connection
+    listed = select(func.count()).select_from(search_pmids)
+    start = int(connection.execute(listed.where(search_pmids.c.load_id == load_id)).scalar_one())
+    seen = set(_listed(tx, load_id, pmids))
+    rows: list[dict[str, Any]] = []
+    for pmid in dict.fromkeys(pmids):
+        if pmid not in seen:
+            rows.append({"load_id": load_id, "position": start + len(rows), "pmid": pmid})
+    if rows:
+        connection.execute(insert(search_pmids).values(state="known"), rows)
+    added = select(records.c.source_id).where(
+        records.c.source == "pubmed", records.c.load_id == load_id
     )
-    conn.executemany(
-        "UPDATE search_pmids SET state = 'missing' WHERE load_id = ? AND pmid = ?",
-        ((load_id, p) for p in missing),
-    )
-    conn.execute(
-        "UPDATE loads SET n_read = n_read + ?, n_new = n_new + ? WHERE id = ?",
-        (len(fetched), n_new, load_id),
+    connection.execute(
+        update(search_pmids)
+        .where(
+            search_pmids.c.load_id == load_id,
+            search_pmids.c.state == "known",
+            search_pmids.c.pmid.in_(added),
+        )
+        .values(state="fetched")
     )
 
 
-def record_file_pmids(conn: sqlite3.Connection, load_id: int, pmids: Sequence[str]) -> None:
-    """List the PMIDs read from a search file: 'fetched' if this load added them, else 'known'."""
-    (start,) = conn.execute(
-        "SELECT COUNT(*) FROM search_pmids WHERE load_id = ?", (load_id,)
-    ).fetchone()
-    conn.executemany(
-        "INSERT OR IGNORE INTO search_pmids (load_id, position, pmid, state)"
-        " VALUES (?, ?, ?, 'known')",
-        ((load_id, start + i, pmid) for i, pmid in enumerate(pmids)),
-    )
-    conn.execute(
-        "UPDATE search_pmids SET state = 'fetched' WHERE load_id = ? AND state = 'known'"
-        " AND pmid IN (SELECT source_id FROM records WHERE source = 'pubmed' AND load_id = ?)",
-        (load_id, load_id),
-    )
+def _listed(tx: Tx, load_id: int, pmids: Sequence[str]) -> list[str]:
+    found: list[str] = []
+    for part in chunks(list(dict.fromkeys(pmids))):
+        query = select(search_pmids.c.pmid).where(
+            search_pmids.c.load_id == load_id, search_pmids.c.pmid.in_(part)
+        )
+        found.extend(tx.connection.execute(query).scalars())
+    return found
 
 
-def add_file_counts(conn: sqlite3.Connection, load_id: int, *, n_read: int, n_new: int) -> None:
-    """Add records read from a search file, and how many were new, to its load."""
-    conn.execute(
-        "UPDATE loads SET n_read = n_read + ?, n_new = n_new + ? WHERE id = ?",
-        (n_read, n_new, load_id),
+def add_counts(tx: Tx, load_id: int, *, n_read: int, n_new: int) -> None:
+    """Add records read, and how many were new, to a search load."""
+    tx.connection.execute(
+        update(loads)
+        .where(loads.c.id == load_id)
+        .values(n_read=loads.c.n_read + n_read, n_new=loads.c.n_new + n_new)
     )
 
 
 def finish_run(
-    conn: sqlite3.Connection,
+    tx: Tx,
     load_id: int,
     *,
     status: str,
@@ -209,72 +217,97 @@ def finish_run(
     error: str | None = None,
 ) -> None:
     """Close a run as 'complete' or 'failed' (with the error that stopped it)."""
-    conn.execute(
-        "UPDATE loads SET status = ?, finished_at = ? WHERE id = ?",
-        (status, finished_at, load_id),
+    tx.connection.execute(
+        update(loads).where(loads.c.id == load_id).values(status=status, finished_at=finished_at)
     )
-    conn.execute("UPDATE search_runs SET error = ? WHERE load_id = ?", (error, load_id))
+    tx.connection.execute(
+        update(search_runs).where(search_runs.c.load_id == load_id).values(error=error)
+    )
 
 
-_SELECT = """
-SELECT l.id AS load_id, s.mode, s.database, s.query, s.query_translation, s.count,
-       s.warnings, s.mindate, s.maxdate, s.datetype, l.started_at, l.finished_at, l.status,
-       l.n_read, l.n_new, s.windows, l.file_name, l.sha256, s.webenv, s.query_key,
-       s.batch_size, s.error, s.resumed,
-       (SELECT COUNT(*) FROM search_pmids p WHERE p.load_id = l.id) AS identified,
-       (SELECT COUNT(*) FROM search_pmids p WHERE p.load_id = l.id AND p.state = 'fetched')
-           AS fetched,
-       (SELECT COUNT(*) FROM search_pmids p WHERE p.load_id = l.id AND p.state = 'known')
-           AS known,
-       (SELECT COUNT(*) FROM search_pmids p WHERE p.load_id = l.id AND p.state = 'missing')
-           AS missing,
-       (SELECT COUNT(*) FROM search_pmids p WHERE p.load_id = l.id AND p.state = 'pending')
-           AS pending
-FROM loads l JOIN search_runs s ON s.load_id = l.id
-"""
+def _state_count(state: str | None) -> Any:
+    if state is None:
+        return func.count(search_pmids.c.pmid)
+    return func.coalesce(func.sum(case((search_pmids.c.state == state, 1), else_=0)), 0)
 
 
-def _entry(row: sqlite3.Row) -> SearchLogEntry:
+def _log_query() -> Any:
+    tallies = (
+        select(
+            search_pmids.c.load_id,
+            _state_count(None).label("identified"),
+            _state_count("fetched").label("fetched"),
+            _state_count("known").label("known"),
+            _state_count("missing").label("missing"),
+            _state_count("pending").label("pending"),
+        )
+        .group_by(search_pmids.c.load_id)
+        .subquery()
+    )
+    return (
+        select(
+            loads.c.id.label("load_id"),
+            search_runs,
+            loads.c.started_at,
+            loads.c.finished_at,
+            loads.c.status,
+            loads.c.n_read,
+            loads.c.n_new,
+            loads.c.file_name,
+            loads.c.sha256,
+            func.coalesce(tallies.c.identified, 0).label("identified"),
+            func.coalesce(tallies.c.fetched, 0).label("fetched"),
+            func.coalesce(tallies.c.known, 0).label("known"),
+            func.coalesce(tallies.c.missing, 0).label("missing"),
+            func.coalesce(tallies.c.pending, 0).label("pending"),
+        )
+        .select_from(loads)
+        .join(search_runs, search_runs.c.load_id == loads.c.id)
+        .outerjoin(tallies, tallies.c.load_id == loads.c.id)
+    )
+
+
+def _entry(row: Any) -> SearchLogEntry:
     return SearchLogEntry(
-        load_id=int(row["load_id"]),
-        mode=row["mode"],
-        database=row["database"],
-        query=row["query"],
-        query_translation=row["query_translation"],
-        count=row["count"],
-        warnings=tuple(json.loads(row["warnings"])),
-        mindate=row["mindate"],
-        maxdate=row["maxdate"],
-        datetype=row["datetype"],
-        started_at=row["started_at"],
-        finished_at=row["finished_at"],
-        status=row["status"],
-        identified=int(row["identified"]),
-        fetched=int(row["fetched"]),
-        already_in_review=int(row["known"]),
-        missing=int(row["missing"]),
-        pending=int(row["pending"]),
-        records_read=int(row["n_read"]),
-        records_new=int(row["n_new"]),
-        windows=tuple(json.loads(row["windows"])),
-        file_name=row["file_name"],
-        sha256=row["sha256"],
-        webenv=row["webenv"],
-        query_key=row["query_key"],
-        batch_size=row["batch_size"],
-        error=row["error"],
-        resumed=int(row["resumed"]),
+        load_id=int(row.load_id),
+        mode=row.mode,
+        database=row.database,
+        query=row.query,
+        query_translation=row.query_translation,
+        count=row.count,
+        warnings=tuple(json.loads(row.warnings)),
+        mindate=row.mindate,
+        maxdate=row.maxdate,
+        datetype=row.datetype,
+        started_at=row.started_at,
+        finished_at=row.finished_at,
+        status=row.status,
+        identified=int(row.identified),
+        fetched=int(row.fetched),
+        already_in_review=int(row.known),
+        missing=int(row.missing),
+        pending=int(row.pending),
+        records_read=int(row.n_read),
+        records_new=int(row.n_new),
+        windows=tuple(json.loads(row.windows)),
+        file_name=row.file_name,
+        sha256=row.sha256,
+        webenv=row.webenv,
+        query_key=row.query_key,
+        batch_size=row.batch_size,
+        error=row.error,
+        resumed=int(row.resumed),
     )
 
 
-def get_run(conn: sqlite3.Connection, load_id: int) -> SearchLogEntry:
+def get_run(tx: Tx, load_id: int) -> SearchLogEntry:
     """The log entry of one search load."""
-    row = conn.execute(_SELECT + " WHERE l.id = ?", (load_id,)).fetchone()
+    row = tx.connection.execute(_log_query().where(loads.c.id == load_id)).first()
     if row is None:
         raise KeyError(load_id)
     return _entry(row)
 
 
-def list_runs(conn: sqlite3.Connection) -> list[SearchLogEntry]:
+def list_runs(tx: Tx) -> list[SearchLogEntry]:
     """Every search run and search-file load, oldest first."""
-    return [_entry(row) for row in conn.execute(_SELECT + " ORDER BY l.id")]
+    return [_entry(row) for row in tx.connection.execute(_log_query().order_by(loads.c.id))]

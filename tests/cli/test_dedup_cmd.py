@@ -8,13 +8,11 @@ import json
 from pathlib import Path
 
 import pytest
+from stores import add_records, membership
 from typer.testing import CliRunner
 
 from review.cli import app
 from review.records import Author, Record
-from review.store import open_store
-from review.store.dedup import cluster_membership
-from review.store.records import finish_load, insert_records, start_load
 
 runner = CliRunner()
 
@@ -44,10 +42,7 @@ OTHER = Record(source="wos", source_id="W2", title="Sodium thiosulfate for calci
 
 
 def add(review_dir: Path, source: str, records: list[Record]) -> None:
-    with open_store(review_dir / "review.db") as store, store.transaction() as conn:
-        load_id = start_load(conn, kind="file", source=source, file_name=f"{source}.ris")
-        n = insert_records(conn, load_id, records)
-        finish_load(conn, load_id, n_read=len(records), n_new=n)
+    add_records(review_dir, source, records)
 
 
 @pytest.fixture
@@ -57,11 +52,6 @@ def filled(review_dir: Path) -> Path:
     add(review_dir, "scopus", [SCOPUS_A])
     add(review_dir, "wos", [SCOPUS_B, OTHER])
     return review_dir
-
-
-def membership(review_dir: Path) -> dict[int, tuple[int, bool]]:
-    with open_store(review_dir / "review.db") as store:
-        return cluster_membership(store.conn)
 
 
 def test_dedup_json_reports_prisma_counts(filled: Path) -> None:

@@ -6,23 +6,18 @@ import json
 import shutil
 from pathlib import Path
 
+from stores import store_snapshot
 from typer.testing import CliRunner
 
 from review.cli import app
-from review.store import open_store
 
 runner = CliRunner()
 DATA = Path(__file__).resolve().parents[1] / "data" / "import"
 
 
 def _count(review_dir: Path) -> tuple[int, int]:
-    store = open_store(review_dir / "review.db")
-    try:
-        records = store.conn.execute("SELECT COUNT(*) FROM records").fetchone()[0]
-        loads = store.conn.execute("SELECT COUNT(*) FROM loads").fetchone()[0]
-    finally:
-        store.close()
-    return int(records), int(loads)
+    snapshot = store_snapshot(review_dir)
+    return len(snapshot["records"]), len(snapshot["loads"])
 
 
 def test_import_and_export_have_help() -> None:

@@ -19,10 +19,10 @@ from eutils_server import (
     fixture_records,
     synthetic_corpus,
 )
+from stores import records_of, store_snapshot
 from typer.testing import CliRunner
 
 from review.cli import app
-from review.store import open_store
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = Path(__file__).resolve().parents[1] / "data" / "pubmed"
@@ -49,9 +49,10 @@ def env_for(server: EUtilsServer, **extra: str | None) -> dict[str, str | None]:
 
 
 def pmid_counts(review_dir: Path) -> dict[str, int]:
-    with open_store(review_dir / "review.db") as store:
-        rows = store.conn.execute("SELECT source_id, COUNT(*) FROM records GROUP BY source_id")
-        return {r[0]: r[1] for r in rows}
+    counts: dict[str, int] = {}
+    for record in records_of(review_dir).values():
+        counts[str(record.source_id)] = counts.get(str(record.source_id), 0) + 1
+    return counts
 
 
 def test_search_and_search_log_have_help() -> None:
@@ -70,8 +71,7 @@ def test_a_missing_email_is_one_line_saying_what_to_do(
         "or add email under [search.pubmed] in the protocol\n"
     )
     assert result.stdout == "" and server.calls() == []
-    with open_store(review_dir / "review.db") as store:
-        assert store.conn.execute("SELECT COUNT(*) FROM loads").fetchone()[0] == 0
+    assert store_snapshot(review_dir)["loads"] == []
 
 
 def test_a_bad_datetype_is_a_usage_error(review_dir: Path) -> None:

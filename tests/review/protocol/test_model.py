@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from review.errors import ProtocolError
-from review.protocol.model import dotted_path, key_lines, load_protocol, parse_protocol
+from review.protocol.loading import dotted_path, key_lines, load_protocol, parse_protocol
 
 ROOT = Path(__file__).resolve().parents[3]
 PROTOCOLS = sorted((ROOT / "protocols").glob("*.toml"))

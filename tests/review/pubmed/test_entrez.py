@@ -19,20 +19,16 @@ from eutils_server import (
     synthetic_corpus,
     synthetic_record,
 )
-from hypothesis import given
-from hypothesis import strategies as st
 
 from review.errors import SearchError
+from review.pubmed.dates import DateLimits
 from review.pubmed.entrez import (
-    DateWindow,
     EntrezClient,
     EntrezConfig,
     RateLimiter,
     backoff_delay,
     build_request,
-    check_date_limits,
     parse_retry_after,
-    split_window,
 )
 from review.pubmed.entrez_xml import MalformedResponse, parse_epost, parse_esearch
 
@@ -98,49 +94,6 @@ def test_the_api_key_never_shows_in_reprs() -> None:
     assert ("api_key", KEY) in request.params
     assert ("tool", "casepool") in request.params and ("email", EMAIL) in request.params
     assert "?" not in request.url
-
-
-def test_date_limits_are_checked_with_messages_naming_the_flag() -> None:
-    with pytest.raises(SearchError) as info:
-        check_date_limits("2020-01-01", "2021")
-    assert str(info.value) == (
-        "--mindate '2020-01-01' is not a PubMed date; use YYYY, YYYY/MM or YYYY/MM/DD"
-    )
-    with pytest.raises(SearchError, match=r"^give both --mindate and --maxdate, or neither"):
-        check_date_limits("2020", None)
-    with pytest.raises(SearchError, match=r"^--mindate 2021/05 is after --maxdate 2021/04$"):
-        check_date_limits("2021/05", "2021/04")
-    check_date_limits("2021/04", "2021/04")
-
-
-def test_an_impossible_date_limit_names_its_flag() -> None:
-    with pytest.raises(SearchError) as info:
-        check_date_limits("2020", "2021/02/30")
-    assert (
-        str(info.value) == "--maxdate '2021/02/30' is not a calendar date; check the month and day"
-    )
-    with pytest.raises(SearchError, match=r"^--mindate '2020/13' is not a calendar date"):
-        check_date_limits("2020/13", "2021")
-
-
-@given(
-    st.dates(min_value=date(1900, 1, 1), max_value=date(2030, 1, 1)),
-    st.integers(min_value=0, max_value=4000),
-    st.integers(min_value=1, max_value=50),
-)
-def test_split_windows_are_contiguous_and_never_overlap(lo: date, span: int, parts: int) -> None:
-    hi = date.fromordinal(lo.toordinal() + span)
-    windows = split_window(lo, hi, parts)
-    assert windows[0].mindate == lo and windows[-1].maxdate == hi
-    assert len(windows) == min(parts, span + 1)
-    for before, after in itertools.pairwise(windows):
-        assert before.mindate <= before.maxdate
-        assert (after.mindate - before.maxdate).days == 1
-
-
-def test_a_window_restricts_the_query_by_entry_date() -> None:
-    window = DateWindow(date(2020, 1, 1), date(2020, 6, 30))
-    assert window.term("rituximab") == ('(rituximab) AND ("2020/01/01"[EDAT] : "2020/06/30"[EDAT])')
 
 
 # --- pacing and backoff ----------------------------------------------------------------------
@@ -407,7 +360,7 @@ def test_the_split_beyond_the_cap_finds_every_pmid_once() -> None:
     records += [synthetic_record(31_000_000 + i, date(2020, 3, 1 + i % 20)) for i in range(100)]
     with EUtilsServer(records, cap=100) as server:
         client = EntrezClient(fast_config(server.url, api_key=KEY, esearch_cap=100))
-        found = client.search_ids("x", mindate="2019/01/01", maxdate="2020/12/31", datetype="edat")
+        found = client.search_ids("x", limits=DateLimits("2019/01/01", "2020/12/31", "edat"))
         assert found.count == 250
         assert sorted(found.pmids) == sorted(server.records)
         assert sum(w.count for w in found.windows) == 250
@@ -454,7 +407,7 @@ def test_more_hits_on_one_entry_day_than_the_cap_is_a_clear_error() -> None:
     with EUtilsServer(records, cap=10) as server:
         client = EntrezClient(fast_config(server.url, api_key=KEY, esearch_cap=10))
         with pytest.raises(SearchError) as info:
-            client.search_ids("x", mindate="2021/05/01", maxdate="2021/05/31", datetype="edat")
+            client.search_ids("x", limits=DateLimits("2021/05/01", "2021/05/31", "edat"))
     assert str(info.value) == (
         "12 records were entered on 2021/05/04, more than ESearch's limit of 10 for one "
         "entry-date window; narrow the query or its date limits"

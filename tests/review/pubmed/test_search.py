@@ -4,18 +4,26 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import sqlite3
 from datetime import date
 from pathlib import Path
 
 import pytest
 from eutils_server import EUtilsServer, Fault, QuerySpec, fixture_records, synthetic_corpus
+from stores import clock, records_of, store_snapshot
 
 from review.errors import ParseError, SearchError
+from review.pubmed.dates import DateLimitError, DateLimits
 from review.pubmed.entrez import EntrezClient, EntrezConfig
+from review.pubmed.log import SearchLogEntry
 from review.pubmed.search import load_search_file, run_search
-from review.store import Store, open_store
-from review.store.search_log import list_runs
+from review.store import Store
+from review.store.search_log import list_runs as stored_runs
+
+
+def list_runs(store: Store) -> list[SearchLogEntry]:
+    with store.read() as tx:
+        return stored_runs(tx)
+
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "pubmed"
 KEY = "s3cr3t-api-key-0123456789"
@@ -38,20 +46,13 @@ def config(url: str, **overrides: object) -> EntrezConfig:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
-    opened = open_store(tmp_path / "review.db", create=True)
-    yield opened
-    opened.close()
-
-
-@pytest.fixture
 def server():
     with EUtilsServer(fixture_records() + synthetic_corpus(120)) as running:
         yield running
 
 
 def stored_pmids(store: Store) -> list[str]:
-    return [r[0] for r in store.conn.execute("SELECT source_id FROM records ORDER BY id")]
+    return [str(r.source_id) for _, r in sorted(records_of(store).items())]
 
 
 def efetched_ids(server: EUtilsServer) -> list[str]:
@@ -70,6 +71,7 @@ def test_a_search_stores_every_record_once_and_logs_it(store: Store, server: EUt
         config=config(server.url),
         batch_size=50,
         progress=lambda d, t: seen.append((d, t)),
+        clock=clock,
     )
     pmids = stored_pmids(store)
     assert sorted(pmids) == sorted(server.records) and len(set(pmids)) == len(pmids)
@@ -88,11 +90,13 @@ def test_a_search_stores_every_record_once_and_logs_it(store: Store, server: EUt
     assert log.webenv.startswith("MCID_") and log.started_at <= log.finished_at
     assert summary.line().startswith("128 records retrieved, 128 new to the review (query run ")
     assert summary.notes() == ["PubMed: FieldNotFound: tiabx"]
-    assert list_runs(store.conn) == [log]
+    assert list_runs(store) == [log]
 
 
 def test_date_limits_are_sent_and_logged(store: Store, server: EUtilsServer) -> None:
-    summary = run_search(store, QUERY, config=config(server.url), mindate="2016", maxdate="2016/06")
+    summary = run_search(
+        store, QUERY, config=config(server.url), limits=DateLimits("2016", "2016/06"), clock=clock
+    )
     sent = server.calls("esearch")[0].params
     assert (sent["mindate"], sent["maxdate"], sent["datetype"]) == ("2016", "2016/06", "pdat")
     expected = [
@@ -120,7 +124,7 @@ def test_every_record_arrives_once_under_a_storm_of_faults(
     ]:
         fault.endpoint = "efetch"
         server.inject(fault)
-    summary = run_search(store, QUERY, config=config(server.url), batch_size=20)
+    summary = run_search(store, QUERY, config=config(server.url), batch_size=20, clock=clock)
     pmids = stored_pmids(store)
     assert sorted(pmids) == sorted(server.records) and len(set(pmids)) == len(pmids)
     assert summary.retries == 6 and summary.log.status == "complete"
@@ -128,16 +132,16 @@ def test_every_record_arrives_once_under_a_storm_of_faults(
 
 
 def test_a_rerun_adds_only_new_pmids(store: Store, server: EUtilsServer) -> None:
-    run_search(store, QUERY, config=config(server.url))
+    run_search(store, QUERY, config=config(server.url), clock=clock)
     server.requests.clear()
     server.add_records(synthetic_corpus(7, first_pmid=39_000_000, seed=99))
-    summary = run_search(store, QUERY, config=config(server.url))
+    summary = run_search(store, QUERY, config=config(server.url), clock=clock)
     assert (summary.identified, summary.new, summary.log.already_in_review) == (135, 7, 128)
     assert sorted(efetched_ids(server)) == [str(39_000_000 + i) for i in range(7)]
     assert summary.line().startswith("135 records retrieved, 7 new to the review")
     assert len(stored_pmids(store)) == 135
-    nothing_new = run_search(store, QUERY, config=config(server.url))
-    assert nothing_new.new == 0 and len(list_runs(store.conn)) == 3
+    nothing_new = run_search(store, QUERY, config=config(server.url), clock=clock)
+    assert nothing_new.new == 0 and len(list_runs(store)) == 3
 
 
 def test_an_interrupted_run_resumes_where_it_stopped(store: Store, server: EUtilsServer) -> None:
@@ -152,9 +156,10 @@ def test_an_interrupted_run_resumes_where_it_stopped(store: Store, server: EUtil
             config=config(server.url),
             batch_size=30,
             progress=interrupt_after_two_batches,
+            clock=clock,
         )
     assert len(stored_pmids(store)) == 60
-    (interrupted,) = list_runs(store.conn)
+    (interrupted,) = list_runs(store)
     assert (interrupted.status, interrupted.error, interrupted.pending) == (
         "failed",
         "interrupted",
@@ -162,7 +167,7 @@ def test_an_interrupted_run_resumes_where_it_stopped(store: Store, server: EUtil
     )
     kept = set(stored_pmids(store))
     server.requests.clear()
-    summary = run_search(store, QUERY, config=config(server.url), batch_size=30)
+    summary = run_search(store, QUERY, config=config(server.url), batch_size=30, clock=clock)
     assert summary.resumed and summary.log.load_id == interrupted.load_id
     assert not server.calls("esearch")  # the stored PMID list is used, no new ESearch
     refetched = efetched_ids(server)
@@ -183,25 +188,27 @@ def test_an_interrupted_run_resumes_where_it_stopped(store: Store, server: EUtil
 def test_a_spent_retry_budget_keeps_what_was_fetched(store: Store, server: EUtilsServer) -> None:
     server.inject(Fault("status", endpoint="efetch", status=503, times=3, skip=2))
     with pytest.raises(SearchError) as info:
-        run_search(store, QUERY, config=config(server.url, max_attempts=3), batch_size=40)
+        run_search(
+            store, QUERY, config=config(server.url, max_attempts=3), batch_size=40, clock=clock
+        )
     assert str(info.value) == (
         "efetch failed after 3 attempts (last: HTTP 503 Service Unavailable); 80 of 128 "
         "records are in the review, run the same search again to fetch the rest"
     )
     assert len(stored_pmids(store)) == 80
-    summary = run_search(store, QUERY, config=config(server.url), batch_size=40)
+    summary = run_search(store, QUERY, config=config(server.url), batch_size=40, clock=clock)
     assert summary.resumed and len(stored_pmids(store)) == 128
 
 
 def test_a_failed_esearch_leaves_the_store_as_it_was(store: Store, server: EUtilsServer) -> None:
     server.inject(Fault("status", endpoint="esearch", status=500, times=2))
     with pytest.raises(SearchError) as info:
-        run_search(store, QUERY, config=config(server.url, max_attempts=2))
+        run_search(store, QUERY, config=config(server.url, max_attempts=2), clock=clock)
     assert str(info.value) == (
         "esearch failed after 2 attempts (last: HTTP 500 Internal Server Error)"
     )
-    assert list_runs(store.conn) == [] and stored_pmids(store) == []
-    assert store.conn.execute("SELECT COUNT(*) FROM loads").fetchone()[0] == 0
+    assert list_runs(store) == [] and stored_pmids(store) == []
+    assert store_snapshot(store)["loads"] == []
 
 
 def test_the_split_is_used_reported_and_logged(store: Store) -> None:
@@ -211,9 +218,8 @@ def test_the_split_is_used_reported_and_logged(store: Store) -> None:
             store,
             QUERY,
             config=config(server.url, esearch_cap=100),
-            mindate="2018/01/01",
-            maxdate="2019/12/31",
-            datetype="edat",
+            limits=DateLimits("2018/01/01", "2019/12/31", "edat"),
+            clock=clock,
         )
     assert sorted(stored_pmids(store)) == sorted(server.records)
     windows = summary.log.windows
@@ -231,7 +237,11 @@ def test_windows_that_list_fewer_records_than_the_count_are_noted(store: Store) 
     records += synthetic_corpus(40, first_pmid=31_000_000, start=date(2019, 8, 1))
     with EUtilsServer(records, cap=100) as server:
         summary = run_search(
-            store, QUERY, config=config(server.url, esearch_cap=100), today=date(2019, 7, 1)
+            store,
+            QUERY,
+            config=config(server.url, esearch_cap=100),
+            today=date(2019, 7, 1),
+            clock=clock,
         )
     assert (summary.log.count, summary.identified) == (250, 210)
     assert summary.notes()[1] == (
@@ -241,32 +251,38 @@ def test_windows_that_list_fewer_records_than_the_count_are_noted(store: Store) 
     )
 
 
-def test_the_api_key_never_reaches_the_store(tmp_path: Path, server: EUtilsServer) -> None:
-    path = tmp_path / "review.db"
-    with open_store(path, create=True) as opened:
-        server.inject(Fault("status", endpoint="efetch", status=503, times=2))
-        with pytest.raises(SearchError) as info:
-            run_search(opened, QUERY, config=config(server.url, max_attempts=2))
-        assert KEY not in str(info.value)
-        run_search(opened, QUERY, config=config(server.url))
-        assert len(stored_pmids(opened)) == 128
-    for file in tmp_path.iterdir():
-        assert KEY.encode() not in file.read_bytes(), file.name
+def test_the_api_key_never_reaches_the_store(store: Store, server: EUtilsServer) -> None:
+    server.inject(Fault("status", endpoint="efetch", status=503, times=2))
+    with pytest.raises(SearchError) as info:
+        run_search(store, QUERY, config=config(server.url, max_attempts=2), clock=clock)
+    assert KEY not in str(info.value)
+    run_search(store, QUERY, config=config(server.url), clock=clock)
+    assert len(stored_pmids(store)) == 128
+    assert KEY not in repr(store_snapshot(store))
+    if store.path is not None:
+        for file in store.path.parent.iterdir():
+            assert KEY.encode() not in file.read_bytes(), file.name
 
 
 def test_bad_arguments_are_refused_before_any_request(store: Store, server: EUtilsServer) -> None:
     with pytest.raises(SearchError, match=r"^--batch-size 0 is out of range; use 1 to 10,000$"):
-        run_search(store, QUERY, config=config(server.url), batch_size=0)
-    with pytest.raises(SearchError, match=r"^--maxdate '2020-12' is not a PubMed date"):
-        run_search(store, QUERY, config=config(server.url), mindate="2020", maxdate="2020-12")
+        run_search(store, QUERY, config=config(server.url), batch_size=0, clock=clock)
+    with pytest.raises(DateLimitError, match=r"^maxdate '2020-12' is not a PubMed date"):
+        run_search(
+            store,
+            QUERY,
+            config=config(server.url),
+            limits=DateLimits("2020", "2020-12"),
+            clock=clock,
+        )
     with pytest.raises(SearchError, match=r"^no e-mail address for NCBI: pass --email"):
-        run_search(store, QUERY, email=None)
+        EntrezConfig.from_env(None, {})
     with pytest.raises(SearchError) as info:
-        run_search(store, "  \n", config=config(server.url))
+        run_search(store, "  \n", config=config(server.url), clock=clock)
     assert str(info.value) == (
         "the PubMed query is empty; pass --query or set query under [search.pubmed]"
     )
-    assert server.calls() == [] and list_runs(store.conn) == []
+    assert server.calls() == [] and list_runs(store) == []
 
 
 # --- a saved EFetch result as the search result ---------------------------------------------
@@ -287,7 +303,7 @@ def saved_result(tmp_path: Path, *names: str, gz: bool = True) -> Path:
 
 def test_a_saved_result_loads_with_its_name_and_sha256(tmp_path: Path, store: Store) -> None:
     path = saved_result(tmp_path, "pubmed1.xml", "pubmed2.xml", "pubmed4.xml")
-    summary = load_search_file(store, path, query=QUERY)
+    summary = load_search_file(store, path, query=QUERY, clock=clock)
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     log = summary.log
     assert (log.mode, log.file_name, log.sha256, log.query) == (
@@ -300,34 +316,22 @@ def test_a_saved_result_loads_with_its_name_and_sha256(tmp_path: Path, store: St
     assert summary.line().startswith(
         f"5 records loaded from result.xml.gz (sha256 {digest[:12]}), 5 new to the review"
     )
-    again = load_search_file(store, path)
+    again = load_search_file(store, path, clock=clock)
     assert (again.log.records_read, again.new, again.log.already_in_review) == (5, 0, 5)
     assert len(stored_pmids(store)) == 5
-
-
-def test_a_saved_result_loaded_into_a_review_is_logged_with_the_protocols_query(
-    tmp_path: Path, review_dir: Path
-) -> None:
-    from review.workspace import open_review
-
-    path = saved_result(tmp_path, "pubmed1.xml", gz=False)
-    with open_review(review_dir) as review:
-        summary = load_search_file(review, path)
-        assert summary.log.query == review.protocol.search.pubmed.query
-        assert load_search_file(review, path, query="x[ti]").log.query == "x[ti]"
 
 
 def test_a_broken_saved_result_changes_nothing(tmp_path: Path, store: Store) -> None:
     path = saved_result(tmp_path, "pubmed1.xml", "pubmed2.xml", gz=False)
     path.write_bytes(path.read_bytes()[:-60])
     with pytest.raises(ParseError):
-        load_search_file(store, path)
-    assert stored_pmids(store) == [] and list_runs(store.conn) == []
-    assert store.conn.execute("SELECT COUNT(*) FROM loads").fetchone()[0] == 0
+        load_search_file(store, path, clock=clock)
+    assert stored_pmids(store) == [] and list_runs(store) == []
+    assert store_snapshot(store)["loads"] == []
     with pytest.raises(SearchError, match=r"no such file; give the path of a saved PubMed XML"):
-        load_search_file(store, tmp_path / "nope.xml")
+        load_search_file(store, tmp_path / "nope.xml", clock=clock)
     with pytest.raises(SearchError) as info:
-        load_search_file(store, tmp_path)
+        load_search_file(store, tmp_path, clock=clock)
     assert (
         str(info.value)
         == f"{tmp_path}: is a folder; give the path of a saved PubMed XML file in it"
@@ -335,7 +339,7 @@ def test_a_broken_saved_result_changes_nothing(tmp_path: Path, store: Store) -> 
 
 
 def test_delete_citation_in_a_saved_file_withdraws_records(tmp_path: Path, store: Store) -> None:
-    load_search_file(store, saved_result(tmp_path, "pubmed4.xml", gz=False))
+    load_search_file(store, saved_result(tmp_path, "pubmed4.xml", gz=False), clock=clock)
     (pmid,) = stored_pmids(store)
     update = tmp_path / "update.xml"
     update.write_bytes(
@@ -343,22 +347,25 @@ def test_delete_citation_in_a_saved_file_withdraws_records(tmp_path: Path, store
         + pmid.encode()
         + b"</PMID></DeleteCitation></PubmedArticleSet>\n"
     )
-    summary = load_search_file(store, update)
+    summary = load_search_file(store, update, clock=clock)
     assert summary.deleted == 1 and summary.notes() == ["1 records withdrawn by DeleteCitation"]
-    (deleted_at,) = store.conn.execute("SELECT deleted_at FROM records").fetchone()
-    assert deleted_at is not None
+    (row,) = store_snapshot(store)["records"]
+    assert row["deleted_at"] == clock()
 
 
-def test_the_search_tables_come_from_migration_0002(store: Store) -> None:
-    names = {r[0] for r in store.conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    assert {"search_runs", "search_pmids"} <= names
-    with pytest.raises(sqlite3.IntegrityError):
-        store.conn.execute("INSERT INTO search_runs (load_id, mode) VALUES (1, 'carrier-pigeon')")
+def test_the_search_tables_refuse_an_unknown_mode(store: Store) -> None:
+    from sqlalchemy import insert
+    from sqlalchemy.exc import IntegrityError
+
+    from review.store.schema import search_runs
+
+    with pytest.raises(IntegrityError), store.transaction() as tx:
+        tx.connection.execute(insert(search_runs).values(load_id=1, mode="carrier-pigeon"))
 
 
 def test_a_client_can_be_passed_in(store: Store, server: EUtilsServer) -> None:
     client = EntrezClient(config(server.url))
-    summary = run_search(store, QUERY, client=client, batch_size=100)
+    summary = run_search(store, QUERY, client=client, batch_size=100, clock=clock)
     assert summary.requests == client.requests_sent == 3
 
 
@@ -370,7 +377,9 @@ def test_pmids_efetch_does_not_return_are_logged_as_missing(
     def withdraw_before_fetching(done: int, total: int | None) -> None:
         server.records.pop(gone, None)
 
-    summary = run_search(store, QUERY, config=config(server.url), progress=withdraw_before_fetching)
+    summary = run_search(
+        store, QUERY, config=config(server.url), progress=withdraw_before_fetching, clock=clock
+    )
     assert (summary.log.missing, summary.log.fetched, summary.log.status) == (1, 127, "complete")
     assert gone not in stored_pmids(store)
     assert "1 PMIDs listed by ESearch were not returned by EFetch" in summary.notes()
@@ -383,7 +392,7 @@ def test_zero_hits_with_phrase_not_found_is_logged(store: Store, server: EUtilsS
         errors=(("PhraseNotFound", "abcXYZ"),),
         warnings=(("OutputMessage", "No items found."),),
     )
-    summary = run_search(store, "abcXYZ", config=config(server.url))
+    summary = run_search(store, "abcXYZ", config=config(server.url), clock=clock)
     assert summary.line().startswith("0 records retrieved, 0 new to the review")
     assert summary.log.warnings == ("PhraseNotFound: abcXYZ", "OutputMessage: No items found.")
     assert server.calls("efetch") == [] and summary.log.status == "complete"

@@ -8,39 +8,32 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from stores import AT, clock, link, records_of
 
 from review.errors import ExportError
 from review.records import Author, Record
 from review.sources.exporting import export_records
 from review.sources.importing import import_file
-from review.store import Store, open_store
-from review.store.dedup import write_cluster
-from review.store.records import insert_records, iter_records, start_load
+from review.store import Store, open_store, sqlite_url
+from review.store.records import insert_records, start_load
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "import"
 RIS_FIXTURES = ("embase", "scopus", "wos", "ovid_medline", "zotero", "endnote", "refworks")
 
 
 def _store(path: Path) -> Store:
-    return open_store(path, create=True)
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Store:
-    opened = _store(tmp_path / "review.db")
-    yield opened  # type: ignore[misc]
-    opened.close()
+    return open_store(sqlite_url(path), create=True)
 
 
 def _import(store: Store, tmp_path: Path, *names: str) -> None:
     for name in names:
         path = tmp_path / name
         shutil.copyfile(DATA / name, path)
-        import_file(store, path, source=name.split(".")[0])
+        import_file(store, path, source=name.split(".")[0], clock=clock)
 
 
 def _by_id(store: Store) -> dict[int, Record]:
-    return dict(iter_records(store.conn))
+    return records_of(store)
 
 
 def _csv_rows(path: Path) -> list[dict[str, str]]:
@@ -56,8 +49,7 @@ def test_csv_export_has_source_cluster_and_primary_and_all_adds_members(
     embase = ids[("embase", "Rituximab for calcinosis cutis in systemic sclerosis: a case report")]
     scopus = ids[("scopus", "Rituximab for calcinosis cutis in systemic sclerosis: a case report")]
     pubmed = ids[("pubmed", "Rituximab for calcinosis cutis in systemic sclerosis: a case report.")]
-    with store.transaction() as conn:
-        write_cluster(conn, [embase, scopus, pubmed], pubmed, {})
+    link(store, [embase, scopus, pubmed], pubmed)
     primary = export_records(store, tmp_path / "primary.csv")
     assert (primary.n_records, primary.n_clusters) == (5, 5)
     assert primary.message == (
@@ -90,12 +82,11 @@ def test_a_primary_without_abstract_is_exported_with_its_duplicates_abstract(
         title="Rituximab and calcinosis",
         abstract="Calcinosis regressed after rituximab.",
     )
-    with store.transaction() as conn:
-        insert_records(conn, start_load(conn, kind="file", source="pubmed"), [pubmed])
-        insert_records(conn, start_load(conn, kind="file", source="embase"), [embase])
+    with store.transaction() as tx:
+        insert_records(tx, start_load(tx, kind="file", source="pubmed", at=AT), [pubmed])
+        insert_records(tx, start_load(tx, kind="file", source="embase", at=AT), [embase])
     ids = {r.source: i for i, r in _by_id(store).items()}
-    with store.transaction() as conn:
-        write_cluster(conn, [ids["pubmed"], ids["embase"]], ids["pubmed"], {})
+    link(store, [ids["pubmed"], ids["embase"]], ids["pubmed"])
     export_records(store, tmp_path / "primary.csv")
     (row,) = _csv_rows(tmp_path / "primary.csv")
     assert (row["source"], row["abstract"]) == ("pubmed", "Calcinosis regressed after rituximab.")
@@ -111,7 +102,7 @@ def test_csv_and_xlsx_exports_import_back_unchanged(store: Store, tmp_path: Path
         export_records(store, tmp_path / name, include_all=True)
         fresh = _store(tmp_path / f"{name}.db")
         try:
-            summary = import_file(fresh, tmp_path / name, source="back")
+            summary = import_file(fresh, tmp_path / name, source="back", clock=clock)
             assert summary.n_rejected == 0
             back = sorted(
                 _by_id(fresh).values(),
@@ -137,14 +128,14 @@ def test_an_export_of_sources_sharing_ids_imports_back(
     for source, titles in (("asreview", ("Alpha", "Beta")), ("rayyan", ("Gamma", "Delta"))):
         path = tmp_path / f"{source}.csv"
         path.write_text("id,title\n" + "".join(f"{i},{t}\n" for i, t in enumerate(titles, 1)))
-        import_file(store, path, source=source)
+        import_file(store, path, source=source, clock=clock)
     extra = tmp_path / "extra.csv"
     extra.write_text("id,title\n7,Epsilon\n")
-    import_file(store, extra, source="rayyan")
+    import_file(store, extra, source="rayyan", clock=clock)
     export_records(store, tmp_path / name, include_all=include_all)
     fresh = _store(tmp_path / f"{name}.db")
     try:
-        summary = import_file(fresh, tmp_path / name, source="moved")
+        summary = import_file(fresh, tmp_path / name, source="moved", clock=clock)
         back = sorted((r.source_id, r.title) for r in _by_id(fresh).values())
     finally:
         fresh.close()
@@ -169,7 +160,7 @@ def test_ris_export_imports_back_unchanged(store: Store, tmp_path: Path) -> None
     export_records(store, tmp_path / "back.ris", include_all=True)
     fresh = _store(tmp_path / "back.db")
     try:
-        import_file(fresh, tmp_path / "back.ris", source="back")
+        import_file(fresh, tmp_path / "back.ris", source="back", clock=clock)
         back = list(_by_id(fresh).values())
     finally:
         fresh.close()
@@ -177,10 +168,10 @@ def test_ris_export_imports_back_unchanged(store: Store, tmp_path: Path) -> None
 
 
 def test_formula_cells_are_neutralised_in_csv_and_xlsx(store: Store, tmp_path: Path) -> None:
-    with store.transaction() as conn:
-        load = start_load(conn, kind="file", source="evil")
+    with store.transaction() as tx:
+        load = start_load(tx, kind="file", source="evil", at=AT)
         insert_records(
-            conn,
+            tx,
             load,
             [
                 Record(
@@ -295,14 +286,14 @@ def test_pubmed_xml_records_round_trip_through_every_export_format(
 ) -> None:
     path = tmp_path / "pubmed.xml"
     path.write_bytes(_PUBMED_XML)
-    import_file(store, path, source="pubmed")
+    import_file(store, path, source="pubmed", clock=clock)
     (original,) = _by_id(store).values()
     assert original.title is not None and original.authors
     for name in ("back.ris", "back.csv", "back.xlsx"):
         export_records(store, tmp_path / name)
         fresh = _store(tmp_path / f"{name}.db")
         try:
-            import_file(fresh, tmp_path / name, source="pubmed")
+            import_file(fresh, tmp_path / name, source="pubmed", clock=clock)
             (again,) = _by_id(fresh).values()
         finally:
             fresh.close()

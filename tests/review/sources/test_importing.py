@@ -13,23 +13,16 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from stores import clock, records_of, store_snapshot
 
 from review.errors import ImportFileError, ParseError
 from review.sources.formats import detect_format
 from review.sources.importing import import_file
 from review.store import Store, open_store
 from review.store.loads import file_loads
-from review.store.records import iter_records
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "import"
 ROOT = Path(__file__).resolve().parents[3]
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Store:
-    opened = open_store(tmp_path / "review.db", create=True)
-    yield opened  # type: ignore[misc]
-    opened.close()
 
 
 def _copy(name: str, tmp_path: Path) -> Path:
@@ -38,21 +31,25 @@ def _copy(name: str, tmp_path: Path) -> Path:
     return target
 
 
-def _state(store: Store) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
-    records = [tuple(r) for r in store.conn.execute("SELECT * FROM records ORDER BY id")]
-    loads = [tuple(r) for r in store.conn.execute("SELECT * FROM loads ORDER BY id")]
-    return records, loads
+def _state(store: Store) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
+    snapshot = store_snapshot(store)
+    return snapshot["records"], snapshot["loads"]
+
+
+def _loads(store: Store) -> list[dict[str, object]]:
+    with store.read() as tx:
+        return file_loads(tx)
 
 
 def test_import_writes_records_and_logs_the_load(store: Store, tmp_path: Path) -> None:
     path = _copy("embase.ris", tmp_path)
-    summary = import_file(store, path, source="embase")
+    summary = import_file(store, path, source="embase", clock=clock)
     assert (summary.n_read, summary.n_new, summary.n_rejected) == (3, 3, 0)
     assert summary.message == "embase.ris: read 3 records (ris, UTF-8), 3 new in source 'embase'"
-    stored = [r for _, r in iter_records(store.conn)]
+    stored = [r for _, r in records_of(store).items()]
     assert [r.source_id for r in stored] == ["2021345678", "2022456789", "2020112233"]
     assert all(r.source == "embase" for r in stored)
-    (load,) = file_loads(store.conn)
+    (load,) = _loads(store)
     assert (load["source"], load["file_name"], load["status"]) == (
         "embase",
         "embase.ris",
@@ -68,9 +65,9 @@ def test_importing_the_same_file_again_is_a_no_op_that_says_so(
     store: Store, tmp_path: Path
 ) -> None:
     path = _copy("scopus.ris", tmp_path)
-    first = import_file(store, path, source="scopus")
+    first = import_file(store, path, source="scopus", clock=clock)
     before = _state(store)
-    again = import_file(store, path, source="scopus")
+    again = import_file(store, path, source="scopus", clock=clock)
     assert again.already_imported
     assert again.message == (
         f"scopus.ris was already imported into source 'scopus' (load {first.load_id}); "
@@ -79,21 +76,21 @@ def test_importing_the_same_file_again_is_a_no_op_that_says_so(
     assert _state(store) == before
     renamed = tmp_path / "scopus-copy.ris"
     shutil.copyfile(path, renamed)
-    assert import_file(store, renamed, source="scopus").already_imported
-    other = import_file(store, path, source="scopus-2024")
+    assert import_file(store, renamed, source="scopus", clock=clock).already_imported
+    other = import_file(store, path, source="scopus-2024", clock=clock)
     assert (other.already_imported, other.n_new) == (False, 2)
 
 
 def test_a_malformed_record_imports_nothing_and_names_file_and_line(
     store: Store, tmp_path: Path
 ) -> None:
-    import_file(store, _copy("wos.ris", tmp_path), source="wos")
+    import_file(store, _copy("wos.ris", tmp_path), source="wos", clock=clock)
     before = _state(store)
     good = "TY  - JOUR\nTI  - Fine\nER  - \n\n"
     path = tmp_path / "embase.ris"
     path.write_text(good * 14 + "T1  - Broken\nA1  - Smith J.\nER  - \n" + good)
     with pytest.raises(ParseError) as error:
-        import_file(store, path, source="embase")
+        import_file(store, path, source="embase", clock=clock)
     assert str(error.value) == (
         "embase.ris, line 57: record 15 has no TY tag (it starts with T1); every RIS record "
         "starts with 'TY  - ' and ends with 'ER  - '; nothing was imported: fix the file, or "
@@ -107,7 +104,7 @@ def test_text_in_the_year_column_imports_nothing(store: Store, tmp_path: Path) -
     rows = ["title,year"] + [f"Paper {i},2001" for i in range(2, 812)]
     path.write_text("\n".join([*rows, "Paper 812,n.d.", "Paper 813,circa 1990"]) + "\n")
     with pytest.raises(ParseError) as error:
-        import_file(store, path, source="csv")
+        import_file(store, path, source="csv", clock=clock)
     assert str(error.value) == (
         "records.csv, row 812, column 'year': 'n.d.' is not a year (and 1 more invalid "
         "records); nothing was imported: fix the file, or use --skip-invalid to import the "
@@ -119,7 +116,7 @@ def test_text_in_the_year_column_imports_nothing(store: Store, tmp_path: Path) -
 def test_skip_invalid_imports_the_rest_and_writes_the_rejects(store: Store, tmp_path: Path) -> None:
     path = tmp_path / "records.csv"
     path.write_text("title,year,pmid\nA,2001,1\nB,n.d.,2\nC,2003,x3\nD,2004,4\n")
-    summary = import_file(store, path, source="csv", skip_invalid=True)
+    summary = import_file(store, path, source="csv", skip_invalid=True, clock=clock)
     assert (summary.n_read, summary.n_new, summary.n_rejected) == (4, 2, 2)
     assert summary.rejects_path == tmp_path / "records.rejects.csv"
     assert summary.message.endswith(f"2 rejected (reasons in {tmp_path / 'records.rejects.csv'})")
@@ -129,14 +126,17 @@ def test_skip_invalid_imports_the_rest_and_writes_the_rejects(store: Store, tmp_
             ["records.csv", "row 3, column 'year'", "'n.d.' is not a year"],
             ["records.csv", "row 4, column 'pmid'", "'x3' is not a PMID"],
         ]
-    assert [r.title for _, r in iter_records(store.conn)] == ["A", "D"]
-    (load,) = file_loads(store.conn)
+    assert [r.title for _, r in records_of(store).items()] == ["A", "D"]
+    (load,) = _loads(store)
     assert load["details"]["n_rejected"] == 2
     custom = tmp_path / "elsewhere.csv"
     other = tmp_path / "records2.csv"
     other.write_text("title,year\nE,never\n")
     assert (
-        import_file(store, other, source="csv", skip_invalid=True, rejects_path=custom).n_new == 0
+        import_file(
+            store, other, source="csv", skip_invalid=True, rejects_path=custom, clock=clock
+        ).n_new
+        == 0
     )
     assert custom.read_text(encoding="utf-8").splitlines()[1] == (
         "records2.csv,\"row 2, column 'year'\",'never' is not a year"
@@ -157,14 +157,14 @@ def test_repeated_id_with_other_content_is_rejected_not_silently_dropped(
         match=r"^dup\.ris, line 9: the record repeats ID '7' of the "
         r"record at line 1 with different content; ids must be unique",
     ):
-        import_file(store, path, source="x")
+        import_file(store, path, source="x", clock=clock)
     assert _state(store) == ([], [])
 
 
 def test_an_identical_repeat_within_the_file_is_counted_once(store: Store, tmp_path: Path) -> None:
     path = tmp_path / "twice.ris"
     path.write_text("TY  - JOUR\nID  - 7\nTI  - One\nER  - \n" * 2)
-    summary = import_file(store, path, source="x")
+    summary = import_file(store, path, source="x", clock=clock)
     assert (summary.n_read, summary.n_new, summary.n_present) == (2, 1, 1)
     assert summary.message == (
         "twice.ris: read 2 records (ris, UTF-8), 1 new in source 'x', 1 already present"
@@ -176,17 +176,17 @@ def test_an_id_the_source_holds_for_another_record_is_rejected(
 ) -> None:
     first = tmp_path / "a.ris"
     first.write_text("TY  - JOUR\nID  - 1\nTI  - Alpha\nER  - \n")
-    import_file(store, first, source="embase")
+    import_file(store, first, source="embase", clock=clock)
     second = tmp_path / "b.ris"
     second.write_text(
         "TY  - JOUR\nID  - 1\nTI  - Alpha\nER  - \nTY  - JOUR\nID  - 2\nTI  - Beta\nER  - \n"
     )
-    summary = import_file(store, second, source="embase")
+    summary = import_file(store, second, source="embase", clock=clock)
     assert (summary.n_new, summary.n_present) == (1, 1)
     third = tmp_path / "c.ris"
     third.write_text("TY  - JOUR\nID  - 2\nTI  - Gamma\nER  - \n")
     with pytest.raises(ParseError) as error:
-        import_file(store, third, source="embase")
+        import_file(store, third, source="embase", clock=clock)
     assert str(error.value).startswith(
         "c.ris, line 1: the record has ID '2', which source 'embase' already holds for a "
         "different record (#2, 'Beta'); import this file under another --source name"
@@ -200,10 +200,10 @@ def test_the_same_id_with_the_same_title_and_no_conflicting_doi_is_already_prese
     first.write_text(
         "TY  - JOUR\nID  - 11748933\nTI  - Is it  homogeneous?\nDO  - 10.1000/x\nER  - \n"
     )
-    import_file(store, first, source="pubmed")
+    import_file(store, first, source="pubmed", clock=clock)
     wrapped = tmp_path / "export.nbib"
     wrapped.write_text("PMID- 11748933\nTI  - Is it\n      HOMOGENEOUS?\nDP  - 2001\n")
-    summary = import_file(store, wrapped, source="pubmed")
+    summary = import_file(store, wrapped, source="pubmed", clock=clock)
     assert (summary.n_new, summary.n_present) == (0, 1)
     conflicting = tmp_path / "other.ris"
     conflicting.write_text(
@@ -212,7 +212,7 @@ def test_the_same_id_with_the_same_title_and_no_conflicting_doi_is_already_prese
     with pytest.raises(
         ParseError, match=r"^other\.ris, line 1: the record has ID '11748933', which"
     ):
-        import_file(store, conflicting, source="pubmed")
+        import_file(store, conflicting, source="pubmed", clock=clock)
 
 
 def test_formats_are_detected_from_content_and_name() -> None:
@@ -237,9 +237,9 @@ def test_excel_unicode_text_utf16_tab_separated_is_imported(store: Store, tmp_pa
     path = tmp_path / "from-excel.txt"
     text = "Title\tAuthors\tYear\r\nCalcinose cutanée\tMüller, K\t2020\r\n"
     path.write_bytes(text.encode("utf-16"))
-    summary = import_file(store, path, source="excel")
+    summary = import_file(store, path, source="excel", clock=clock)
     assert (summary.format, summary.encoding, summary.n_new) == ("tsv", "UTF-16", 1)
-    ((_, record),) = iter_records(store.conn)
+    ((_, record),) = records_of(store).items()
     assert (record.title, record.authors[0].last_name) == ("Calcinose cutanée", "Müller")
 
 
@@ -248,32 +248,32 @@ def test_bytes_undefined_in_windows_1252_fall_back_to_iso_8859_1(
 ) -> None:
     path = tmp_path / "old.ris"
     path.write_bytes(b"TY  - JOUR\nTI  - Caf\xe9 \x81 au lait\nER  - \n")
-    summary = import_file(store, path, source="old")
+    summary = import_file(store, path, source="old", clock=clock)
     assert summary.encoding == "ISO-8859-1"
-    ((_, record),) = iter_records(store.conn)
+    ((_, record),) = records_of(store).items()
     assert record.title == "Café \x81 au lait"
 
 
 def test_unreadable_file_and_bad_arguments_are_import_errors(store: Store, tmp_path: Path) -> None:
     with pytest.raises(ImportFileError) as error:
-        import_file(store, tmp_path / "missing.ris", source="x")
+        import_file(store, tmp_path / "missing.ris", source="x", clock=clock)
     assert (
         str(error.value)
         == f"{tmp_path / 'missing.ris'}: no such file; check the path and the file name"
     )
     with pytest.raises(ImportFileError) as error:
-        import_file(store, tmp_path, source="x")
+        import_file(store, tmp_path, source="x", clock=clock)
     assert str(error.value) == f"{tmp_path}: is a folder; give the path of a record file inside it"
     (tmp_path / "empty.ris").write_bytes(b" \r\n")
     with pytest.raises(ImportFileError) as error:
-        import_file(store, tmp_path / "empty.ris", source="x")
+        import_file(store, tmp_path / "empty.ris", source="x", clock=clock)
     assert (
         str(error.value) == f"{tmp_path / 'empty.ris'}: the file is empty; export the records again"
     )
     with pytest.raises(ImportFileError, match=r"^the source name is empty"):
-        import_file(store, DATA / "embase.ris", source=" ")
+        import_file(store, DATA / "embase.ris", source=" ", clock=clock)
     with pytest.raises(ImportFileError, match=r"^unknown format 'bibtex'"):
-        import_file(store, DATA / "embase.ris", source="x", fmt="bibtex")
+        import_file(store, DATA / "embase.ris", source="x", fmt="bibtex", clock=clock)
 
 
 _PUBMED_XML = b"""<?xml version="1.0" encoding="UTF-8"?>
@@ -291,12 +291,12 @@ _PUBMED_XML = b"""<?xml version="1.0" encoding="UTF-8"?>
 def test_pubmed_xml_import_takes_the_source_and_applies_deletions(
     store: Store, tmp_path: Path
 ) -> None:
-    import_file(store, _copy("pubmed.nbib", tmp_path), source="pubmed")
+    import_file(store, _copy("pubmed.nbib", tmp_path), source="pubmed", clock=clock)
     path = tmp_path / "update.xml"
     path.write_bytes(_PUBMED_XML)
-    summary = import_file(store, path, source="pubmed")
+    summary = import_file(store, path, source="pubmed", clock=clock)
     assert (summary.format, summary.n_new, summary.n_withdrawn) == ("pubmed-xml", 1, 1)
-    live = {r.source_id: r for _, r in iter_records(store.conn)}
+    live = {r.source_id: r for _, r in records_of(store).items()}
     assert set(live) == {"33541234", "40000001"}
     assert live["40000001"].source == "pubmed"
 
@@ -311,7 +311,7 @@ def _big_ris(path: Path, n: int) -> None:
 
 
 def test_a_killed_import_leaves_the_store_unchanged(store: Store, tmp_path: Path) -> None:
-    import_file(store, _copy("embase.ris", tmp_path), source="embase")
+    import_file(store, _copy("embase.ris", tmp_path), source="embase", clock=clock)
     before = _state(store)
     big = tmp_path / "big.ris"
     _big_ris(big, 6000)
@@ -327,12 +327,14 @@ def test_a_killed_import_leaves_the_store_unchanged(store: Store, tmp_path: Path
                 print("writing", done, flush=True)
                 time.sleep(120)
 
-        store = open_store(Path(sys.argv[1]))
-        import_file(store, Path(sys.argv[2]), source="big", progress=progress)
+        store = open_store(sys.argv[1])
+        import_file(
+            store, Path(sys.argv[2]), source="big", progress=progress, clock=lambda: "now"
+        )
         """
     )
     child = subprocess.Popen(
-        [sys.executable, "-c", script, str(store.path), str(big)],
+        [sys.executable, "-c", script, store.url, str(big)],
         stdout=subprocess.PIPE,
         text=True,
         cwd=ROOT,
@@ -348,19 +350,18 @@ def test_a_killed_import_leaves_the_store_unchanged(store: Store, tmp_path: Path
             child.wait()
         if child.stdout is not None:
             child.stdout.close()
-    reopened = open_store(store.path)
-    try:
+    with open_store(store.url) as reopened:
         assert _state(reopened) == before
-        assert reopened.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-    finally:
-        reopened.close()
-    summary = import_file(store, big, source="big")
+        if reopened.backend == "sqlite":
+            with reopened.read() as tx:
+                assert tx.connection.exec_driver_sql("PRAGMA integrity_check").scalar() == "ok"
+    summary = import_file(store, big, source="big", clock=clock)
     assert summary.n_new == 6000
 
 
 def test_load_details_are_json_with_repairs(store: Store, tmp_path: Path) -> None:
-    import_file(store, _copy("refworks.ris", tmp_path), source="refworks")
-    (details,) = [json.loads(row[0]) for row in store.conn.execute("SELECT details FROM loads")]
+    import_file(store, _copy("refworks.ris", tmp_path), source="refworks", clock=clock)
+    (details,) = [json.loads(str(row["details"])) for row in _state(store)[1]]
     assert details["repairs"] == [
         "refworks.ris, line 1: record 1 had its authors split into 68 one-letter lines "
         "(a RefWorks round trip); joined back into 3 names"

@@ -1,4 +1,5 @@
-"""The review folder: init, lookup order, protocol amendments."""
+"""The review handle: creating and opening a review (by folder or database URL, on SQLite
+and PostgreSQL), the lookup order, protocol amendments."""
 
 from __future__ import annotations
 
@@ -7,10 +8,18 @@ from pathlib import Path
 
 import pytest
 
+from review.api import Review
 from review.errors import ProtocolError, WorkspaceError
-from review.protocol.model import sha256_text
-from review.store.protocol_versions import all_versions
-from review.workspace import init_review, open_review, resolve_review_dir
+from review.protocol.loading import sha256_text
+from review.workspace import resolve_review_dir
+
+
+def init_review(folder: Path, protocol: Path, **kwargs: object):  # type: ignore[no-untyped-def]
+    return Review.create(folder, protocol, **kwargs)  # type: ignore[arg-type]
+
+
+def open_review(folder: Path | str | None, env: dict[str, str] | None = None) -> Review:
+    return Review.open(folder, env=env)
 
 
 def test_init_creates_the_store_and_records_the_protocol(
@@ -21,7 +30,7 @@ def test_init_creates_the_store_and_records_the_protocol(
     assert (tmp_path / "rv" / "review.db").is_file()
     assert (tmp_path / "rv" / "protocol.toml").read_bytes() == bundled_protocol.read_bytes()
     with open_review(tmp_path / "rv") as review:
-        (version,) = all_versions(review.store.conn)
+        (version,) = review.protocol_history()
         assert version.kind == "original"
         assert version.sha256 == sha256_text(bundled_protocol.read_text(encoding="utf-8"))
         assert review.protocol.outcomes[0].name == "clinical_response"
@@ -42,13 +51,13 @@ def test_an_edited_protocol_is_recorded_as_a_dated_amendment(review_dir: Path) -
     with open_review(review_dir) as review:
         assert review.amended is not None
         assert not review.protocol.screening.blind
-        versions = all_versions(review.store.conn)
+        versions = review.protocol_history()
     assert [v.kind for v in versions] == ["original", "amendment"]
     assert versions[0].text == original  # the original is never replaced
     assert versions[1].recorded_at.endswith("Z")
     with open_review(review_dir) as review:  # opening again records nothing new
         assert review.amended is None
-        assert len(all_versions(review.store.conn)) == 2
+        assert len(review.protocol_history()) == 2
 
 
 def test_an_invalid_edit_is_refused_and_not_recorded(review_dir: Path) -> None:
@@ -60,7 +69,7 @@ def test_an_invalid_edit_is_refused_and_not_recorded(review_dir: Path) -> None:
         Path(__file__).resolve().parents[2] / "protocols" / "rtx-ssc-calcinosis.toml", path
     )
     with open_review(review_dir) as review:
-        assert len(all_versions(review.store.conn)) == 1
+        assert len(review.protocol_history()) == 1
 
 
 def test_init_with_a_changed_protocol_records_an_amendment(
@@ -132,10 +141,70 @@ def test_init_over_a_store_without_a_protocol_reports_it_created(
     tmp_path: Path, bundled_protocol: Path
 ) -> None:
     """A failed init can leave review.db without a protocol; the next init records it."""
-    from review.store import open_store
+    from review.store import open_store, sqlite_url
 
     (tmp_path / "rv").mkdir()
-    open_store(tmp_path / "rv" / "review.db", create=True).close()
+    open_store(sqlite_url(tmp_path / "rv" / "review.db"), create=True).close()
     result = init_review(tmp_path / "rv", bundled_protocol)
     assert result.created and not result.amended
     assert result.version.kind == "original"
+
+
+def test_the_actor_and_the_clock_are_recorded_with_the_protocol(
+    tmp_path: Path, bundled_protocol: Path
+) -> None:
+    result = Review.create(
+        tmp_path / "rv", bundled_protocol, clock=lambda: "2026-12-01T09:00:00Z", actor="ana"
+    )
+    assert result.version.recorded_at == "2026-12-01T09:00:00Z"
+    assert result.version.recorded_by == "ana"
+
+
+def test_a_review_on_postgresql_is_named_by_the_folder_and_opened_by_url(
+    tmp_path: Path, bundled_protocol: Path, postgres_url: str
+) -> None:
+    result = Review.create(tmp_path / "rv", bundled_protocol, db=postgres_url)
+    assert result.created and result.store.startswith("postgresql://casepool@")
+    assert not (tmp_path / "rv" / "review.db").exists()
+    named = (tmp_path / "rv" / "database.url").read_text(encoding="utf-8").strip()
+    assert named.startswith("postgresql+psycopg://casepool@")
+    with Review.open(tmp_path / "rv") as review:
+        assert review.store.backend == "postgresql"
+        assert review.protocol.review.title.startswith("Rituximab")
+    with Review.open(postgres_url) as review:  # no folder: the protocol in force is stored
+        assert review.folder is None
+        assert review.protocol_version.number == 1
+
+
+def test_a_database_password_is_never_written_into_the_folder(tmp_path: Path) -> None:
+    from review.store import url_without_password
+
+    assert url_without_password("postgresql://ana:s3cret@db.example/rv") == (
+        "postgresql://ana@db.example/rv"
+    )
+
+
+def test_casepool_db_in_the_environment_chooses_the_store(
+    tmp_path: Path, bundled_protocol: Path, postgres_url: str
+) -> None:
+    Review.create(tmp_path / "rv", bundled_protocol, env={"CASEPOOL_DB": postgres_url})
+    assert not (tmp_path / "rv" / "review.db").exists()
+    with Review.open(tmp_path / "rv", env={"CASEPOOL_DB": postgres_url}) as review:
+        assert review.store.backend == "postgresql"
+
+
+def test_opening_an_empty_database_by_url_says_what_to_do(postgres_url: str) -> None:
+    with pytest.raises(WorkspaceError, match=r"no review here yet; create one with"):
+        Review.open(postgres_url)
+
+
+def test_a_saved_result_loaded_into_a_review_is_logged_with_the_protocols_query(
+    review_dir: Path,
+) -> None:
+    path = Path(__file__).resolve().parents[1] / "data" / "pubmed" / "pubmed1.xml"
+    with Review.open(review_dir) as review:
+        summary = review.load_search_file(path)
+        assert review.protocol.search.pubmed is not None
+        assert summary.log.query == review.protocol.search.pubmed.query
+        assert review.load_search_file(path, query="x[ti]").log.query == "x[ti]"
+        assert [e.query for e in review.search_log()][-1] == "x[ti]"

@@ -1,0 +1,210 @@
+"""The store's schema, declared once, for SQLite and PostgreSQL alike.
+
+The columns of ``records`` are derived from the one ``Record`` definition: a text or number
+field of the dataclass is a column of that type, a tuple field a JSON array in a text column.
+The Alembic migrations in ``migrations/versions`` are the history that builds this schema;
+``tests/review/store/test_schema.py`` holds the two equal on both databases.
+
+Times are ISO 8601 UTC text (``2026-12-01T22:06:36Z``): sortable, and the same on both
+databases. JSON lives in text columns for the same reason.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from typing import Any
+
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy import Float as _Float
+
+from review.records import Record
+
+metadata = MetaData()
+
+
+def record_field_kinds() -> dict[str, str]:
+    """Each ``Record`` field (but ``source``) and how it is stored: 'text', 'integer' or 'json'."""
+    hints = typing.get_type_hints(Record)
+    kinds: dict[str, str] = {}
+    for field in dataclasses.fields(Record):
+        hint = hints[field.name]
+        args = [a for a in typing.get_args(hint) if a is not type(None)]
+        base = args[0] if isinstance(hint, types.UnionType) and args else hint
+        if typing.get_origin(base) is tuple:
+            kinds[field.name] = "json"
+        elif base is int:
+            kinds[field.name] = "integer"
+        elif base is str:
+            kinds[field.name] = "text"
+        else:  # pragma: no cover - a new kind of field must be given a column type here
+            raise TypeError(f"Record.{field.name}: no column type for {hint!r}")
+    return kinds
+
+
+def _record_columns() -> list[Column[Any]]:
+    columns: list[Column[Any]] = []
+    for name, kind in record_field_kinds().items():
+        if kind == "json":
+            columns.append(Column(name, Text, nullable=False, server_default="[]"))
+        elif kind == "integer":
+            columns.append(Column(name, Integer))
+        else:
+            columns.append(Column(name, Text, nullable=name != "source"))
+    return columns
+
+
+protocol_versions = Table(
+    "protocol_versions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kind", Text, nullable=False),
+    Column("file_name", Text, nullable=False),
+    Column("sha256", Text, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("recorded_at", Text, nullable=False),
+    Column("recorded_by", Text),
+    CheckConstraint("kind IN ('original', 'amendment')"),
+)
+
+loads = Table(
+    "loads",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kind", Text, nullable=False),
+    Column("source", Text, nullable=False),
+    Column("file_name", Text),
+    Column("sha256", Text),
+    Column("started_at", Text, nullable=False),
+    Column("finished_at", Text),
+    Column("status", Text, nullable=False),
+    Column("n_read", Integer, nullable=False, server_default="0"),
+    Column("n_new", Integer, nullable=False, server_default="0"),
+    Column("details", Text, nullable=False, server_default="{}"),
+    CheckConstraint("kind IN ('search', 'file')"),
+    CheckConstraint("status IN ('running', 'complete', 'failed')"),
+)
+
+records = Table(
+    "records",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("load_id", Integer, ForeignKey("loads.id"), nullable=False),
+    *_record_columns(),
+    Column("deleted_at", Text),
+    UniqueConstraint("source", "source_id"),
+    Index("records_pmid", "pmid"),
+    Index("records_doi", "doi"),
+    Index("records_load", "load_id"),
+)
+RECORD_FIELDS: tuple[str, ...] = tuple(record_field_kinds())
+"""The ``Record`` fields stored in ``records``, in the dataclass's order."""
+
+search_runs = Table(
+    "search_runs",
+    metadata,
+    Column("load_id", Integer, ForeignKey("loads.id"), primary_key=True, autoincrement=False),
+    Column("mode", Text, nullable=False),
+    Column("database", Text, nullable=False, server_default="pubmed"),
+    Column("query", Text),
+    Column("query_translation", Text),
+    Column("count", Integer),
+    Column("warnings", Text, nullable=False, server_default="[]"),
+    Column("mindate", Text),
+    Column("maxdate", Text),
+    Column("datetype", Text),
+    Column("webenv", Text),
+    Column("query_key", Text),
+    Column("windows", Text, nullable=False, server_default="[]"),
+    Column("batch_size", Integer),
+    Column("error", Text),
+    Column("resumed", Integer, nullable=False, server_default="0"),
+    CheckConstraint("mode IN ('eutils', 'file')"),
+    CheckConstraint("datetype IN ('pdat', 'edat', 'mdat')"),
+)
+
+search_pmids = Table(
+    "search_pmids",
+    metadata,
+    Column("load_id", Integer, ForeignKey("loads.id"), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("pmid", Text, nullable=False),
+    Column("state", Text, nullable=False, server_default="pending"),
+    PrimaryKeyConstraint("load_id", "pmid"),
+    CheckConstraint(
+        "state IN ('pending', 'fetched', 'known', 'missing')", name="search_pmids_state"
+    ),
+    Index("search_pmids_pending", "load_id", "state", "position"),
+)
+
+dedup_runs = Table(
+    "dedup_runs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("started_at", Text, nullable=False),
+    Column("finished_at", Text, nullable=False),
+    Column("n_records", Integer, nullable=False),
+    Column("n_clusters", Integer, nullable=False),
+    Column("n_duplicates", Integer, nullable=False),
+    Column("n_queued", Integer, nullable=False),
+    Column("settings", Text, nullable=False, server_default="{}"),
+)
+
+# A record with no row here is a cluster of its own, named by its own id. A cluster's id is
+# the id of its anchor record and survives re-runs (review.dedup.clusters.name_clusters).
+dedup_members = Table(
+    "dedup_members",
+    metadata,
+    Column("record_id", Integer, ForeignKey("records.id"), primary_key=True, autoincrement=False),
+    Column("cluster_id", Integer, ForeignKey("records.id"), nullable=False),
+    Column("is_primary", Integer, nullable=False),
+    Column("reason", Text, nullable=False),
+    CheckConstraint("is_primary IN (0, 1)"),
+    Index("dedup_members_cluster", "cluster_id"),
+)
+
+dedup_queue = Table(
+    "dedup_queue",
+    metadata,
+    Column("record_a", Integer, ForeignKey("records.id"), nullable=False),
+    Column("record_b", Integer, ForeignKey("records.id"), nullable=False),
+    Column("score", _Float, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("run_id", Integer, ForeignKey("dedup_runs.id")),
+    PrimaryKeyConstraint("record_a", "record_b"),
+    CheckConstraint("record_a < record_b"),
+)
+
+# Human decisions, append-only: never updated or deleted, replayed in id order on every run.
+dedup_decisions = Table(
+    "dedup_decisions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kind", Text, nullable=False),
+    Column("record_a", Integer, ForeignKey("records.id")),
+    Column("record_b", Integer, ForeignKey("records.id")),
+    Column("cluster_id", Integer),
+    Column("members", Text, nullable=False, server_default="[]"),
+    Column("decided_at", Text, nullable=False),
+    Column("decided_by", Text),
+    CheckConstraint("kind IN ('merge', 'keep_apart', 'undo')"),
+    CheckConstraint(
+        "kind = 'undo' OR (record_a IS NOT NULL AND record_b IS NOT NULL AND record_a < record_b)",
+        name="dedup_decisions_pair",
+    ),
+)
+
+TABLES_IN_ORDER: tuple[Table, ...] = tuple(metadata.sorted_tables)
+"""Every table, parents before children (the order a copy writes them in)."""
