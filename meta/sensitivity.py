@@ -11,7 +11,7 @@ studies the user names, each with the primary model. A model that fails on some 
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +19,7 @@ from meta.counts import StudyCounts
 from meta.errors import InputDataError, MetaError
 from meta.measures import check_cc, check_measure
 from meta.pooling import pool
+from meta.progress import Progress
 from meta.study_ci import check_level
 from meta.types import METHODS, TESTS, CCMode, Measure, Method, Test
 
@@ -105,11 +106,11 @@ def sensitivity_table(
     cc: float = 0.5,
     cc_mode: CCMode = "only0",
     nodes: int = 7,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Progress | None = None,
 ) -> SensitivityTable:
     """Pool ``counts`` under every model of :data:`MODELS` (two-stage ones with z and knha),
     then leave-one-out, without n = 1 reports and without ``without``, by the primary model
-    (``method``, ``measure``, ``test``). ``progress(done, total)`` is called after each row."""
+    (``method``, ``measure``, ``test``). ``progress`` is told after each row."""
     _check_primary(level, method, measure, test, cc, cc_mode)
     missing = [name for name in without if name not in counts.studies]
     if missing:
@@ -126,7 +127,7 @@ def sensitivity_table(
     def add(row: SensitivityRow) -> None:
         rows.append(row)
         if progress is not None:
-            progress(len(rows), planned)
+            progress("pooling subsets and models", len(rows), planned, "analyses")
 
     for model_measure, model_method in MODELS:
         tests: tuple[Test, ...] = ("z",) if model_method == "GLMM" else ("z", "knha")

@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import getpass
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from meta.progress import Progress
 from review.clock import Clock, utc_now
 from review.errors import WorkspaceError
 from review.protocol.loading import parse_protocol
@@ -47,6 +48,8 @@ if TYPE_CHECKING:
     from review.records import Record
     from review.sources.exporting import ExportSummary
     from review.sources.importing import ImportSummary
+    from review.store.copy import CopyReport
+    from review.store.migrate import Migration
 
 
 def current_user() -> str | None:
@@ -192,7 +195,7 @@ class Review:
         limits: DateLimits | None = None,
         batch_size: int = 500,
         env: Mapping[str, str] | None = None,
-        progress: Callable[[int, int | None], None] | None = None,
+        progress: Progress | None = None,
     ) -> SearchSummary:
         """Run the PubMed search and store every record, exactly once: the protocol's query
         and date limits unless given; the e-mail from ``email``, else ``NCBI_EMAIL``, else
@@ -229,7 +232,7 @@ class Review:
         path: Path | str,
         *,
         query: str | None = None,
-        progress: Callable[[int, int | None], None] | None = None,
+        progress: Progress | None = None,
     ) -> SearchSummary:
         """Load a saved PubMed XML result as the search, logged with the query it stands for
         (``query``, else the protocol's)."""
@@ -259,7 +262,7 @@ class Review:
         fmt: str = "auto",
         skip_invalid: bool = False,
         rejects_path: Path | None = None,
-        progress: Callable[[str, int, int | None], None] | None = None,
+        progress: Progress | None = None,
     ) -> ImportSummary:
         """Import a record file as records of ``source``: all or nothing (or, with
         ``skip_invalid``, the valid records and a rejects file); the same file again is a
@@ -295,7 +298,7 @@ class Review:
 
     # --- deduplication -------------------------------------------------------------------
 
-    def dedup(self, *, progress: Callable[[int, int], None] | None = None) -> DedupCounts:
+    def dedup(self, *, progress: Progress | None = None) -> DedupCounts:
         """Cluster duplicates across every source (links, never deletes), honouring every
         decision a person took; cluster ids survive. Returns the PRISMA counts."""
         from review.dedup.workflow import run_dedup
@@ -349,3 +352,48 @@ class Review:
         from review.dedup.workflow import export_membership
 
         return export_membership(self.store, Path(path))
+
+
+def _locate_store(where: Path | str | None, *, db: str | None, env: Mapping[str, str]) -> str:
+    """A store URL from a URL, a SQLite file, or a review folder (its store)."""
+    from review.store import sqlite_url, store_url
+
+    if isinstance(where, str) and "://" in where:
+        return store_url(where)
+    if where is not None and Path(where).suffix == ".db" and not Path(where).is_dir():
+        return sqlite_url(Path(where))
+    _, url = open_folder(Path(where) if where is not None else None, db=db, env=env)
+    return url
+
+
+def migrate_store(
+    where: Path | str | None = None,
+    *,
+    db: str | None = None,
+    env: Mapping[str, str] | None = None,
+) -> Migration:
+    """Bring a review's store (a folder's, or a database URL) to this casepool's schema;
+    say which revisions were applied. A shared PostgreSQL store is only ever migrated here."""
+    from review.store.migrate import HEAD, Migration
+
+    url = _locate_store(where, db=db, env=os.environ if env is None else env)
+    with open_store(url, migrate=True) as store:
+        return Migration(store.display_url, HEAD, tuple(store.applied))
+
+
+def copy_store(
+    source: Path | str,
+    target: str,
+    *,
+    env: Mapping[str, str] | None = None,
+    progress: Progress | None = None,
+) -> CopyReport:
+    """Copy a whole review store (a folder's, a SQLite file or a URL) into an empty database
+    (a URL or a new SQLite file), checked row for row, all or nothing."""
+    from review.store import sqlite_url
+    from review.store.copy import copy_store as copy
+
+    environ = os.environ if env is None else env
+    from_url = _locate_store(source, db=None, env=environ)
+    to_url = target if "://" in target else sqlite_url(Path(target))
+    return copy(from_url, to_url, progress=progress)

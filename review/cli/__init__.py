@@ -43,9 +43,9 @@ def _root(
 
 
 def _register() -> None:
-    from review.cli import dedup_cmd, import_cmd, pool_cmd, search_cmd, workspace_cmd
+    from review.cli import db_cmd, dedup_cmd, import_cmd, pool_cmd, search_cmd, workspace_cmd
 
-    for module in (workspace_cmd, search_cmd, import_cmd, dedup_cmd, pool_cmd):
+    for module in (workspace_cmd, search_cmd, import_cmd, dedup_cmd, pool_cmd, db_cmd):
         module.register(app)
 
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from review.cli.common import db_option, json_option, open_review, print_json, review_option
+from review.cli.progress import progress_bars
 
 if TYPE_CHECKING:
     from review.api import Review
@@ -69,24 +70,8 @@ def dedup(
 
 
 def _run_with_progress(rv: Review) -> DedupCounts:
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
-    console = Console(stderr=True)
-    with Progress(
-        TextColumn("comparing candidate pairs"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        console=console,
-        transient=True,
-        disable=not console.is_terminal,
-    ) as progress:
-        task = progress.add_task("dedup", total=None)
-
-        def report(done: int, total: int) -> None:
-            progress.update(task, completed=done, total=total)
-
-        return rv.dedup(progress=report)
+    with progress_bars() as progress:
+        return rv.dedup(progress=progress)
 
 
 def _where(

@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 import typer
 
 from review.cli.common import db_option, json_option, open_review, print_json, review_option
-
-if TYPE_CHECKING:
-    from review.sources.importing import Progress
+from review.cli.progress import progress_bars
 
 _BIG_FILE = 1_000_000
 
@@ -71,7 +66,7 @@ def import_records(
             param_hint="'--rejects'",
         )
     show = file.is_file() and file.stat().st_size >= _BIG_FILE
-    with open_review(review, db) as opened, _progress_bar(show, file.name) as progress:
+    with open_review(review, db) as opened, progress_bars(show) as progress:
         summary = opened.import_file(
             file,
             source=source,
@@ -112,39 +107,6 @@ def export(
         print_json(summary.as_dict())
         return
     typer.echo(summary.message)
-
-
-@contextmanager
-def _progress_bar(show: bool, name: str) -> Iterator[Progress | None]:
-    """A rich progress bar on stderr: records parsed, then written."""
-    if not show:
-        yield None
-        return
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
-    bar = Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("records"),
-        console=Console(stderr=True),
-    )
-    tasks: dict[str, Any] = {}
-
-    def update(phase: str, done: int, total: int | None) -> None:
-        if not tasks:
-            bar.start()
-        if phase not in tasks:
-            label = f"reading {name}" if phase == "parse" else "writing"
-            tasks[phase] = bar.add_task(label, total=total)
-        bar.update(tasks[phase], completed=done, total=total)
-
-    try:
-        yield update
-    finally:
-        if tasks:
-            bar.stop()
 
 
 def register(app: typer.Typer) -> None:

@@ -5,8 +5,6 @@ Thin: read the table (meta.tables), call one meta function, print or draw its re
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +12,7 @@ import typer
 
 from meta.types import CCMode, Measure, Method, StudyCIMethod, Test
 from review.cli.common import json_option, print_json
+from review.cli.progress import progress_bars
 
 
 def _input_option() -> Any:
@@ -148,7 +147,7 @@ def sensitivity_command(
     from meta.tables import read_counts_table
 
     counts = read_counts_table(input_file, events=events, total=total, study=study)
-    with _progress_bar("Pooling subsets and models") as advance:
+    with progress_bars() as advance:
         table = sensitivity_table(
             counts,
             without=tuple(without),
@@ -318,27 +317,6 @@ def _print_sensitivity(table: Any) -> None:
     console.print(out)
     for text, number in notes.items():
         console.print(f"{number}. {text}", markup=False)
-
-
-@contextmanager
-def _progress_bar(what: str) -> Iterator[Callable[[int, int], None]]:
-    """A transient rich progress bar on stderr (when it is a terminal); yields
-    ``advance(done, total)``."""
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
-    console = Console(stderr=True)
-    if not console.is_terminal:  # nothing to animate in a log file or a pipe
-        yield lambda done, total: None
-        return
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
-    with Progress(*columns, console=console, transient=True) as bar:
-        task = bar.add_task(what, total=None)
-
-        def advance(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
-        yield advance
 
 
 def _console() -> Any:

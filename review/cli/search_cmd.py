@@ -3,18 +3,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import typer
 
 from review.cli.common import db_option, fail, json_option, open_review, print_json, review_option
+from review.cli.progress import progress_bars
 
 if TYPE_CHECKING:
-    from review.pubmed.search import Progress, SearchSummary
+    from review.pubmed.search import SearchSummary
 
 
 class DateType(StrEnum):
@@ -87,7 +86,7 @@ def search(
             limits = DateLimits(mindate, maxdate, datetype.value if datetype else None)
         except DateLimitError as exc:
             fail(exc.render({"mindate": "--mindate", "maxdate": "--maxdate"}))
-    with open_review(review, db) as opened, _progress_bar(not as_json) as progress:
+    with open_review(review, db) as opened, progress_bars(not as_json) as progress:
         if from_file is not None:
             summary = opened.load_search_file(from_file, query=query, progress=progress)
         else:
@@ -108,47 +107,6 @@ def _report(summary: SearchSummary, as_json: bool) -> None:
     for note in summary.notes():
         typer.echo(f"Note: {note}", err=True)
     typer.echo(summary.line())
-
-
-@contextmanager
-def _progress_bar(show: bool) -> Iterator[Progress | None]:
-    """A rich progress bar on stderr: records fetched, total and ETA."""
-    if not show:
-        yield None
-        return
-    from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
-
-    bar = Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("records"),
-        TimeElapsedColumn(),
-        TextColumn("ETA"),
-        TimeRemainingColumn(),
-        console=Console(stderr=True),
-    )
-    tasks: list[Any] = []
-
-    def update(done: int, total: int | None) -> None:
-        if not tasks:  # started at the first batch, so early errors print alone
-            bar.start()
-            tasks.append(bar.add_task("PubMed", total=total))
-        bar.update(tasks[0], completed=done, total=total)
-
-    try:
-        yield update
-    finally:
-        if tasks:
-            bar.stop()
 
 
 @search_app.command("log")

@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from meta.progress import Progress
 from review.dedup.decisions import Constraints, pair_key
 from review.dedup.features import Features, features
 from review.dedup.matching import Match, candidate_pairs, compare, veto
@@ -179,7 +180,7 @@ def primary_rank(record: Record, f: Features) -> tuple[int, int, str]:
 def deduplicate(
     records: Sequence[tuple[int, Record]],
     constraints: Constraints = Constraints(),
-    progress: Callable[[int, int], None] | None = None,
+    progress: Progress | None = None,
     previous: Mapping[int, int] | None = None,
 ) -> DedupResult:
     """Cluster duplicate records; ``records`` are (record id, record) with unique ids, and
@@ -219,14 +220,14 @@ def deduplicate(
     maybe: list[tuple[float, int, int, str]] = []
     for n, (i, j) in enumerate(pairs):
         if progress is not None and n % 5000 == 0:
-            progress(n, len(pairs))
+            progress("comparing candidate pairs", n, len(pairs), "pairs")
         result = compare(feats[i], feats[j])
         if result.verdict == "same":
             confident.append((-result.score, i, j, result.reason))
         elif result.verdict == "maybe":
             maybe.append((-result.score, i, j, result.reason))
     if progress is not None:
-        progress(len(pairs), len(pairs))
+        progress("comparing candidate pairs", len(pairs), len(pairs), "pairs")
 
     confident.sort()
     for neg_score, i, j, reason in confident:

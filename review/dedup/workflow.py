@@ -7,10 +7,11 @@ transaction, and the time and the person acting are given by the caller.
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
+from meta.progress import Progress
+from review.clock import Clock
 from review.dedup.clusters import (
     Cluster,
     Membership,
@@ -33,8 +34,8 @@ from review.store.records import iter_records, per_source_counts, records_by_id
 def run_dedup(
     store: Store,
     *,
-    clock: Callable[[], str],
-    progress: Callable[[int, int], None] | None = None,
+    clock: Clock,
+    progress: Progress | None = None,
 ) -> DedupCounts:
     """Cluster every live record again, honouring the decision log and keeping cluster ids;
     return the new counts."""

@@ -11,13 +11,14 @@ review's re-run adds only the new ones.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+from meta.progress import Progress
 from review.clock import Clock
 from review.errors import SearchError
 from review.pubmed.dates import DateLimits
@@ -26,9 +27,6 @@ from review.pubmed.log import SearchLogEntry
 from review.records import DeleteCitation, Record, normalise_pmid
 from review.store import Store, Tx, search_log
 from review.store.records import insert_records, mark_deleted
-
-Progress = Callable[[int, int | None], None]
-"""Called with (records done, records to do or None) after every batch."""
 
 MAX_BATCH = 10_000
 
@@ -235,7 +233,7 @@ def _efetch_phase(
     total = entry.fetched + entry.missing + entry.pending
     done = entry.fetched + entry.missing
     if progress:
-        progress(done, total)
+        progress("PubMed", done, total)
     batches = [pending[i : i + batch_size] for i in range(0, len(pending), batch_size)]
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="efetch")
     client.uncancel()
@@ -249,7 +247,7 @@ def _efetch_phase(
             _store_batch(store, load_id, batch, items, clock)
             done += len(batch)
             if progress:
-                progress(done, total)
+                progress("PubMed", done, total)
     except BaseException:
         client.cancel()  # a prefetch in flight gives up instead of retrying on
         raise
@@ -351,12 +349,12 @@ def load_search_file(
                     _flush_file_batch(tx, load_id, batch)
                     batch = []
                     if progress:
-                        progress(n_read, None)
+                        progress(f"reading {path.name}", n_read, None)
         _flush_file_batch(tx, load_id, batch)
         search_log.finish_run(tx, load_id, status="complete", finished_at=clock())
         entry = search_log.get_run(tx, load_id)
     if progress:
-        progress(n_read, n_read)
+        progress(f"reading {path.name}", n_read, n_read)
     return SearchSummary(log=entry, deleted=deleted)
 
 

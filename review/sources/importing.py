@@ -12,11 +12,12 @@ from __future__ import annotations
 import csv
 import gzip
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, BinaryIO, cast
 
+from meta.progress import Progress
 from review.clock import Clock
 from review.errors import ImportFileError, ParseError
 from review.records import Record
@@ -24,9 +25,6 @@ from review.sources.formats import FORMATS, ParsedFile, Rejected, detect_format
 from review.store import Store
 from review.store.loads import find_file_load, stored_by_source_id
 from review.store.records import finish_load, insert_records, mark_deleted, start_load
-
-Progress = Callable[[str, int, int | None], None]
-"""Called with (phase, done, total): phase 'parse' or 'write'; total None while unknown."""
 
 _BATCH = 1000
 
@@ -166,10 +164,10 @@ def import_file(
     if prior is not None:
         return _no_op(path, source, sha256, prior.id, prior.details)
     if progress:
-        progress("parse", 0, None)
+        progress(f"reading {path.name}", 0, None)
     parsed = parse_bytes(data, path.name, source=source, fmt=fmt)
     if progress:
-        progress("parse", parsed.n_read, parsed.n_read)
+        progress(f"reading {path.name}", parsed.n_read, parsed.n_read)
     fresh, present, rejects = _sort_records(store, parsed, source)
     if rejects and not skip_invalid:
         raise ParseError(_refusal(rejects))
@@ -346,7 +344,7 @@ def _write(
         for start in range(0, len(fresh), _BATCH):
             n_new += insert_records(tx, load_id, fresh[start : start + _BATCH])
             if progress:
-                progress("write", min(start + _BATCH, len(fresh)), len(fresh))
+                progress("writing", min(start + _BATCH, len(fresh)), len(fresh))
         n_withdrawn = (
             mark_deleted(tx, source, parsed.withdrawn, at=started) if parsed.withdrawn else 0
         )

@@ -90,6 +90,7 @@ class Store:
     def __init__(self, engine: Engine, url: str) -> None:
         self.engine = engine
         self.url = url
+        self.applied: list[str] = []
         self._local = threading.local()
 
     @property
@@ -166,6 +167,16 @@ def _first_line(exc: BaseException | None) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
+def make_engine(url: str) -> Engine:
+    """An engine for a store URL (see ``store_url``), set up as casepool needs it."""
+    if make_url(url).get_backend_name() == "sqlite":
+        return _sqlite_engine(url)
+    try:
+        return create_engine(url, pool_pre_ping=True)
+    except NoSuchModuleError as exc:  # pragma: no cover - psycopg is a dependency
+        raise StoreError(f"{redact_url(url)}: no driver for this database ({exc})") from None
+
+
 def _sqlite_engine(url: str) -> Engine:
     engine = create_engine(url, connect_args={"timeout": SQLITE_TIMEOUT})
 
@@ -186,8 +197,13 @@ def _sqlite_engine(url: str) -> Engine:
     return engine
 
 
-def open_store(url: str, *, create: bool = False) -> Store:
-    """Open (or with ``create``, make) the store at ``url`` and bring its schema up to date."""
+def open_store(url: str, *, create: bool = False, migrate: bool | None = None) -> Store:
+    """Open (or with ``create``, make) the store at ``url``.
+
+    An older schema is upgraded when ``migrate`` is true; by default a SQLite store (one
+    person's file) is, a PostgreSQL store (shared by a team) is not: that takes
+    ``casepool db migrate``. ``store.applied`` lists the revisions applied on opening.
+    """
     from review.store.migrate import ensure_schema
 
     url = store_url(url)
@@ -196,15 +212,11 @@ def open_store(url: str, *, create: bool = False) -> Store:
         path = Path(parsed.database or "")
         if not create and not path.is_file():
             raise StoreError(f"{path}: no review store here; run 'casepool init' first")
-        engine = _sqlite_engine(url)
-    else:
-        try:
-            engine = create_engine(url, pool_pre_ping=True)
-        except NoSuchModuleError as exc:  # pragma: no cover - psycopg is a dependency
-            raise StoreError(f"{redact_url(url)}: no driver for this database ({exc})") from None
-    store = Store(engine, url)
+    store = Store(make_engine(url), url)
+    if migrate is None:
+        migrate = store.backend == "sqlite"
     try:
-        ensure_schema(store, create=create)
+        store.applied = ensure_schema(store, create=create, migrate=migrate)
     except SQLAlchemyError as exc:
         store.close()
         raise StoreError(

@@ -10,6 +10,7 @@ the same store at once. Alembic is imported only when there is something to do.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, text
@@ -26,6 +27,19 @@ LEGACY_LAST = 3
 _LOCK = 7_243_191_305
 
 
+@dataclass(frozen=True)
+class Migration:
+    """What ``casepool db migrate`` did: the store, its revision now, the revisions applied."""
+
+    store: str
+    revision: str
+    applied: tuple[str, ...]
+
+    def as_dict(self) -> dict[str, object]:
+        """Plain data for ``--json``."""
+        return {"store": self.store, "revision": self.revision, "applied": list(self.applied)}
+
+
 def revision(connection: Connection) -> str | None:
     """The store's revision: an Alembic revision id, ``'legacy-N'`` for a first-release
     store, or None for an empty database."""
@@ -39,13 +53,23 @@ def revision(connection: Connection) -> str | None:
     return None
 
 
-def ensure_schema(store: Store, *, create: bool) -> list[str]:
-    """Bring the store to ``HEAD``; return the revisions applied (empty when up to date)."""
+def ensure_schema(store: Store, *, create: bool, migrate: bool) -> list[str]:
+    """Bring the store to ``HEAD``; return the revisions applied (empty when up to date).
+
+    An empty database gets the schema only with ``create``; an older store is upgraded only
+    with ``migrate`` (else StoreError says to run ``casepool db migrate``).
+    """
     with store.read() as tx:
         current = revision(tx.connection)
     if current == HEAD:
         return []
     _check_known(store, current)
+    if current is not None and not migrate:
+        raise StoreError(
+            f"{store.display_url}: the store has schema revision {current}, older than this "
+            f"casepool's {HEAD}; upgrade it with 'casepool db migrate' (everyone who uses "
+            "this store then needs this version of casepool or a newer one)"
+        )
     with store.transaction() as tx:
         connection = tx.connection
         if connection.dialect.name == "postgresql":
@@ -54,10 +78,15 @@ def ensure_schema(store: Store, *, create: bool) -> list[str]:
         _check_known(store, current)
         if current == HEAD:
             return []
-        if current is None and not create and _has_tables(connection):
+        if current is None and _has_tables(connection):
             raise StoreError(
                 f"{store.display_url}: this database holds tables but no casepool review; "
                 "point to an empty database or to a review store"
+            )
+        if current is None and not create:
+            raise StoreError(
+                f"{store.display_url}: no review store here; create one with "
+                "'casepool init DIR --protocol FILE --db URL'"
             )
         return upgrade(connection, current)
 

@@ -128,7 +128,7 @@ def test_readme_command_reference_matches_the_options_of_each_command() -> None:
     """Every option in --help is in the README row (bar the shared --review, --json, --help)."""
     reference = _readme_reference()
     assert {"init", "pool", "sensitivity", "protocol check"} <= set(reference)
-    shared = {"--review", "--json", "--help"}
+    shared = {"--review", "--db", "--json", "--help"}
     for path, documented in reference.items():
         actual = _options(path)
         assert documented <= actual, f"README names options {path!r} does not have"

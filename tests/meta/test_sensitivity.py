@@ -133,7 +133,10 @@ def test_bad_options_are_one_error_not_failed_rows() -> None:
 def test_progress_is_reported_after_every_row() -> None:
     seen: list[tuple[int, int]] = []
     table = sensitivity_table(
-        SERIES, without=["A"], method="DL", progress=lambda d, t: seen.append((d, t))
+        SERIES,
+        without=["A"],
+        method="DL",
+        progress=lambda _phase, d, t, _unit="": seen.append((d, t)),
     )
     total = len(table.rows)
     assert total == 9 + 4 + 1 + 1

@@ -194,7 +194,9 @@ def test_casepool_db_in_the_environment_chooses_the_store(
 
 
 def test_opening_an_empty_database_by_url_says_what_to_do(postgres_url: str) -> None:
-    with pytest.raises(WorkspaceError, match=r"no review here yet; create one with"):
+    from review.errors import StoreError
+
+    with pytest.raises(StoreError, match=r"no review store here; create one with 'casepool init"):
         Review.open(postgres_url)
 
 

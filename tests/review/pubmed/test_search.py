@@ -70,7 +70,7 @@ def test_a_search_stores_every_record_once_and_logs_it(store: Store, server: EUt
         QUERY,
         config=config(server.url),
         batch_size=50,
-        progress=lambda d, t: seen.append((d, t)),
+        progress=lambda _phase, d, t, _unit="": seen.append((d, t)),
         clock=clock,
     )
     pmids = stored_pmids(store)
@@ -145,7 +145,9 @@ def test_a_rerun_adds_only_new_pmids(store: Store, server: EUtilsServer) -> None
 
 
 def test_an_interrupted_run_resumes_where_it_stopped(store: Store, server: EUtilsServer) -> None:
-    def interrupt_after_two_batches(done: int, total: int | None) -> None:
+    def interrupt_after_two_batches(
+        _phase: str, done: int, total: int | None, _unit: str = ""
+    ) -> None:
         if done == 60:
             raise KeyboardInterrupt
 
@@ -374,7 +376,9 @@ def test_pmids_efetch_does_not_return_are_logged_as_missing(
 ) -> None:
     gone = sorted(server.records)[5]
 
-    def withdraw_before_fetching(done: int, total: int | None) -> None:
+    def withdraw_before_fetching(
+        _phase: str, done: int, total: int | None, _unit: str = ""
+    ) -> None:
         server.records.pop(gone, None)
 
     summary = run_search(

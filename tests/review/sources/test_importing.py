@@ -322,8 +322,8 @@ def test_a_killed_import_leaves_the_store_unchanged(store: Store, tmp_path: Path
         from review.sources.importing import import_file
         from review.store import open_store
 
-        def progress(phase, done, total):
-            if phase == "write" and done >= 3000:
+        def progress(phase, done, total, unit="records"):
+            if phase == "writing" and done >= 3000:
                 print("writing", done, flush=True)
                 time.sleep(120)
 
