@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from meta.results import PoolResult, StudyResult, SubgroupResult
-from meta.tau2 import qprofile_search_limit
+from meta.results import PoolResult, SubgroupResult
+from meta.summary import level_percent, summarise
 
 RowKind = Literal["study", "group", "subtotal", "overall", "pi", "note", "blank"]
 
@@ -63,54 +63,47 @@ class ForestLayout:
 
 
 def forest_rows(result: PoolResult | SubgroupResult) -> ForestLayout:
-    """The rows of a forest plot (studies, subgroup subtotals, overall, PI, notes)."""
-    overall = result.overall if isinstance(result, SubgroupResult) else result
-    show_weights = overall.method != "GLMM"
+    """The rows of a forest plot: the summary's rows (``meta.summary``), with a note under
+    each subtotal and the overall estimate, labels cut to fit, and the footnotes."""
+    summary = summarise(result)
+    studies = short_labels([r.label for r in summary.rows if r.kind == "study"])
+    groups = short_labels([r.label for r in summary.rows if r.kind == "group"])
     rows: list[ForestRow] = []
-    labels = short_labels([s.study for s in overall.studies])
-    if isinstance(result, SubgroupResult):
-        by_name = {s.study: s for s in overall.studies}
-        group_labels = short_labels([name for name, _ in result.groups])
-        for name, group in result.groups:
-            rows.append(ForestRow("group", group_labels[name]))
-            members = [by_name.get(s.study, s) for s in group.studies]
-            rows.extend(_study_row(s, show_weights, labels.get(s.study)) for s in members)
-            share = sum(s.weight or 0.0 for s in members) if show_weights else None
-            subtotal = f"Subtotal: {group_labels[name]}"
-            rows.append(_pooled_row("subtotal", subtotal, group, share))
-            rows.append(ForestRow("note", "", note=_heterogeneity(group)))
+    group = ""
+    for row in summary.rows:
+        label = row.label
+        if row.kind == "study":
+            label = studies[row.label]
+        elif row.kind == "group":
+            group = row.label
+            label = groups[group]
+        elif row.kind == "subtotal":
+            label = f"Subtotal: {groups[group]}"
+        rows.append(
+            ForestRow(
+                row.kind,
+                label,
+                estimate=row.estimate,
+                lower=row.lower,
+                upper=row.upper,
+                events_n=row.events_n,
+                ci_text=row.ci_text,
+                weight_text=row.weight_text,
+                weight=row.weight if row.kind == "study" else None,
+            )
+        )
+        if row.kind == "subtotal":
+            rows.append(ForestRow("note", "", note=row.heterogeneity))
             rows.append(ForestRow("blank", ""))
-    else:
-        rows.extend(_study_row(s, show_weights, labels[s.study]) for s in overall.studies)
-    rows.append(_pooled_row("overall", _model_label(overall), overall, 100.0))
-    if overall.pi_lower is not None and overall.pi_upper is not None:
-        rows.append(
-            ForestRow(
-                "pi",
-                "Prediction interval",
-                lower=overall.pi_lower,
-                upper=overall.pi_upper,
-                ci_text=f"[{_pct(overall.pi_lower)}, {_pct(overall.pi_upper)}]",
-            )
-        )
-    rows.append(ForestRow("note", "", note=_heterogeneity(overall)))
-    if isinstance(result, SubgroupResult):
-        rows.append(
-            ForestRow(
-                "note",
-                "",
-                note=(
-                    f"Test for subgroup differences: Q = {result.q_between:.2f}, "
-                    f"df = {result.q_between_df}, p {_p(result.q_between_pvalue)}"
-                ),
-            )
-        )
-    footnotes = _footnotes(result, overall)
+    rows.append(ForestRow("note", "", note=summary.heterogeneity))
+    if summary.subgroup_test is not None:
+        rows.append(ForestRow("note", "", note=summary.subgroup_test))
+    overall = result.overall if isinstance(result, SubgroupResult) else result
     return ForestLayout(
         rows=tuple(rows),
         xlim=axis_limits(rows),
-        show_weights=show_weights,
-        footnotes=footnotes,
+        show_weights=summary.show_weights,
+        footnotes=_footnotes(result, overall, summary.warnings),
         level=overall.level,
         reference=overall.estimate,
     )
@@ -164,68 +157,9 @@ def short_labels(labels: Sequence[str]) -> dict[str, str]:
     return short if len(set(short.values())) == len(short) else {label: label for label in labels}
 
 
-def _study_row(study: StudyResult, show_weights: bool, label: str | None = None) -> ForestRow:
-    return ForestRow(
-        "study",
-        study.study if label is None else label,
-        estimate=study.proportion,
-        lower=study.ci_lower,
-        upper=study.ci_upper,
-        events_n=f"{study.events}/{study.total}",
-        ci_text=f"{_pct(study.proportion)} [{_pct(study.ci_lower)}, {_pct(study.ci_upper)}]",
-        weight_text=f"{study.weight:.1f}%" if show_weights and study.weight is not None else "",
-        weight=study.weight if show_weights else None,
-    )
-
-
-def _pooled_row(kind: RowKind, label: str, result: PoolResult, weight: float | None) -> ForestRow:
-    events = sum(s.events for s in result.studies)
-    total = sum(s.total for s in result.studies)
-    return ForestRow(
-        kind,
-        label,
-        estimate=result.estimate,
-        lower=result.ci_lower,
-        upper=result.ci_upper,
-        events_n=f"{events}/{total}",
-        ci_text=(f"{_pct(result.estimate)} [{_pct(result.ci_lower)}, {_pct(result.ci_upper)}]"),
-        weight_text=f"{weight:.1f}%" if weight is not None and result.method != "GLMM" else "",
-    )
-
-
-def _model_label(result: PoolResult) -> str:
-    if result.method == "GLMM":
-        return "GLMM (random intercept), median"
-    if result.method == "EE":
-        return "Common-effect model"
-    return f"Random-effects model ({result.method})"
-
-
-def _heterogeneity(result: PoolResult) -> str:
-    """The heterogeneity line: tau², I² (metafor's definition), Q with df and p."""
-    parts: list[str] = []
-    if result.tau2 is not None:
-        tau2 = f"τ² = {result.tau2:.3g}"
-        lower, upper = result.tau2_ci_lower, result.tau2_ci_upper
-        if lower is not None and upper is not None:
-            censored = upper >= qprofile_search_limit(result.tau2)
-            tau2 += f" [{lower:.3g}, {'>' if censored else ''}{upper:.3g}]"
-        parts.append(tau2)
-    if result.i2 is not None:
-        parts.append(f"I² = {result.i2:.1f}%")
-    if result.q is not None:
-        q = f"Q = {result.q:.2f}"
-        if result.q_df is not None:
-            q += f", df = {result.q_df}"
-        if result.q_pvalue is not None:
-            q += f", p {_p(result.q_pvalue)}"
-        parts.append(q)
-    if not parts:
-        return "Heterogeneity: not estimable"
-    return "Heterogeneity: " + "; ".join(parts)
-
-
-def _footnotes(result: PoolResult | SubgroupResult, overall: PoolResult) -> tuple[str, ...]:
+def _footnotes(
+    result: PoolResult | SubgroupResult, overall: PoolResult, warnings: Sequence[str]
+) -> tuple[str, ...]:
     level = level_percent(overall.level)
     ci_name = STUDY_CI_NAMES.get(overall.study_ci, overall.study_ci)
     if overall.method == "GLMM":
@@ -247,26 +181,5 @@ def _footnotes(result: PoolResult | SubgroupResult, overall: PoolResult) -> tupl
         notes.append("Square area is proportional to the study's weight.")
     if overall.pi_lower is not None and overall.pi_upper is not None:
         notes.append("Bar: prediction interval for the proportion in a new study.")
-    seen = set(overall.warnings)
-    shown = list(overall.warnings)
-    if isinstance(result, SubgroupResult):
-        shown += [w for w in result.warnings if w not in seen]
-        seen.update(result.warnings)
-        for name, group in result.groups:
-            shown += [f"{name}: {w}" for w in group.warnings if w not in seen]
-            seen.update(group.warnings)
-    notes.extend(f"Warning: {w}" for w in dict.fromkeys(shown))
+    notes.extend(f"Warning: {w}" for w in warnings)
     return tuple(notes)
-
-
-def _pct(value: float) -> str:
-    return f"{100 * value:.1f}"
-
-
-def _p(value: float) -> str:
-    return "< 0.001" if value < 0.001 else f"= {value:.3f}"
-
-
-def level_percent(level: float) -> str:
-    """0.95 -> "95%"."""
-    return f"{100 * level:g}%"

@@ -115,12 +115,12 @@ def _check_options(
 
 def _critical(test: Test, k: int, level: float) -> float:
     """Normal quantile for z; t quantile with k - 1 df for knha (metafor's ddf = k - p)."""
-    from scipy import stats
+    from scipy.special import ndtri, stdtrit
 
     alpha = 1 - level
     if test == "knha" and k > 1:
-        return float(stats.t.isf(alpha / 2, k - 1))
-    return float(stats.norm.isf(alpha / 2))
+        return float(-stdtrit(k - 1, alpha / 2))
+    return float(-ndtri(alpha / 2))
 
 
 def _study_results(
@@ -155,7 +155,7 @@ def _study_results(
 
 def _pool_two_stage(counts: StudyCounts, options: _Options) -> PoolResult:
     import numpy as np
-    from scipy import stats
+    from scipy.special import chdtrc
 
     effects = escalc(
         counts.events,
@@ -227,7 +227,7 @@ def _pool_two_stage(counts: StudyCounts, options: _Options) -> PoolResult:
             study_ci=options.study_ci,
         )
     q = max(0.0, q_statistic(y, v))
-    q_pvalue = float(stats.chi2.sf(q, k - 1))
+    q_pvalue = float(chdtrc(k - 1, q))
     if method == "EE":
         i2 = max(0.0, 100 * (q - (k - 1)) / q) if q > 0 else 0.0
         h2 = q / (k - 1)

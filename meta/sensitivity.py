@@ -13,7 +13,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from meta.counts import StudyCounts
 from meta.errors import InputDataError, MetaError
@@ -95,6 +95,43 @@ class SensitivityTable:
         return {"level": self.level, "rows": [r.to_dict() for r in self.rows]}
 
 
+AnalysisKind = Literal["method", "leave-one-out", "without-single-case-reports", "without"]
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """One sensitivity analysis: all studies under another model (``kind`` 'method', with
+    its ``options``), or the primary model on fewer studies: each left out in turn, the
+    single-case reports (n = 1) left out, or the named ``studies`` left out."""
+
+    label: str
+    kind: AnalysisKind
+    options: tuple[tuple[str, Any], ...] = ()
+    studies: tuple[str, ...] = ()
+
+    def planned_rows(self, k: int) -> int:
+        """How many rows the analysis gives for ``k`` studies."""
+        return (k if k > 1 else 0) if self.kind == "leave-one-out" else 1
+
+
+def default_analyses(without: Sequence[str] = ()) -> tuple[Analysis, ...]:
+    """The table of ``casepool sensitivity``: every model of :data:`MODELS` (two-stage ones
+    with z and knha) on all studies, then leave-one-out, without n = 1 reports and, if
+    given, without the named studies."""
+    rows: list[Analysis] = []
+    for model_measure, model_method in MODELS:
+        tests: tuple[Test, ...] = ("z",) if model_method == "GLMM" else ("z", "knha")
+        for model_test in tests:
+            options = (("measure", model_measure), ("method", model_method), ("test", model_test))
+            rows.append(Analysis(ALL_STUDIES, "method", options))
+    rows.append(Analysis("Leave one study out", "leave-one-out"))
+    rows.append(Analysis(WITHOUT_SINGLE_CASES, "without-single-case-reports"))
+    if without:
+        label = "Without " + ", ".join(dict.fromkeys(without))
+        rows.append(Analysis(label, "without", studies=tuple(without)))
+    return tuple(rows)
+
+
 def sensitivity_table(
     counts: StudyCounts,
     *,
@@ -111,42 +148,70 @@ def sensitivity_table(
     """Pool ``counts`` under every model of :data:`MODELS` (two-stage ones with z and knha),
     then leave-one-out, without n = 1 reports and without ``without``, by the primary model
     (``method``, ``measure``, ``test``). ``progress`` is told after each row."""
+    return planned_table(
+        counts,
+        default_analyses(without),
+        level=level,
+        method=method,
+        measure=measure,
+        test=test,
+        cc=cc,
+        cc_mode=cc_mode,
+        nodes=nodes,
+        progress=progress,
+    )
+
+
+def planned_table(
+    counts: StudyCounts,
+    analyses: Sequence[Analysis],
+    *,
+    level: float = 0.95,
+    method: Method = "GLMM",
+    measure: Measure = "PLO",
+    test: Test = "z",
+    cc: float = 0.5,
+    cc_mode: CCMode = "only0",
+    nodes: int = 7,
+    progress: Progress | None = None,
+) -> SensitivityTable:
+    """The rows of ``analyses`` in order: a 'method' analysis pools all studies under its
+    own options (on top of ``level``, ``cc``, ``cc_mode``), the others pool fewer studies
+    under the primary model (``method``, ``measure``, ``test``)."""
     _check_primary(level, method, measure, test, cc, cc_mode)
-    missing = [name for name in without if name not in counts.studies]
-    if missing:
-        known = ", ".join(repr(s) for s in counts.studies)
-        raise InputDataError(
-            f"cannot leave out {', '.join(repr(m) for m in missing)}: no such study; "
-            f"the studies are: {known}"
-        )
+    for analysis in analyses:
+        missing = [name for name in analysis.studies if name not in counts.studies]
+        if missing:
+            known = ", ".join(repr(s) for s in counts.studies)
+            raise InputDataError(
+                f"cannot leave out {', '.join(repr(m) for m in missing)}: no such study; "
+                f"the studies are: {known}"
+            )
     common: dict[str, Any] = {"level": level, "cc": cc, "cc_mode": cc_mode, "nodes": nodes}
+    primary: dict[str, Any] = {"measure": measure, "method": method, "test": test} | common
     rows: list[SensitivityRow] = []
-    planned = sum(1 if m == "GLMM" else 2 for _, m in MODELS) + 1 + bool(without)
-    planned += counts.k if counts.k > 1 else 0
+    planned = sum(a.planned_rows(counts.k) for a in analyses)
 
     def add(row: SensitivityRow) -> None:
         rows.append(row)
         if progress is not None:
             progress("pooling subsets and models", len(rows), planned, "analyses")
 
-    for model_measure, model_method in MODELS:
-        tests: tuple[Test, ...] = ("z",) if model_method == "GLMM" else ("z", "knha")
-        for model_test in tests:
-            options = {"measure": model_measure, "method": model_method, "test": model_test}
-            add(_row(ALL_STUDIES, counts, options | common))
-    primary: dict[str, Any] = {"measure": measure, "method": method, "test": test} | common
-    if counts.k > 1:
-        for i, name in enumerate(counts.studies):
-            keep = [j for j in range(counts.k) if j != i]
-            add(_row(f"Leave out {name}", counts.subset(keep), primary))
-    add(_without_single_cases(counts, primary))
-    if without:
-        keep = [j for j, name in enumerate(counts.studies) if name not in set(without)]
-        label = "Without " + ", ".join(dict.fromkeys(without))
-        if keep:
-            add(_row(label, counts.subset(keep), primary))
-        else:
-            add(_failed(label, primary, 0, "no studies left to pool"))
+    for analysis in analyses:
+        if analysis.kind == "method":
+            add(_row(analysis.label, counts, primary | dict(analysis.options)))
+        elif analysis.kind == "leave-one-out" and counts.k > 1:
+            for i, name in enumerate(counts.studies):
+                keep = [j for j in range(counts.k) if j != i]
+                add(_row(f"Leave out {name}", counts.subset(keep), primary))
+        elif analysis.kind == "without-single-case-reports":
+            add(_without_single_cases(counts, primary, analysis.label))
+        elif analysis.kind == "without":
+            keep = [j for j, name in enumerate(counts.studies) if name not in analysis.studies]
+            if keep:
+                add(_row(analysis.label, counts.subset(keep), primary))
+            else:
+                add(_failed(analysis.label, primary, 0, "no studies left to pool"))
     return SensitivityTable(rows=tuple(rows), level=level)
 
 
@@ -163,11 +228,13 @@ def _check_primary(
         raise InputDataError(f"unknown test {test!r}; use one of {', '.join(TESTS)}")
 
 
-def _without_single_cases(counts: StudyCounts, primary: dict[str, Any]) -> SensitivityRow:
+def _without_single_cases(
+    counts: StudyCounts, primary: dict[str, Any], label: str = WITHOUT_SINGLE_CASES
+) -> SensitivityRow:
     keep = [j for j, n in enumerate(counts.totals) if n > 1]
     if not keep:
-        return _failed(WITHOUT_SINGLE_CASES, primary, 0, "every study is a single-case report")
-    row = _row(WITHOUT_SINGLE_CASES, counts.subset(keep), primary)
+        return _failed(label, primary, 0, "every study is a single-case report")
+    row = _row(label, counts.subset(keep), primary)
     if len(keep) == counts.k:
         return _with_warning(row, NO_SINGLE_CASES)
     return row

@@ -22,7 +22,7 @@ from meta.results import PoolResult, SubgroupResult
 
 def q_between(results: list[PoolResult]) -> tuple[float, int, float]:
     """Q-between, its df and p-value from separately pooled subgroups (see module doc)."""
-    from scipy import stats
+    from scipy.special import chdtrc
 
     estimates = [r.estimate_transformed for r in results]
     weights = []
@@ -36,7 +36,7 @@ def q_between(results: list[PoolResult]) -> tuple[float, int, float]:
     mean = sum(w * e for w, e in zip(weights, estimates, strict=True)) / sum(weights)
     q = sum(w * (e - mean) ** 2 for w, e in zip(weights, estimates, strict=True))
     df = len(results) - 1
-    return q, df, float(stats.chi2.sf(q, df))
+    return q, df, float(chdtrc(df, q))
 
 
 def pool_subgroups(counts: StudyCounts, **pool_kwargs: Any) -> SubgroupResult:
@@ -81,3 +81,12 @@ def pool_subgroups(counts: StudyCounts, **pool_kwargs: Any) -> SubgroupResult:
         q_between_pvalue=p,
         warnings=notes,
     )
+
+
+def pool_counts(
+    counts: StudyCounts, *, by_subgroup: bool = False, **pool_kwargs: Any
+) -> PoolResult | SubgroupResult:
+    """Pool all studies, and with ``by_subgroup`` each subgroup and the test between them."""
+    if by_subgroup:
+        return pool_subgroups(counts, **pool_kwargs)
+    return pool(counts, **pool_kwargs)

@@ -6,12 +6,11 @@ column, so a user can go straight to the cell.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from meta.counts import MAX_TOTAL, StudyCounts, make_counts
+from meta.counts import CountPlace, StudyCounts, make_counts
 from meta.errors import InputDataError
 
 _DELIMITED = {".csv": ",", ".tsv": "\t", ".tab": "\t", ".txt": "\t"}
@@ -58,51 +57,34 @@ def read_counts_table(
                 f"{path}: no column {name!r} (given as {option}); the columns are: {existing}"
                 + _separator_hint(path, table.header)
             )
-        places = [str(i + 1) for i, h in enumerate(table.header) if h == name]
-        if len(places) > 1:
+        found = [str(i + 1) for i, h in enumerate(table.header) if h == name]
+        if len(found) > 1:
             raise InputDataError(
-                f"{path}: column {name!r} (given as {option}) appears {len(places)} times in "
-                f"the header (columns {', '.join(places)}); rename the ones you do not mean"
+                f"{path}: column {name!r} (given as {option}) appears {len(found)} times in "
+                f"the header (columns {', '.join(found)}); rename the ones you do not mean"
             )
         index[name] = table.header.index(name)
 
+    columns = tuple(
+        (field, name)
+        for field, name in (("events", events), ("total", total), ("study", study))
+        if name is not None
+    )
     labels: list[str] = []
     groups: list[str | None] = []
     ev: list[int] = []
     tot: list[int] = []
-    first_row: dict[str, int] = {}
+    places: list[CountPlace] = []
     for cells, row in zip(table.rows, table.numbers, strict=True):
-        e = _whole(path, row, events, cells[index[events]])
-        n = _whole(path, row, total, cells[index[total]])
-        if n == 0:
-            raise InputDataError(
-                f"{path}, row {row}, column {total!r}: total is 0; "
-                "a study needs at least 1 patient (remove the row or correct the total)"
-            )
-        if e > n:
-            raise InputDataError(
-                f"{path}, row {row}: events ({e}, column {events!r}) exceed "
-                f"total ({n}, column {total!r})"
-            )
-        if n > MAX_TOTAL:
-            raise InputDataError(
-                f"{path}, row {row}, column {total!r}: {n} is more than {MAX_TOTAL:,} patients; "
-                "check the cell"
-            )
+        ev.append(_whole(path, row, events, cells[index[events]]))
+        tot.append(_whole(path, row, total, cells[index[total]]))
         label = f"Row {row}" if study is None else _text(path, row, study, cells[index[study]])
-        if label in first_row:
-            raise InputDataError(
-                f"{path}, row {row}, column {study!r}: study {label!r} already appears in "
-                f"row {first_row[label]}; study labels must be unique"
-            )
-        first_row[label] = row
         labels.append(label)
-        ev.append(e)
-        tot.append(n)
+        places.append(CountPlace(label, str(path), row, columns))
         groups.append(
             None if subgroup is None else _text(path, row, subgroup, cells[index[subgroup]])
         )
-    return make_counts(ev, tot, labels, groups)
+    return make_counts(ev, tot, labels, groups, places)
 
 
 def _separator_hint(path: Path, header: tuple[str, ...]) -> str:
@@ -132,41 +114,36 @@ def _read_table(path: Path) -> _Table:
 
 
 def _read_delimited(path: Path, sep: str) -> _Table:
-    """Read every cell as text; blank lines are kept while reading so row numbers stay true."""
-    import pandas as pd
+    """Read every cell as text with the csv module (blank lines kept while reading so row
+    numbers stay true); a row longer than the header, an unclosed quote or a byte that is
+    not UTF-8 is an error naming the row."""
+    import csv
 
-    try:  # header=None: pandas would take the first column as an index when row 2 is longer
-        frame = pd.read_csv(
-            path,
-            sep=sep,
-            header=None,
-            dtype=str,
-            keep_default_na=False,
-            skip_blank_lines=False,
-            encoding="utf-8-sig",
-        )
+    try:
+        text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
         raise InputDataError(f"{path}: not UTF-8 text; save the table as UTF-8") from None
-    except pd.errors.EmptyDataError:
-        raise InputDataError(f"{path}: the file is empty; it needs a header row") from None
-    except pd.errors.ParserError as exc:
-        raise InputDataError(_parser_message(path, sep, exc)) from None
-    rows = [tuple(r) for r in frame.itertuples(index=False)]
-    header = tuple(str(c).strip() for c in rows[0])
-    return _keep_filled(header, rows[1:])
-
-
-def _parser_message(path: Path, sep: str, exc: BaseException) -> str:
-    """pandas' tokenizer error as a row-numbered message (its 'line' counts records)."""
-    found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
-    if found is None:
-        return f"{path}: not a readable table ({_first_line(exc)})"
-    expected, row, saw = found.groups()
+    if not text.strip():
+        raise InputDataError(f"{path}: the file is empty; it needs a header row")
+    reader = csv.reader(text.splitlines(), delimiter=sep, strict=True)
+    rows: list[tuple[str, ...]] = []
+    try:
+        for line in reader:
+            rows.append(tuple(line))
+    except csv.Error as exc:
+        raise InputDataError(
+            f"{path}, row {reader.line_num}: not a readable table row ({exc}); check its quotes"
+        ) from None
+    header = tuple(c.strip() for c in rows[0])
     shown = "tab" if sep == "\t" else repr(sep)
-    return (
-        f"{path}, row {row}: {saw} cells but the header row has {expected}; remove the extra "
-        f"cells, or quote values that contain the separator ({shown})"
-    )
+    for number, cells in enumerate(rows[1:], start=2):
+        if len(cells) > len(header):
+            raise InputDataError(
+                f"{path}, row {number}: {len(cells)} cells but the header row has "
+                f"{len(header)}; remove the extra cells, or quote values that contain the "
+                f"separator ({shown})"
+            )
+    return _keep_filled(header, rows[1:])
 
 
 def _read_excel(path: Path) -> _Table:

@@ -244,15 +244,15 @@ def qprofile_ci(
     Bounds solve Q(tau2) = chi2 quantiles with k - p df on [0, max(100, 10 tau2)];
     a bound that lies below 0 is reported as 0, as metafor does.
     """
-    from scipy import stats
+    from scipy.special import chdtri
 
     y, v, Xm = _prepare(yi, vi, X)
     k, p = Xm.shape
     if k <= p:
         raise InputDataError("a confidence interval for tau2 needs more studies than coefficients")
     alpha = 1 - level
-    crit_u = float(stats.chi2.isf(alpha / 2, k - p))
-    crit_l = float(stats.chi2.ppf(alpha / 2, k - p))
+    crit_u = float(chdtri(k - p, alpha / 2))
+    crit_l = float(chdtri(k - p, 1 - alpha / 2))
     tau2_min, tau2_max = 0.0, qprofile_search_limit(tau2)
 
     def q_at(t: float) -> float:

@@ -39,6 +39,10 @@ from review.workspace import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from meta.counts import StudyCounts
+    from review.analysis import PlanResult
     from review.dedup.clusters import Membership
     from review.dedup.pairs import QueuedPair
     from review.prisma import DedupCounts
@@ -352,6 +356,31 @@ class Review:
         from review.dedup.workflow import export_membership
 
         return export_membership(self.store, Path(path))
+
+    # --- analysis ------------------------------------------------------------------------
+
+    def pool_plan(
+        self,
+        counts: StudyCounts,
+        *,
+        outcome: str | None = None,
+        study_fields: Mapping[str, Sequence[str | None]] | None = None,
+        progress: Progress | None = None,
+    ) -> PlanResult:
+        """Pool one outcome's per-study counts as the protocol's analysis plan says: the
+        primary model, the subgroup comparisons (``study_fields`` holds each study-form
+        field's values, in the order of ``counts.studies``) and the sensitivity analyses."""
+        from review.analysis import pool_plan
+
+        if outcome is not None:
+            self.protocol.outcome(outcome)  # an unknown outcome is an error naming the known
+        return pool_plan(
+            self.protocol.analysis,
+            counts,
+            outcome=outcome,
+            study_fields=study_fields,
+            progress=progress,
+        )
 
 
 def _locate_store(where: Path | str | None, *, db: str | None, env: Mapping[str, str]) -> str:

@@ -101,14 +101,9 @@ def pool_command(
         "cc": cc,
         "cc_mode": cc_mode,
     }
-    if subgroup is None:
-        from meta.pooling import pool
+    from meta.subgroups import pool_counts
 
-        result: Any = pool(counts, **options)
-    else:
-        from meta.subgroups import pool_subgroups
-
-        result = pool_subgroups(counts, **options)
+    result = pool_counts(counts, by_subgroup=subgroup is not None, **options)
     if forest is not None:
         from meta.forest import draw_forest
 
@@ -165,75 +160,43 @@ def sensitivity_command(
     _print_sensitivity(table)
 
 
-def _pct(value: float | None) -> str:
-    return "" if value is None else f"{100 * value:.1f}"
-
-
-def _interval(estimate: float, lower: float, upper: float) -> str:
-    return f"{_pct(estimate)} [{_pct(lower)}, {_pct(upper)}]"
-
-
 def _print_pooled(result: Any, forest: Path | None) -> None:
+    """The summary's rows as a table, then its lines (``meta.summary``)."""
     from rich import box
     from rich.markup import escape
     from rich.table import Table
 
-    from meta.results import SubgroupResult
+    from meta.summary import level_percent, summarise
 
+    summary = summarise(result)
     console = _console()
-    overall = result.overall if isinstance(result, SubgroupResult) else result
-    level = f"{100 * overall.level:g}%"
-    table = Table(
-        title=f"{overall.k} {'study' if overall.k == 1 else 'studies'}; {_model(overall)}",
-        title_justify="left",
-        box=box.SIMPLE_HEAD,
-    )
+    table = Table(title=summary.title, title_justify="left", box=box.SIMPLE_HEAD)
     table.add_column("Study")
     table.add_column("Events/n", justify="right", no_wrap=True)
-    table.add_column(f"% [{level} CI]", justify="right", no_wrap=True)
-    weighted = overall.method != "GLMM"
-    if weighted:
+    table.add_column(f"% [{level_percent(summary.level)} CI]", justify="right", no_wrap=True)
+    if summary.show_weights:
         table.add_column("Weight %", justify="right", no_wrap=True)
-    groups = result.groups if isinstance(result, SubgroupResult) else (("", overall),)
-    by_name = {s.study: s for s in overall.studies}  # weights in the overall model
-    for name, group in groups:
-        if name:
-            _add_row(table, f"[bold]{escape(name)}[/bold]", end_section=False)
-        members = [by_name.get(s.study, s) for s in group.studies]
-        for s in members:
-            _add_row(
-                table,
-                escape(s.study),
-                f"{s.events}/{s.total}",
-                _interval(s.proportion, s.ci_lower, s.ci_upper),
-                "" if s.weight is None else f"{s.weight:.1f}",
-            )
-        if name:
-            subtotal = f"  subtotal {escape(name)}"
-            _add_row(table, subtotal, *_pooled_cells(group, members), end_section=True)
-    table.add_section()
-    _add_row(table, "[bold]Pooled[/bold]", *_pooled_cells(overall, overall.studies))
-    if overall.pi_lower is not None and overall.pi_upper is not None:
-        _add_row(
-            table,
-            "Prediction interval",
-            "",
-            f"[{_pct(overall.pi_lower)}, {_pct(overall.pi_upper)}]",
-            "",
-        )
+    group = ""
+    for row in summary.rows:
+        weight = "" if row.weight is None else f"{row.weight:.1f}"
+        if row.kind == "group":
+            group = row.label
+            _add_row(table, f"[bold]{escape(group)}[/bold]")
+        elif row.kind == "study":
+            _add_row(table, escape(row.label), row.events_n, row.ci_text, weight)
+        elif row.kind == "subtotal":
+            label = f"  subtotal {escape(group)}"
+            _add_row(table, label, row.events_n, row.ci_text, weight, end_section=True)
+        elif row.kind == "overall":
+            table.add_section()
+            _add_row(table, "[bold]Pooled[/bold]", row.events_n, row.ci_text, weight)
+        else:
+            _add_row(table, escape(row.label), "", row.ci_text, "")
     console.print(table)
-    console.print(_heterogeneity_line(overall))
-    if isinstance(result, SubgroupResult):
-        console.print(
-            f"Subgroup differences: Q = {result.q_between:.3f}, df = {result.q_between_df}, "
-            f"p = {result.q_between_pvalue:.4g}"
-        )
-    notes = list(overall.warnings)
-    if isinstance(result, SubgroupResult):
-        notes += list(result.warnings)
-        for name, group in result.groups:  # a group's warning only if not already given
-            notes += [f"{name}: {w}" for w in group.warnings if w not in overall.warnings]
-    for note in dict.fromkeys(notes):
+    console.print(summary.heterogeneity, markup=False)
+    if summary.subgroup_test is not None:
+        console.print(summary.subgroup_test, markup=False)
+    for note in summary.warnings:
         console.print(f"Warning: {note}", style="yellow", markup=False)
     if forest is not None:
         console.print(f"Forest plot written to {forest}")
@@ -244,41 +207,13 @@ def _add_row(table: Any, *cells: str, end_section: bool = False) -> None:
     table.add_row(*cells[: len(table.columns)], end_section=end_section)
 
 
-def _pooled_cells(result: Any, members: Any) -> tuple[str, str, str]:
-    """Events/n, estimate [CI] and the members' share of the overall weight."""
-    events = sum(s.events for s in members)
-    totals = sum(s.total for s in members)
-    weights = [s.weight for s in members if s.weight is not None]
-    weight = f"{sum(weights):.1f}" if weights and result.method != "GLMM" else ""
-    return (
-        f"{events}/{totals}",
-        _interval(result.estimate, result.ci_lower, result.ci_upper),
-        weight,
-    )
-
-
-def _model(result: Any) -> str:
-    if result.method == "GLMM":
-        return "GLMM, median proportion"
-    return f"{result.method}, measure {result.measure}, test {result.test}"
-
-
-def _heterogeneity_line(result: Any) -> str:
-    parts = []
-    if result.tau2 is not None:
-        parts.append(f"tau² = {result.tau2:.4g}")
-    if result.i2 is not None:
-        parts.append(f"I² = {result.i2:.1f}% (metafor's definition)")
-    if result.q is not None:
-        parts.append(f"Q = {result.q:.3f}, df = {result.q_df}, p = {result.q_pvalue:.4g}")
-    return "Heterogeneity: " + ("; ".join(parts) if parts else "not estimable")
-
-
 def _print_sensitivity(table: Any) -> None:
     """One line per analysis; warnings become numbered notes below the table."""
     from rich import box
     from rich.markup import escape
     from rich.table import Table
+
+    from meta.summary import interval_text, pct
 
     console = _console()
     level = f"{100 * table.level:g}%"
@@ -303,12 +238,12 @@ def _print_sensitivity(table: Any) -> None:
         if row.failed:
             out.add_row(escape(row.label), row.model, str(row.k), "failed", "", "", "", refs)
             continue
-        pi = "" if row.pi is None else f"[{_pct(row.pi[0])}, {_pct(row.pi[1])}]"
+        pi = "" if row.pi is None else f"[{pct(row.pi[0])}, {pct(row.pi[1])}]"
         out.add_row(
             escape(row.label),
             row.model,
             str(row.k),
-            _interval(row.estimate, *row.ci),
+            interval_text(row.estimate, *row.ci),
             pi,
             "" if row.tau2 is None else f"{row.tau2:.3g}",
             "" if row.i2 is None else f"{row.i2:.1f}",

@@ -77,7 +77,7 @@ def test_human_output_shows_studies_pooled_line_heterogeneity_and_warnings() -> 
     out = result.stdout
     assert "Poormoghim 2016" in out and "0/1" in out and "0.0 [0.0, 97.5]" in out
     assert "Pooled" in out and "5/10" in out
-    assert "Heterogeneity: tau² = 0; I² = 0.0% (metafor's definition); Q = 0.905, df = 2" in out
+    assert "Heterogeneity: τ² = 0 [0, 45]; I² = 0.0%; Q = 0.91, df = 2, p = 0.636" in out
     assert "Warning: continuity correction 0.5 added to both cells of 2 studies" in out
 
 

@@ -223,8 +223,8 @@ def test_an_implausibly_large_total_is_refused_before_it_overflows(tmp_path: Pat
     with pytest.raises(InputDataError) as caught:
         read_counts_table(path, events="e", total="n", study="s")
     assert str(caught.value) == (
-        f"{path}, row 2, column 'n': 99999999999999999999 is more than 1,000,000,000 patients; "
-        "check the cell"
+        f"{path}, row 2, column 'n': total 99999999999999999999 is more than 1,000,000,000 "
+        "patients; check the count"
     )
 
 

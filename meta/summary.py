@@ -1,0 +1,215 @@
+"""One summary of a pooled result, in the words every front end shows (pure).
+
+The terminal table, the forest plot and the report all present a pooled result the same
+way: per study its events/n, proportion with CI and weight; per subgroup a subtotal and its
+heterogeneity; the overall estimate with the model's name, the prediction interval, the
+heterogeneity line (tau² with its Q-profile CI, I² as metafor defines it, Q with df and p),
+the test for subgroup differences, and the warnings, each once. This module computes those
+rows and lines once; the front ends only lay them out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from meta.results import PoolResult, StudyResult, SubgroupResult
+from meta.tau2 import qprofile_search_limit
+
+SummaryKind = Literal["study", "group", "subtotal", "overall", "pi"]
+
+
+@dataclass(frozen=True)
+class SummaryRow:
+    """One line of a pooled result; intervals on the proportion scale."""
+
+    kind: SummaryKind
+    label: str
+    estimate: float | None = None
+    lower: float | None = None
+    upper: float | None = None
+    events_n: str = ""
+    ci_text: str = ""
+    weight: float | None = None
+    weight_text: str = ""
+    heterogeneity: str = ""
+
+
+@dataclass(frozen=True)
+class PooledSummary:
+    """A pooled result as rows and lines, ready to lay out."""
+
+    title: str
+    model_label: str
+    rows: tuple[SummaryRow, ...]
+    heterogeneity: str
+    subgroup_test: str | None
+    warnings: tuple[str, ...]
+    show_weights: bool
+    level: float
+    k: int
+
+
+def pct(value: float) -> str:
+    """0.125 -> '12.5'."""
+    return f"{100 * value:.1f}"
+
+
+def interval_text(estimate: float, lower: float, upper: float) -> str:
+    """'50.0 [15.7, 84.3]' (percent)."""
+    return f"{pct(estimate)} [{pct(lower)}, {pct(upper)}]"
+
+
+def p_text(value: float) -> str:
+    """'= 0.019' or '< 0.001'."""
+    return "< 0.001" if value < 0.001 else f"= {value:.3f}"
+
+
+def level_percent(level: float) -> str:
+    """0.95 -> '95%'."""
+    return f"{100 * level:g}%"
+
+
+def model_label(result: PoolResult) -> str:
+    """The name of the pooled estimate's model, as the overall row shows it."""
+    if result.method == "GLMM":
+        return "GLMM (random intercept), median"
+    if result.method == "EE":
+        return "Common-effect model"
+    return f"Random-effects model ({result.method})"
+
+
+def model_title(result: PoolResult) -> str:
+    """'3 studies; GLMM, median proportion' (or the two-stage method, measure and test)."""
+    studies = f"{result.k} {'study' if result.k == 1 else 'studies'}"
+    if result.method == "GLMM":
+        return f"{studies}; GLMM, median proportion"
+    return f"{studies}; {result.method}, measure {result.measure}, test {result.test}"
+
+
+def heterogeneity_line(result: PoolResult) -> str:
+    """tau² with its Q-profile CI ('>' when the upper bound is the search limit, as
+    metafor's confint prints it), I² (metafor's definition), Q with df and p."""
+    parts: list[str] = []
+    if result.tau2 is not None:
+        tau2 = f"τ² = {result.tau2:.3g}"
+        lower, upper = result.tau2_ci_lower, result.tau2_ci_upper
+        if lower is not None and upper is not None:
+            censored = upper >= qprofile_search_limit(result.tau2)
+            tau2 += f" [{lower:.3g}, {'>' if censored else ''}{upper:.3g}]"
+        parts.append(tau2)
+    if result.i2 is not None:
+        parts.append(f"I² = {result.i2:.1f}%")
+    if result.q is not None:
+        q = f"Q = {result.q:.2f}"
+        if result.q_df is not None:
+            q += f", df = {result.q_df}"
+        if result.q_pvalue is not None:
+            q += f", p {p_text(result.q_pvalue)}"
+        parts.append(q)
+    if not parts:
+        return "Heterogeneity: not estimable"
+    return "Heterogeneity: " + "; ".join(parts)
+
+
+def subgroup_test_line(result: SubgroupResult) -> str:
+    """The test for subgroup differences (Q-between)."""
+    return (
+        f"Test for subgroup differences: Q = {result.q_between:.2f}, "
+        f"df = {result.q_between_df}, p {p_text(result.q_between_pvalue)}"
+    )
+
+
+def all_warnings(result: PoolResult | SubgroupResult) -> tuple[str, ...]:
+    """Every warning of the result once: the overall's, the subgroup analysis's, then each
+    subgroup's own (named) unless the overall already gave it."""
+    overall = result.overall if isinstance(result, SubgroupResult) else result
+    seen = set(overall.warnings)
+    shown = list(overall.warnings)
+    if isinstance(result, SubgroupResult):
+        shown += [w for w in result.warnings if w not in seen]
+        seen.update(result.warnings)
+        for name, group in result.groups:
+            shown += [f"{name}: {w}" for w in group.warnings if w not in seen]
+            seen.update(group.warnings)
+    return tuple(dict.fromkeys(shown))
+
+
+def study_row(study: StudyResult, show_weights: bool) -> SummaryRow:
+    """A study's row; weights (percent of the overall model's) only for two-stage models."""
+    return SummaryRow(
+        "study",
+        study.study,
+        estimate=study.proportion,
+        lower=study.ci_lower,
+        upper=study.ci_upper,
+        events_n=f"{study.events}/{study.total}",
+        ci_text=interval_text(study.proportion, study.ci_lower, study.ci_upper),
+        weight=study.weight if show_weights else None,
+        weight_text=f"{study.weight:.1f}%" if show_weights and study.weight is not None else "",
+    )
+
+
+def pooled_row(
+    kind: SummaryKind,
+    label: str,
+    result: PoolResult,
+    members: Sequence[StudyResult],
+    share: float | None,
+) -> SummaryRow:
+    """A pooled row: the members' summed events/n, the estimate [CI], their weight share."""
+    events = sum(s.events for s in members)
+    total = sum(s.total for s in members)
+    weighted = share is not None and result.method != "GLMM"
+    return SummaryRow(
+        kind,
+        label,
+        estimate=result.estimate,
+        lower=result.ci_lower,
+        upper=result.ci_upper,
+        events_n=f"{events}/{total}",
+        ci_text=interval_text(result.estimate, result.ci_lower, result.ci_upper),
+        weight=share if weighted else None,
+        weight_text=f"{share:.1f}%" if weighted else "",
+        heterogeneity=heterogeneity_line(result),
+    )
+
+
+def summarise(result: PoolResult | SubgroupResult) -> PooledSummary:
+    """The rows and lines of a pooled result (see the module docstring)."""
+    overall = result.overall if isinstance(result, SubgroupResult) else result
+    show_weights = overall.method != "GLMM"
+    rows: list[SummaryRow] = []
+    if isinstance(result, SubgroupResult):
+        by_name = {s.study: s for s in overall.studies}  # weights in the overall model
+        for name, group in result.groups:
+            rows.append(SummaryRow("group", name))
+            members = [by_name.get(s.study, s) for s in group.studies]
+            rows.extend(study_row(s, show_weights) for s in members)
+            share = sum(s.weight or 0.0 for s in members) if show_weights else None
+            rows.append(pooled_row("subtotal", f"Subtotal: {name}", group, members, share))
+    else:
+        rows.extend(study_row(s, show_weights) for s in overall.studies)
+    rows.append(pooled_row("overall", model_label(overall), overall, overall.studies, 100.0))
+    if overall.pi_lower is not None and overall.pi_upper is not None:
+        rows.append(
+            SummaryRow(
+                "pi",
+                "Prediction interval",
+                lower=overall.pi_lower,
+                upper=overall.pi_upper,
+                ci_text=f"[{pct(overall.pi_lower)}, {pct(overall.pi_upper)}]",
+            )
+        )
+    return PooledSummary(
+        title=model_title(overall),
+        model_label=model_label(overall),
+        rows=tuple(rows),
+        heterogeneity=heterogeneity_line(overall),
+        subgroup_test=subgroup_test_line(result) if isinstance(result, SubgroupResult) else None,
+        warnings=all_warnings(result),
+        show_weights=show_weights,
+        level=overall.level,
+        k=overall.k,
+    )
