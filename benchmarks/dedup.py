@@ -49,7 +49,7 @@ PUBLISHED = {
 
 sys.path.insert(0, str(ROOT))
 
-from review.dedup.matching import deduplicate  # noqa: E402
+from review.dedup.clusters import deduplicate  # noqa: E402
 from review.records import Record  # noqa: E402
 
 
@@ -350,29 +350,28 @@ def scale_child(n: int) -> dict[str, object]:
     import resource
     import tempfile
 
+    from review.clock import utc_now
+    from review.dedup.workflow import membership as current_membership
     from review.dedup.workflow import run_dedup
-    from review.store import open_store
-    from review.store.records import finish_load, insert_records, start_load
+    from review.store import open_store, sqlite_url
+    from review.store.records import finish_load, insert_records, iter_records, start_load
 
     t0 = time.perf_counter()
     records, truth = scale_set(n)
     generated = time.perf_counter() - t0
     with tempfile.TemporaryDirectory() as tmp:
-        store = open_store(Path(tmp) / "review.db", create=True)
-        with store.transaction() as conn:
-            load_id = start_load(conn, kind="file", source="benchmark")
-            insert_records(conn, load_id, records)
-            finish_load(conn, load_id, n_read=len(records), n_new=len(records))
+        store = open_store(sqlite_url(Path(tmp) / "review.db"), create=True)
+        with store.transaction() as tx:
+            load_id = start_load(tx, kind="file", source="benchmark", at=utc_now())
+            insert_records(tx, load_id, records)
+            finish_load(tx, load_id, at=utc_now(), n_read=len(records), n_new=len(records))
         start = time.perf_counter()
-        counts = run_dedup(store)
+        counts = run_dedup(store, clock=utc_now)
         seconds = time.perf_counter() - start
-        from review.store.dedup import cluster_membership
-
-        membership = cluster_membership(store.conn)
-        sid = {
-            int(row[0]): str(row[1])
-            for row in store.conn.execute("SELECT id, source_id FROM records")
-        }
+        stored = current_membership(store)
+        membership = {rid: (c, stored.is_primary(rid)) for rid, c in stored.cluster_of.items()}
+        with store.read() as tx:
+            sid = {rid: str(record.source_id) for rid, record in iter_records(tx)}
         store.close()
     clusters: dict[int, list[str]] = {}
     kept = set()

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))  # the meta package, not benchmarks/meta.py beside this script
+sys.path.insert(0, str(ROOT))
 
 from meta.counts import StudyCounts, make_counts  # noqa: E402
 from meta.errors import MetaError  # noqa: E402

@@ -27,12 +27,13 @@ PUBMED = ROOT.parent / "shared" / "data" / "pubmed" / "pubmed20n0014.xml.gz"
 _STEP = """
 import json, resource, sys, time
 from pathlib import Path
-from review.store import open_store
+from review.clock import utc_now
+from review.store import open_store, sqlite_url
 start = time.perf_counter()
-store = open_store(Path(sys.argv[1]), create=True)
+store = open_store(sqlite_url(Path(sys.argv[1])), create=True)
 if sys.argv[2] == "import":
     from review.sources.importing import import_file
-    summary = import_file(store, Path(sys.argv[3]), source=sys.argv[4])
+    summary = import_file(store, Path(sys.argv[3]), source=sys.argv[4], clock=utc_now)
     n = summary.n_new
 else:
     from review.sources.exporting import export_records

@@ -23,30 +23,37 @@ from datetime import date
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "tests" / "support"))
 
 from eutils_server import EUtilsServer, synthetic_corpus  # noqa: E402
 
+from review.clock import utc_now  # noqa: E402
+from review.pubmed.dates import DateLimits  # noqa: E402
 from review.pubmed.entrez import EntrezConfig  # noqa: E402
 from review.pubmed.search import run_search  # noqa: E402
-from review.store import open_store  # noqa: E402
+from review.store import open_store, sqlite_url  # noqa: E402
+from review.store.records import iter_records  # noqa: E402
 
 START, END = date(2015, 1, 1), date(2020, 12, 31)
 
 
 def run(server: EUtilsServer, n: int, batch: int, cap: int, limits: bool) -> dict[str, float]:
     server.requests.clear()
-    with tempfile.TemporaryDirectory() as tmp, open_store(Path(tmp) / "r.db", create=True) as store:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        open_store(sqlite_url(Path(tmp) / "r.db"), create=True) as store,
+    ):
         config = EntrezConfig(email="bench@example.org", base_url=server.url, esearch_cap=cap)
         dates = (
-            {"mindate": f"{START:%Y/%m/%d}", "maxdate": f"{END:%Y/%m/%d}", "datetype": "edat"}
-            if limits
-            else {}
+            DateLimits(f"{START:%Y/%m/%d}", f"{END:%Y/%m/%d}", "edat") if limits else DateLimits()
         )
         began = time.monotonic()
-        summary = run_search(store, "case report", config=config, batch_size=batch, **dates)
+        summary = run_search(
+            store, "case report", clock=utc_now, limits=dates, config=config, batch_size=batch
+        )
         wall = time.monotonic() - began
-        stored = store.conn.execute("SELECT COUNT(DISTINCT source_id) FROM records").fetchone()[0]
+        with store.read() as tx:
+            stored = len({r.source_id for _, r in iter_records(tx)})
     esearch = len(server.calls("esearch"))
     efetch = len(server.calls("efetch"))
     rate = config.requests_per_second

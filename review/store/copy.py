@@ -19,7 +19,8 @@ from sqlalchemy import Connection, Integer, Table, func, insert, select, text, t
 
 from meta.progress import Progress
 from review.errors import StoreError
-from review.store.engine import Store, Tx, make_engine, open_store, store_url
+from review.store import open_store
+from review.store.engine import Store, Tx, make_engine, store_url
 from review.store.migrate import HEAD, revision, upgrade
 from review.store.schema import TABLES_IN_ORDER
 

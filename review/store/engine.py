@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 
 from review.errors import StoreError
 
@@ -135,7 +135,7 @@ class Store:
                 connection = self.engine.connect()
             except OperationalError as exc:
                 raise StoreError(
-                    f"{self.display_url}: cannot open the review store: {_first_line(exc.orig)}; "
+                    f"{self.display_url}: cannot open the review store: {first_line(exc.orig)}; "
                     "check the address, that the server runs and that you may write to it"
                 ) from None
             with connection:
@@ -148,7 +148,7 @@ class Store:
                     connection.execution_options(casepool_write=write)
                 yield connection
         except OperationalError as exc:  # the server went away, the disk is full, a lock timed out
-            raise StoreError(f"{self.display_url}: {_first_line(exc.orig)}") from exc
+            raise StoreError(f"{self.display_url}: {first_line(exc.orig)}") from exc
         finally:
             self._local.open = False
 
@@ -162,7 +162,7 @@ class Store:
         self.close()
 
 
-def _first_line(exc: BaseException | None) -> str:
+def first_line(exc: BaseException | None) -> str:
     text = str(exc or "").strip()
     return text.splitlines()[0] if text else type(exc).__name__
 
@@ -195,35 +195,3 @@ def _sqlite_engine(url: str) -> Engine:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
     return engine
-
-
-def open_store(url: str, *, create: bool = False, migrate: bool | None = None) -> Store:
-    """Open (or with ``create``, make) the store at ``url``.
-
-    An older schema is upgraded when ``migrate`` is true; by default a SQLite store (one
-    person's file) is, a PostgreSQL store (shared by a team) is not: that takes
-    ``casepool db migrate``. ``store.applied`` lists the revisions applied on opening.
-    """
-    from review.store.migrate import ensure_schema
-
-    url = store_url(url)
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        path = Path(parsed.database or "")
-        if not create and not path.is_file():
-            raise StoreError(f"{path}: no review store here; run 'casepool init' first")
-    store = Store(make_engine(url), url)
-    if migrate is None:
-        migrate = store.backend == "sqlite"
-    try:
-        store.applied = ensure_schema(store, create=create, migrate=migrate)
-    except SQLAlchemyError as exc:
-        store.close()
-        raise StoreError(
-            f"{redact_url(url)}: cannot open the review store: {_first_line(exc)}; "
-            "check the address, that the server runs and that you may write to it"
-        ) from None
-    except BaseException:
-        store.close()
-        raise
-    return store

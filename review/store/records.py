@@ -110,14 +110,20 @@ def record_to_row(record: Record) -> dict[str, Any]:
 
 def row_to_record(row: Any) -> Record:
     """Rebuild the ``Record`` stored in ``row`` (a row of ``records``)."""
-    values = {name: row._mapping[name] for name in RECORD_FIELDS}
+    mapping = row._mapping
+    return _decode([mapping[name] for name in RECORD_FIELDS])
+
+
+def _decode(values: list[Any]) -> Record:
+    """A ``Record`` from its column values in ``RECORD_FIELDS`` order."""
+    fields = dict(zip(RECORD_FIELDS, values, strict=True))
     for name in _JSON_FIELDS:
-        items = json.loads(values[name])
+        items = json.loads(fields[name])
         if name == "authors":
-            values[name] = tuple(_author_from_json(a) for a in items)
+            fields[name] = tuple(_author_from_json(a) for a in items)
         else:
-            values[name] = tuple(tuple(v) if isinstance(v, list) else v for v in items)
-    return Record(**values)
+            fields[name] = tuple(tuple(v) if isinstance(v, list) else v for v in items)
+    return Record(**fields)
 
 
 def _insert_ignoring_duplicates(tx: Tx) -> Any:
@@ -150,11 +156,12 @@ def insert_records(tx: Tx, load_id: int, batch: Iterable[Record]) -> int:
 
 def iter_records(tx: Tx, *, include_deleted: bool = False) -> Iterator[tuple[int, Record]]:
     """Every stored record with its id, in insertion order."""
-    query = select(records).order_by(records.c.id)
+    query = select(records.c.id, *(records.c[name] for name in RECORD_FIELDS))
+    query = query.order_by(records.c.id)
     if not include_deleted:
         query = query.where(records.c.deleted_at.is_(None))
     for row in tx.connection.execute(query):
-        yield int(row.id), row_to_record(row)
+        yield int(row[0]), _decode(list(row[1:]))
 
 
 def records_by_id(tx: Tx, ids: Iterable[int]) -> dict[int, Record]:

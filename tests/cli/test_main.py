@@ -148,3 +148,38 @@ def test_an_edited_protocol_is_announced_when_it_is_recorded(
     assert result.stderr.rstrip().endswith("(casepool protocol history)")
     again = runner.invoke(app, ["protocol", "history", "--review", str(directory)])
     assert again.stderr == ""
+
+
+def _readme_python_blocks() -> list[str]:
+    """The indented Python examples of the README's "From Python" section."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## From Python", 1)[1].split("\n## ", 1)[0]
+    blocks, current = [], []
+    for line in section.splitlines():
+        if line.startswith("    "):
+            current.append(line[4:])
+        elif current and line.strip():
+            blocks.append("\n".join(current))
+            current = []
+    if current:
+        blocks.append("\n".join(current))
+    return [b for b in blocks if "import" in b]
+
+
+def test_the_readme_python_examples_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bundled_protocol: Path
+) -> None:
+    """The statistician's example runs as written; the review author's, on two small files."""
+    import shutil
+
+    data = Path(__file__).resolve().parents[1] / "data"
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "protocols").mkdir()
+    shutil.copyfile(bundled_protocol, tmp_path / "protocols" / "rtx-ssc-calcinosis.toml")
+    shutil.copyfile(data / "pubmed" / "pubmed1.xml", tmp_path / "pubmed-result.xml")
+    shutil.copyfile(data / "import" / "embase.ris", tmp_path / "embase.ris")
+    author, statistician = _readme_python_blocks()
+    notebook: dict[str, object] = {}  # one namespace, as in a notebook
+    exec(compile(author, "README (review author)", "exec"), notebook)
+    exec(compile(statistician, "README (statistician)", "exec"), notebook)
+    assert (tmp_path / "records.ris").is_file()

@@ -2,9 +2,9 @@
 
 Usage (from the project root):
 
-    python benchmarks/meta.py                   # k = 10, 100, 1000, with metafor if Rscript exists
-    python benchmarks/meta.py --ks 10 100       # other sizes
-    python benchmarks/meta.py --no-r            # casepool only
+    python benchmarks/pooling.py               # k = 10, 100, 1000, with metafor if Rscript exists
+    python benchmarks/pooling.py --ks 10 100   # other sizes
+    python benchmarks/pooling.py --no-r        # casepool only
 
 Data: k studies generated with a fixed seed (n = 1 + Poisson(15), true logits normal with
 mean -0.5 and SD 0.6, events binomial), the same counts passed to R. Timings are per fit,

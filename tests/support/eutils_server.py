@@ -32,7 +32,7 @@ from xml.sax.saxutils import escape
 
 from lxml import etree
 
-DATA = Path(__file__).parent / "data" / "pubmed"
+DATA = Path(__file__).resolve().parents[1] / "data" / "pubmed"
 FIXTURE_FILES = (
     "pubmed1.xml",
     "pubmed2.xml",

@@ -11,7 +11,7 @@ from review.dedup.clusters import deduplicate
 from review.records import Author, Record
 from review.sources.tabular import read_delimited
 
-DATA = Path(__file__).resolve().parent / "data" / "dedup"
+DATA = Path(__file__).resolve().parents[1] / "data" / "dedup"
 
 
 def special_cases() -> tuple[list[Record], set[frozenset[str]]]:
