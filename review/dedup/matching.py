@@ -185,8 +185,11 @@ def compare(a: Features, b: Features) -> PairVerdict:
                 return PairVerdict("same", 1.0, f"same {name}")
             return PairVerdict("maybe", ts, f"same {name} but different titles")
     ts = title_similarity(a, b, CANDIDATE_TITLE)
-    if ts < CANDIDATE_TITLE and not _contained(a, b):
+    contained = ts < CANDIDATE_TITLE and _contained(a, b)
+    if ts < CANDIDATE_TITLE and not contained:
         return PairVerdict("distinct", ts, "different titles")
+    if contained:  # the cutoff gave 0: a person should see how alike the titles really are
+        ts = title_similarity(a, b)
     authors = _authors(a, b)
     volume = _field(a.volume, b.volume)
     pages = _pages(a, b)
@@ -217,7 +220,9 @@ def compare(a: Features, b: Features) -> PairVerdict:
     if ts < CONFIDENT_TITLE:
         if pages == "conflict":
             return PairVerdict("distinct", ts, "different pages")
-        return PairVerdict("maybe", ts, "similar titles")
+        return PairVerdict(
+            "maybe", ts, "one title contains the other" if contained else "similar titles"
+        )
     long_title = min(len(a.title), len(b.title)) >= _SHORT_TITLE
     if (
         long_title

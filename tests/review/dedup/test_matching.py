@@ -168,3 +168,20 @@ def test_generic_title_with_several_conflicts_is_not_queued() -> None:
         "distinct",
         "different authors, volume, pages, journal, year",
     )
+
+
+def test_a_title_inside_another_is_queued_with_its_real_similarity() -> None:
+    from rapidfuzz.distance import Indel
+
+    short = Record(source="scopus", source_id="S", title="Calcinosis cutis and rituximab")
+    long_ = Record(
+        source="wos",
+        source_id="W",
+        title="Calcinosis cutis and rituximab: a report of three patients and a review",
+    )
+    verdict = compare(features(short), features(long_))
+    assert verdict.verdict == "maybe"
+    assert verdict.reason == "one title contains the other"
+    expected = Indel.normalized_similarity(features(short).title, features(long_).title)
+    assert verdict.score == pytest.approx(expected)
+    assert 0.5 < verdict.score < 0.85
