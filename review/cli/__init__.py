@@ -17,8 +17,9 @@ app = typer.Typer(
     cls=common.CasepoolGroup,
     name="casepool",
     help=(
-        "Systematic reviews of case reports and case series: PubMed search, import, "
-        "deduplication, screening, extraction, appraisal and pooled response rates."
+        "Systematic reviews of case reports and case series: a review folder driven by its "
+        "protocol, the PubMed search and its log, record import and export, deduplication, "
+        "and pooled proportions with forest plots and sensitivity analyses."
     ),
     no_args_is_help=True,
     pretty_exceptions_enable=False,

@@ -183,3 +183,30 @@ def test_the_readme_python_examples_run(
     exec(compile(author, "README (review author)", "exec"), notebook)
     exec(compile(statistician, "README (statistician)", "exec"), notebook)
     assert (tmp_path / "records.ris").is_file()
+
+
+def test_the_readme_statisticians_commands_run_on_the_bundled_counts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shlex
+    import shutil
+
+    root = Path(__file__).resolve().parents[2]
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Statistician", 1)[1].split("\n## ", 1)[0]
+    commands = section.replace("\\\n", " ").split("\n")
+    runs = [shlex.split(c.strip()) for c in commands if c.strip().startswith("casepool ")]
+    assert [r[1] for r in runs] == ["pool", "sensitivity"]
+    monkeypatch.chdir(tmp_path)
+    shutil.copytree(root / "protocols", tmp_path / "protocols")
+    for args in runs:
+        result = runner.invoke(app, args[1:])
+        assert result.exit_code == 0, (args, result.output)
+    assert (tmp_path / "forest.pdf").read_bytes().startswith(b"%PDF")
+
+
+def test_the_top_level_help_describes_what_the_commands_do() -> None:
+    text = runner.invoke(app, ["--help"]).stdout
+    description = text.split("Options", 1)[0]
+    for promised in ("screening", "extraction", "appraisal"):
+        assert promised not in description, f"--help promises {promised}, which is not built"
