@@ -2,17 +2,61 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 
 class ReviewError(Exception):
     """Base of every error a user can cause in the review package."""
 
 
-class ProtocolError(ReviewError):
-    """The protocol file cannot be read or does not validate."""
+@dataclass(frozen=True)
+class ProtocolProblem:
+    """One problem of a protocol file, where it is: the line (and column, for TOML syntax),
+    the dotted key path ('' when it concerns the whole file) and what is wrong."""
 
-    def __init__(self, message: str, problems: tuple[str, ...] = ()) -> None:
+    file: str
+    message: str
+    path: str = ""
+    line: int | None = None
+    column: int | None = None
+
+    @property
+    def section(self) -> str | None:
+        """The top-level table the problem is in ('analysis'), or None for the whole file."""
+        head = self.path.split(".")[0].split("[")[0]
+        return head if head and not head.startswith("(") else None
+
+    def __str__(self) -> str:
+        if not self.path:
+            where = f"line {self.line}, column {self.column}: " if self.line else ""
+            return f"{self.file}: {where}{self.message}"
+        place = f"{self.file}, line {self.line}" if self.line else self.file
+        return f"{place}: {self.path}: {self.message}"
+
+    def as_dict(self) -> dict[str, object]:
+        """Plain data for ``--json``."""
+        return {
+            "line": self.line,
+            "column": self.column,
+            "path": self.path,
+            "message": self.message,
+        }
+
+
+class ProtocolError(ReviewError):
+    """The protocol file cannot be read or does not validate; ``problems`` lists each."""
+
+    def __init__(self, message: str, problems: tuple[ProtocolProblem, ...] = ()) -> None:
         super().__init__(message)
         self.problems = problems
+
+    @classmethod
+    def of(cls, problems: tuple[ProtocolProblem, ...]) -> ProtocolError:
+        """One problem as its own message, several as a count then one per line."""
+        if len(problems) == 1:
+            return cls(str(problems[0]), problems)
+        lines = "\n".join(str(p) for p in problems)
+        return cls(f"{problems[0].file}: {len(problems)} problems:\n{lines}", problems)
 
 
 class WorkspaceError(ReviewError):

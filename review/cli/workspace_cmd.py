@@ -51,12 +51,21 @@ def check(
     file: Path = typer.Argument(..., help="The protocol TOML file to validate."),
     as_json: bool = json_option(),
 ) -> None:
-    """Validate a protocol file and summarise it; list every problem with its place."""
+    """Validate a protocol file and summarise it; list every problem with its place
+    (with --json, as a list of problems on stdout, and exit code 1)."""
+    from review.errors import ProtocolError
     from review.protocol.loading import load_protocol, protocol_summary
 
-    summary = protocol_summary(load_protocol(file))
+    try:
+        summary = protocol_summary(load_protocol(file))
+    except ProtocolError as exc:
+        if not as_json:
+            raise
+        problems = [p.as_dict() for p in exc.problems]
+        print_json({"file": str(file), "valid": False, "problems": problems})
+        raise typer.Exit(1) from None
     if as_json:
-        print_json(summary)
+        print_json({"file": str(file), "valid": True, "problems": [], **summary})
         return
     typer.echo(f"{file}: valid protocol")
     typer.echo(f"  review      {summary['title']}")

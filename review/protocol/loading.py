@@ -8,12 +8,13 @@ from __future__ import annotations
 import hashlib
 import re
 import tomllib
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
-from review.errors import ProtocolError
+from review.errors import ProtocolError, ProtocolProblem
 from review.protocol.model import Protocol, cross_reference_problems
 
 
@@ -28,20 +29,23 @@ def read_protocol_text(path: Path) -> str:
     try:
         data = path.read_bytes()
     except FileNotFoundError:
-        raise ProtocolError(f"{path}: no such protocol file") from None
+        raise _whole_file(path, "no such protocol file") from None
     except IsADirectoryError:
-        raise ProtocolError(f"{path}: is a folder, not a protocol file") from None
+        raise _whole_file(path, "is a folder, not a protocol file") from None
     except OSError as exc:
-        raise ProtocolError(f"{path}: cannot read the protocol file: {exc.strerror}") from None
+        raise _whole_file(path, f"cannot read the protocol file: {exc.strerror}") from None
     data = data.removeprefix(b"\xef\xbb\xbf")  # the byte-order mark Windows editors write
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise ProtocolError(
-            f"{path}: line {line}, column {column}: not UTF-8 text; save the file as UTF-8"
-        ) from None
+        problem = ProtocolProblem(str(path), "not UTF-8 text; save the file as UTF-8")
+        raise ProtocolError.of((replace(problem, line=line, column=column),)) from None
+
+
+def _whole_file(path: Path | str, message: str) -> ProtocolError:
+    return ProtocolError.of((ProtocolProblem(str(path), message),))
 
 
 def load_protocol(path: Path) -> Protocol:
@@ -54,11 +58,12 @@ def parse_protocol(text: str, *, name: str = "protocol.toml") -> Protocol:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ProtocolError(f"{name}: {_toml_message(exc)}") from None
+        raise ProtocolError.of((_toml_problem(exc, name),)) from None
     if not data:
-        raise ProtocolError(
-            f"{name}: the file has no TOML keys; a protocol needs [review], [search], "
-            "[eligibility], [[exclusion_reasons]], [extraction], [[outcomes]] and [analysis]"
+        raise _whole_file(
+            name,
+            "the file has no TOML keys; a protocol needs [review], [search], "
+            "[eligibility], [[exclusion_reasons]], [extraction], [[outcomes]] and [analysis]",
         )
     try:
         protocol = Protocol.model_validate(data)
@@ -69,18 +74,16 @@ def parse_protocol(text: str, *, name: str = "protocol.toml") -> Protocol:
         if not found:
             return protocol
     lines = key_lines(text)
-    problems = tuple(_place(path, message, lines, name) for path, message in found)
-    if len(problems) == 1:
-        raise ProtocolError(problems[0], problems)
-    raise ProtocolError(f"{name}: {len(problems)} problems:\n" + "\n".join(problems), problems)
+    raise ProtocolError.of(tuple(_place(path, message, lines, name) for path, message in found))
 
 
-def _toml_message(exc: tomllib.TOMLDecodeError) -> str:
+def _toml_problem(exc: tomllib.TOMLDecodeError, name: str) -> ProtocolProblem:
     message = str(exc)
     match = re.search(r"^(.*) \(at line (\d+), column (\d+)\)$", message)
     if match:
-        return f"line {match[2]}, column {match[3]}: TOML syntax error: {match[1]}"
-    return f"TOML syntax error: {message}"
+        text = f"TOML syntax error: {match[1]}"
+        return ProtocolProblem(name, text, line=int(match[2]), column=int(match[3]))
+    return ProtocolProblem(name, f"TOML syntax error: {message}")
 
 
 def dotted_path(loc: tuple[int | str, ...]) -> str:
@@ -99,10 +102,8 @@ def _error_path(error: Any) -> str:
     return dotted_path(loc)
 
 
-def _place(path: str, message: str, lines: dict[str, int], name: str) -> str:
-    line = _nearest_line(path, lines)
-    where = f"{name}, line {line}" if line else name
-    return f"{where}: {path or '(top level)'}: {message}"
+def _place(path: str, message: str, lines: dict[str, int], name: str) -> ProtocolProblem:
+    return ProtocolProblem(name, message, path or "(top level)", _nearest_line(path, lines))
 
 
 # pydantic's type errors in the words of TOML (a "dictionary" is a table, a "tuple" an array)

@@ -210,3 +210,39 @@ def test_the_top_level_help_describes_what_the_commands_do() -> None:
     description = text.split("Options", 1)[0]
     for promised in ("screening", "extraction", "appraisal"):
         assert promised not in description, f"--help promises {promised}, which is not built"
+
+
+def test_protocol_check_json_lists_every_problem_with_its_place(tmp_path: Path) -> None:
+    import json
+
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[review]\ntitle = 'x'\n")
+    result = runner.invoke(app, ["protocol", "check", str(bad), "--json"])
+    assert result.exit_code == 1
+    report = json.loads(result.stdout)
+    assert (report["file"], report["valid"]) == (str(bad), False)
+    assert len(report["problems"]) == 7
+    assert report["problems"][0] == {
+        "line": 1,
+        "column": None,
+        "path": "review.question",
+        "message": "required key is missing",
+    }
+    broken = tmp_path / "broken.toml"
+    broken.write_text("[review\n")
+    report = json.loads(runner.invoke(app, ["protocol", "check", str(broken), "--json"]).stdout)
+    (problem,) = report["problems"]
+    assert (problem["line"], problem["column"], problem["path"]) == (1, 8, "")
+    assert problem["message"].startswith("TOML syntax error: ")
+    missing = runner.invoke(app, ["protocol", "check", str(tmp_path / "no.toml"), "--json"])
+    assert missing.exit_code == 1
+    assert json.loads(missing.stdout)["problems"][0]["message"] == "no such protocol file"
+
+
+def test_protocol_check_json_of_a_valid_protocol_says_so(bundled_protocol: Path) -> None:
+    import json
+
+    result = runner.invoke(app, ["protocol", "check", str(bundled_protocol), "--json"])
+    report = json.loads(result.stdout)
+    assert (report["valid"], report["problems"]) == (True, [])
+    assert report["outcomes"][0] == "clinical_response"
