@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import getpass
 import os
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from meta.progress import Progress
 from review.clock import Clock, utc_now
-from review.errors import WorkspaceError
+from review.errors import ProtocolError, WorkspaceError
 from review.protocol.loading import parse_protocol
 from review.protocol.model import Protocol
 from review.protocol.versions import ProtocolVersion
@@ -81,6 +81,7 @@ class Review:
         amended: ProtocolVersion | None = None,
         clock: Clock = utc_now,
         actor: str | None = None,
+        warnings: tuple[str, ...] = (),
     ) -> None:
         self.store = store
         self.protocol = protocol
@@ -89,6 +90,7 @@ class Review:
         self.amended = amended
         self.clock = clock
         self.actor = actor if actor is not None else current_user()
+        self.warnings = warnings
 
     # --- opening -------------------------------------------------------------------------
 
@@ -123,10 +125,17 @@ class Review:
         env: Mapping[str, str] | None = None,
         clock: Clock = utc_now,
         actor: str | None = None,
+        uses: Collection[str] | None = None,
     ) -> Review:
         """Open a review by its folder (default: ``$CASEPOOL_REVIEW``, then the current
         folder) or by its database URL. Opening a folder records an edited
-        ``protocol.toml`` as a dated amendment (``amended`` then names it)."""
+        ``protocol.toml`` as a dated amendment (``amended`` then names it).
+
+        ``uses`` names the protocol's sections the caller needs (``{"search"}``; empty for
+        none). An edited ``protocol.toml`` whose problems all lie in other sections is then
+        not refused: it is not recorded, the review runs with the protocol in force, and
+        ``warnings`` says which sections to fix. Without ``uses`` any problem is refused.
+        """
         environ = os.environ if env is None else env
         actor = actor if actor is not None else current_user()
         if isinstance(folder_or_url, str) and "://" in folder_or_url:
@@ -135,7 +144,10 @@ class Review:
         folder, url = open_folder(explicit, db=db, env=environ)
         store = open_store(url)
         try:
-            protocol, text = load_folder_protocol(folder)
+            try:
+                protocol, text = load_folder_protocol(folder)
+            except ProtocolError as problem:
+                return cls._open_despite(problem, store, folder, uses, clock, actor)
             version, recorded = record_protocol(
                 store, text, PROTOCOL_FILE, clock=clock, actor=actor
             )
@@ -145,6 +157,48 @@ class Review:
         amended = version if recorded and version.kind == "amendment" else None
         return cls(
             store, protocol, version, folder=folder, amended=amended, clock=clock, actor=actor
+        )
+
+    @classmethod
+    def _open_despite(
+        cls,
+        problem: ProtocolError,
+        store: Store,
+        folder: Path,
+        uses: Collection[str] | None,
+        clock: Clock,
+        actor: str | None,
+    ) -> Review:
+        """Open with the protocol in force when the edited file's problems lie only in
+        sections the caller does not use; else raise the problem."""
+        from review.store.protocol_versions import latest_version
+
+        sections = {p.section for p in problem.problems}
+        if uses is None or (None in sections and uses) or sections & set(uses):
+            raise problem
+        with store.read() as tx:
+            version = latest_version(tx)
+        if version is None:
+            raise problem
+        protocol = parse_protocol(version.text, name=f"protocol version {version.number}")
+        named = ", ".join(f"[{s}]" for s in sorted(s for s in sections if s)) or "the file"
+        first = problem.problems[0] if problem.problems else problem
+        count = len(problem.problems)
+        warning = (
+            f"{folder / PROTOCOL_FILE} has {count} problem{'s' if count != 1 else ''} in "
+            f"{named} (first: {first}); this command does not use "
+            f"{'it' if named == 'the file' else 'them'}, so it runs with protocol version "
+            f"{version.number} as recorded at {version.recorded_at}; fix the file before a "
+            "command that needs those sections"
+        )
+        return cls(
+            store,
+            protocol,
+            version,
+            folder=folder,
+            clock=clock,
+            actor=actor,
+            warnings=(warning,),
         )
 
     @classmethod

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -64,11 +65,16 @@ class CasepoolGroup(TyperGroup):
             raise typer.Exit(130) from None
 
 
-def open_review(review_dir: Path | None, db: str | None = None) -> Review:
-    """Open the review for a command; say on stderr when an edited protocol was recorded."""
+def open_review(
+    review_dir: Path | None, db: str | None = None, *, uses: Collection[str] = ()
+) -> Review:
+    """Open the review for a command that needs the protocol's sections ``uses``; say on
+    stderr when an edited protocol was recorded, or could not be and why."""
     from review.api import Review
 
-    opened = Review.open(review_dir, db=db)
+    opened = Review.open(review_dir, db=db, uses=uses)
+    for warning in opened.warnings:
+        typer.echo(f"Warning: {warning}", err=True)
     if opened.amended is not None:
         version = opened.amended
         typer.echo(

@@ -86,7 +86,10 @@ def search(
             limits = DateLimits(mindate, maxdate, datetype.value if datetype else None)
         except DateLimitError as exc:
             fail(exc.render({"mindate": "--mindate", "maxdate": "--maxdate"}))
-    with open_review(review, db) as opened, progress_bars(not as_json) as progress:
+    with (
+        open_review(review, db, uses={"search"}) as opened,
+        progress_bars(not as_json) as progress,
+    ):
         if from_file is not None:
             summary = opened.load_search_file(from_file, query=query, progress=progress)
         else:

@@ -246,3 +246,44 @@ def test_protocol_check_json_of_a_valid_protocol_says_so(bundled_protocol: Path)
     report = json.loads(result.stdout)
     assert (report["valid"], report["problems"]) == (True, [])
     assert report["outcomes"][0] == "clinical_response"
+
+
+def test_a_problem_in_a_section_a_command_does_not_use_is_a_warning_not_a_refusal(
+    review_dir: Path,
+) -> None:
+    from stores import store_snapshot
+
+    path = review_dir / "protocol.toml"
+    path.write_text(
+        path.read_text(encoding="utf-8").replace('method = "GLMM"', 'method = "GLM"'),
+        encoding="utf-8",
+    )
+    before = store_snapshot(review_dir)["protocol_versions"]
+    result = runner.invoke(app, ["dedup", "--review", str(review_dir)])
+    assert result.exit_code == 0, result.output
+    warning = result.stderr.strip()
+    assert warning.startswith(f"Warning: {path} has 1 problem in [analysis] (first: {path}, line ")
+    assert "analysis.primary.method: 'GLM' is not one of" in warning
+    assert warning.endswith(
+        "this command does not use them, so it runs with protocol version 1 as recorded at "
+        f"{before[0]['recorded_at']}; fix the file before a command that needs those sections"
+    )
+    assert store_snapshot(review_dir)["protocol_versions"] == before  # not recorded
+    for args in (
+        ["export", str(review_dir / "out.ris")],
+        ["search", "log"],
+        ["protocol", "history"],
+    ):
+        assert runner.invoke(app, [*args, "--review", str(review_dir)]).exit_code == 0
+
+
+def test_a_problem_in_a_section_the_command_uses_still_refuses(review_dir: Path) -> None:
+    path = review_dir / "protocol.toml"
+    text = path.read_text(encoding="utf-8").replace(
+        "[search.pubmed]", "[search.pubmed]\nmaxdate = 2"
+    )
+    path.write_text(text, encoding="utf-8")
+    result = runner.invoke(app, ["search", "--review", str(review_dir), "--email", "a@b.org"])
+    assert result.exit_code == 1
+    assert "search.pubmed.maxdate: should be a string in quotes (got 2)" in result.stderr
+    assert runner.invoke(app, ["dedup", "--review", str(review_dir)]).exit_code == 0

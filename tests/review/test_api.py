@@ -210,3 +210,29 @@ def test_a_saved_result_loaded_into_a_review_is_logged_with_the_protocols_query(
         assert summary.log.query == review.protocol.search.pubmed.query
         assert review.load_search_file(path, query="x[ti]").log.query == "x[ti]"
         assert [e.query for e in review.search_log()][-1] == "x[ti]"
+
+
+def test_a_review_opens_despite_problems_in_sections_the_caller_does_not_use(
+    review_dir: Path,
+) -> None:
+    path = review_dir / "protocol.toml"
+    path.write_text(path.read_text(encoding="utf-8").replace('method = "GLMM"', 'method = "X"'))
+    with pytest.raises(ProtocolError):  # strict by default
+        Review.open(review_dir)
+    with pytest.raises(ProtocolError):
+        Review.open(review_dir, uses={"analysis"})
+    with Review.open(review_dir, uses={"search"}) as review:
+        assert review.protocol.analysis.primary.method == "GLMM"  # the version in force
+        assert review.amended is None and len(review.protocol_history()) == 1
+        (warning,) = review.warnings
+        assert "in [analysis]" in warning and "protocol version 1" in warning
+
+
+def test_a_toml_syntax_error_is_tolerated_only_by_a_command_that_uses_no_section(
+    review_dir: Path,
+) -> None:
+    (review_dir / "protocol.toml").write_text("[review\n", encoding="utf-8")
+    with pytest.raises(ProtocolError):
+        Review.open(review_dir, uses={"search"})
+    with Review.open(review_dir, uses=()) as review:
+        assert "has 1 problem in the file" in review.warnings[0]
