@@ -104,9 +104,11 @@ class Review:
         env: Mapping[str, str] | None = None,
         clock: Clock = utc_now,
         actor: str | None = None,
+        force: bool = False,
     ) -> InitResult:
         """Create a review folder from a protocol file (or record a changed protocol as an
-        amendment); with ``db`` the store is that database instead of ``review.db``."""
+        amendment); with ``db`` the store is that database instead of ``review.db``. Over
+        a review whose protocol file differs, ``force`` replaces it (else it is refused)."""
         return init_review(
             Path(folder),
             Path(protocol_file),
@@ -114,6 +116,7 @@ class Review:
             env=env,
             clock=clock,
             actor=actor if actor is not None else current_user(),
+            force=force,
         )
 
     @classmethod
@@ -242,6 +245,20 @@ class Review:
 
         with self.store.read() as tx:
             return all_versions(tx)
+
+    def recorded_protocol(self, number: int) -> ProtocolVersion:
+        """One recorded version of the protocol, by its number."""
+        from review.protocol.versions import pick
+
+        return pick(self.protocol_history(), number)
+
+    def protocol_diff(self, first: int, second: int | None = None) -> str:
+        """A unified diff from version ``first`` to ``second`` (default: the one in force)."""
+        from review.protocol.versions import diff, pick
+
+        history = self.protocol_history()
+        later = history[-1] if second is None else pick(history, second)
+        return diff(pick(history, first), later)
 
     # --- search --------------------------------------------------------------------------
 

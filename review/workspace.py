@@ -125,10 +125,13 @@ def init_review(
     actor: str | None,
     db: str | None = None,
     env: Mapping[str, str] | None = None,
+    force: bool = False,
 ) -> InitResult:
     """Create a review folder from a protocol, or record a changed protocol as an amendment.
 
-    The protocol is validated first; nothing is created when it does not validate. With
+    The protocol is validated first; nothing is created when it does not validate. Over a
+    review whose ``protocol.toml`` was edited in place (its edit recorded as the amendment
+    in force), init refuses unless ``force``: it would replace the edit. With
     ``db`` (a PostgreSQL or SQLite URL) the store lives there and the folder's
     ``database.url`` names it (without a password: give that as PGPASSWORD or in ~/.pgpass).
     """
@@ -161,6 +164,15 @@ def init_review(
                     raise WorkspaceError(
                         f"{target} has changes that are not recorded yet; run any command "
                         "on the review to record them as an amendment, or undo them, first"
+                    )
+                edited_here = latest.kind == "amendment" and latest.file_name == PROTOCOL_FILE
+                if edited_here and not force:
+                    raise WorkspaceError(
+                        f"{target} (protocol version {latest.number}, recorded "
+                        f"{latest.recorded_at}) differs from {protocol_file}; init would "
+                        f"replace it. To amend the review, edit {target} (the next command "
+                        f"records it); or give --force to replace it with {protocol_file}, "
+                        f"recorded as amendment {latest.number + 1}"
                     )
             shutil.copyfile(protocol_file, target)
         if not local:

@@ -9,7 +9,7 @@ import typer
 from review.cli.common import db_option, json_option, open_review, print_json, review_option
 
 protocol_app = typer.Typer(
-    help="Check a protocol file, or list the protocol's versions in a review.",
+    help="Check a protocol file, or list, show and compare the protocol's versions in a review.",
     no_args_is_help=True,
 )
 
@@ -18,16 +18,22 @@ def init(
     directory: Path = typer.Argument(..., help="The review folder to create."),
     protocol: Path = typer.Option(..., "--protocol", "-p", help="The protocol TOML file."),
     db: str | None = db_option(),
+    force: bool = typer.Option(
+        False,
+        "--force",
+        help="Replace the review's edited protocol.toml with --protocol.",
+    ),
     as_json: bool = json_option(),
 ) -> None:
     """Create a review folder (protocol.toml + review.db) from a protocol file.
 
     With --db the store is that PostgreSQL database, named in the folder's database.url.
-    Run it again with a changed protocol to record a dated amendment.
+    Run it again with a changed protocol to record a dated amendment; over a protocol.toml
+    edited in the folder it refuses (it would replace the edit), unless --force.
     """
     from review.api import Review
 
-    result = Review.create(directory, protocol, db=db)
+    result = Review.create(directory, protocol, db=db, force=force)
     version = result.version
     if as_json:
         print_json(result.as_dict())
@@ -105,6 +111,42 @@ def history(
         return
     for v in versions:
         typer.echo(f"{v.number:>3}  {v.kind:<9}  {v.recorded_at}  {v.sha256[:12]}  {v.file_name}")
+
+
+@protocol_app.command("show")
+def show(
+    version: int = typer.Argument(..., help="The version number (casepool protocol history)."),
+    review: Path | None = review_option(),
+    db: str | None = db_option(),
+    as_json: bool = json_option(),
+) -> None:
+    """Print one recorded version of the protocol, as it was."""
+    with open_review(review, db) as opened:
+        found = opened.recorded_protocol(version)
+    if as_json:
+        print_json({**found.as_dict(), "text": found.text})
+        return
+    typer.echo(found.text, nl=not found.text.endswith("\n"))
+
+
+@protocol_app.command("diff")
+def diff(
+    first: int = typer.Argument(..., help="The earlier version."),
+    second: int | None = typer.Argument(
+        None, help="The later version (default: the one in force).", show_default=False
+    ),
+    review: Path | None = review_option(),
+    db: str | None = db_option(),
+    as_json: bool = json_option(),
+) -> None:
+    """What changed between two recorded versions of the protocol (a unified diff)."""
+    with open_review(review, db) as opened:
+        later = second if second is not None else opened.protocol_history()[-1].number
+        text = opened.protocol_diff(first, later)
+    if as_json:
+        print_json({"from": first, "to": later, "diff": text})
+        return
+    typer.echo(text or f"Versions {first} and {later} are the same text.", nl=not text)
 
 
 def register(app: typer.Typer) -> None:

@@ -287,3 +287,61 @@ def test_a_problem_in_a_section_the_command_uses_still_refuses(review_dir: Path)
     assert result.exit_code == 1
     assert "search.pubmed.maxdate: should be a string in quotes (got 2)" in result.stderr
     assert runner.invoke(app, ["dedup", "--review", str(review_dir)]).exit_code == 0
+
+
+def test_init_over_an_edited_protocol_refuses_unless_forced(
+    tmp_path: Path, bundled_protocol: Path
+) -> None:
+    folder = tmp_path / "rv"
+    runner.invoke(app, ["init", str(folder), "--protocol", str(bundled_protocol)])
+    path = folder / "protocol.toml"
+    path.write_text(path.read_text(encoding="utf-8").replace("blind = true", "blind = false"))
+    assert runner.invoke(app, ["protocol", "history", "-r", str(folder)]).exit_code == 0
+    edited = path.read_text(encoding="utf-8")
+    again = runner.invoke(app, ["init", str(folder), "--protocol", str(bundled_protocol)])
+    assert again.exit_code == 1
+    assert again.stderr.startswith(f"Error: {path} (protocol version 2, recorded 20")
+    assert again.stderr.rstrip().endswith(
+        f"differs from {bundled_protocol}; init would replace it. To amend the review, edit "
+        f"{path} (the next command records it); or give --force to replace it with "
+        f"{bundled_protocol}, recorded as amendment 3"
+    )
+    assert path.read_text(encoding="utf-8") == edited  # the edit is still there
+    forced = runner.invoke(
+        app, ["init", str(folder), "--protocol", str(bundled_protocol), "--force"]
+    )
+    assert forced.exit_code == 0, forced.output
+    assert path.read_bytes() == bundled_protocol.read_bytes()
+    assert forced.stdout.startswith("Recorded protocol amendment 3 ")
+
+
+def test_protocol_show_and_diff_give_recorded_versions(
+    tmp_path: Path, bundled_protocol: Path
+) -> None:
+    import json
+
+    folder = tmp_path / "rv"
+    runner.invoke(app, ["init", str(folder), "--protocol", str(bundled_protocol)])
+    path = folder / "protocol.toml"
+    original = path.read_text(encoding="utf-8")
+    path.write_text(original.replace("blind = true", "blind = false"), encoding="utf-8")
+    shown = runner.invoke(app, ["protocol", "show", "1", "-r", str(folder)])
+    assert shown.exit_code == 0 and shown.stdout == original
+    changes = runner.invoke(app, ["protocol", "diff", "1", "2", "-r", str(folder)])
+    assert changes.exit_code == 0
+    lines = changes.stdout.splitlines()
+    assert lines[0].startswith("--- protocol version 1 (original, ")
+    assert lines[1].startswith("+++ protocol version 2 (amendment, ")
+    assert "-blind = true" in lines and "+blind = false" in lines
+    as_json = json.loads(
+        runner.invoke(app, ["protocol", "diff", "1", "-r", str(folder), "--json"]).stdout
+    )
+    assert (as_json["from"], as_json["to"]) == (1, 2) and "+blind = false" in as_json["diff"]
+    same = runner.invoke(app, ["protocol", "diff", "2", "2", "-r", str(folder)])
+    assert same.stdout == "Versions 2 and 2 are the same text.\n"
+    missing = runner.invoke(app, ["protocol", "show", "7", "-r", str(folder)])
+    assert missing.exit_code == 1
+    assert missing.stderr == (
+        "Error: there is no protocol version 7; the review has versions 1 to 2 "
+        "(casepool protocol history)\n"
+    )
