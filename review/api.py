@@ -309,15 +309,21 @@ class Review:
         query: str | None = None,
         progress: Progress | None = None,
     ) -> SearchSummary:
-        """Load a saved PubMed XML result as the search, logged with the query it stands for
-        (``query``, else the protocol's)."""
+        """Load a saved PubMed XML result as the search, logged with the query it stands for:
+        ``query`` as stated, else the protocol's, logged as assumed (casepool ran neither)."""
         from review.pubmed.search import load_search_file
 
         pubmed = self.protocol.search.pubmed
+        origin = "stated" if query is not None else None
         if query is None and pubmed is not None:
-            query = str(pubmed.query)
+            query, origin = str(pubmed.query), "assumed"
         return load_search_file(
-            self.store, Path(path), clock=self.clock, query=query, progress=progress
+            self.store,
+            Path(path),
+            clock=self.clock,
+            query=query,
+            query_origin=origin,
+            progress=progress,
         )
 
     def search_log(self) -> list[SearchLogEntry]:

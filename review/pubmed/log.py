@@ -15,6 +15,7 @@ class SearchLogEntry:
     mode: str
     database: str
     query: str | None
+    query_origin: str | None
     query_translation: str | None
     count: int | None
     warnings: tuple[str, ...]
@@ -45,6 +46,20 @@ class SearchLogEntry:
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
 
 
+QUERY_ORIGINS = {
+    "stated": (
+        "  (a saved result: casepool did not run this query; it is the query the file holds "
+        "as stated when it was loaded)"
+    ),
+    "assumed": (
+        "  (a saved result: casepool did not run this query; no query was stated when the "
+        "file was loaded, so the protocol's query is assumed)"
+    ),
+    "": "  (a saved result: casepool did not run this query, and its origin was not recorded)",
+}
+"""What the log says about the query of a loaded file, by its origin."""
+
+
 def log_lines(e: SearchLogEntry) -> list[tuple[str, str]]:
     """The entry as (label, value) lines; the first line, without a label, is the heading."""
     status = e.status
@@ -58,6 +73,7 @@ def log_lines(e: SearchLogEntry) -> list[tuple[str, str]]:
         ("query", " ".join((e.query or "-").split())),
     ]
     if e.mode == "file":
+        lines.append(("", QUERY_ORIGINS.get(e.query_origin or "", QUERY_ORIGINS[""])))
         lines += [("file", str(e.file_name)), ("sha256", str(e.sha256))]
     else:
         lines.append(("translation", " ".join((e.query_translation or "-").split())))

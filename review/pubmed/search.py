@@ -193,6 +193,7 @@ def _esearch_phase(
             tx,
             mode="eutils",
             query=query,
+            query_origin="run",
             started_at=started,
             batch_size=batch_size,
             mindate=limits.mindate,
@@ -305,13 +306,15 @@ def load_search_file(
     *,
     clock: Clock,
     query: str | None = None,
+    query_origin: str | None = None,
     progress: Progress | None = None,
     batch_size: int = 1000,
 ) -> SearchSummary:
     """Load a saved EFetch result (PubMed XML, .gz allowed) as the search result, all or nothing.
 
     Logged as a search load with the file's name and SHA-256, and ``query``, the query it
-    stands for.
+    stands for, with where that came from (``query_origin``: 'stated' by the person loading
+    it, or 'assumed' to be the protocol's): casepool did not run it.
     """
     from review.pubmed.pubmed_xml import iter_pubmed, open_pubmed_file
 
@@ -328,6 +331,7 @@ def load_search_file(
             tx,
             mode="file",
             query=query,
+            query_origin=query_origin,
             mindate=None,
             maxdate=None,
             datetype=None,

@@ -119,6 +119,7 @@ search_runs = Table(
     Column("mode", Text, nullable=False),
     Column("database", Text, nullable=False, server_default="pubmed"),
     Column("query", Text),
+    Column("query_origin", Text),
     Column("query_translation", Text),
     Column("count", Integer),
     Column("warnings", Text, nullable=False, server_default="[]"),

@@ -31,8 +31,10 @@ def create_run(
     batch_size: int | None = None,
     file_name: str | None = None,
     sha256: str | None = None,
+    query_origin: str | None = None,
 ) -> int:
-    """Open a search load with its ``search_runs`` row; return the load id."""
+    """Open a search load with its ``search_runs`` row; return the load id. ``query_origin``
+    is 'run' (casepool ran the query), 'stated' or 'assumed' (a loaded file's query)."""
     load_id = start_load(
         tx, kind="search", source="pubmed", at=started_at, file_name=file_name, sha256=sha256
     )
@@ -41,6 +43,7 @@ def create_run(
             load_id=load_id,
             mode=mode,
             query=query,
+            query_origin=query_origin,
             mindate=mindate,
             maxdate=maxdate,
             datetype=datetype,
@@ -273,6 +276,7 @@ def _entry(row: Any) -> SearchLogEntry:
         mode=row.mode,
         database=row.database,
         query=row.query,
+        query_origin=row.query_origin,
         query_translation=row.query_translation,
         count=row.count,
         warnings=tuple(json.loads(row.warnings)),

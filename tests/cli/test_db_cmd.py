@@ -9,6 +9,7 @@ from stores import store_snapshot
 from typer.testing import CliRunner
 
 from review.cli import app
+from review.store.migrate import HEAD, REVISIONS
 
 runner = CliRunner()
 
@@ -21,7 +22,7 @@ def test_db_commands_have_help() -> None:
 def test_migrate_of_a_current_store_says_there_is_nothing_to_do(review_dir: Path) -> None:
     result = runner.invoke(app, ["db", "migrate", "--review", str(review_dir)])
     assert result.exit_code == 0, result.output
-    assert result.stdout.endswith(": already at schema 0002; nothing to do.\n")
+    assert result.stdout.endswith(f": already at schema {HEAD}; nothing to do.\n")
     result = runner.invoke(app, ["db", "migrate", "--review", str(review_dir), "--json"])
     assert json.loads(result.stdout)["applied"] == []
 
@@ -43,12 +44,12 @@ def test_a_shared_postgresql_store_is_migrated_only_on_request(postgres_url: str
     del upgrade
     refused = runner.invoke(app, ["protocol", "history", "--db", postgres_url])
     assert refused.exit_code == 1
-    assert "older than this casepool's 0002; upgrade it with 'casepool db migrate'" in (
+    assert f"older than this casepool's {HEAD}; upgrade it with 'casepool db migrate'" in (
         refused.stderr
     )
     done = runner.invoke(app, ["db", "migrate", "--db", postgres_url, "--json"])
     assert done.exit_code == 0, done.output
-    assert json.loads(done.stdout)["applied"] == ["0002"]
+    assert json.loads(done.stdout)["applied"] == list(REVISIONS[1:])
 
 
 def test_copy_moves_a_review_to_a_new_file_and_refuses_to_overwrite(

@@ -198,3 +198,30 @@ def test_a_search_killed_mid_way_resumes_and_ends_with_every_record_once(
     assert server.calls("esearch") == []
     counts = pmid_counts(review_dir)
     assert sorted(counts) == sorted(server.records) and set(counts.values()) == {1}
+
+
+def test_the_log_of_a_saved_result_says_casepool_did_not_run_its_query(review_dir: Path) -> None:
+    saved = DATA / "pubmed1.xml"
+    stated = runner.invoke(
+        app, ["search", "-r", str(review_dir), "--from-file", str(saved), "--query", "x[ti]"]
+    )
+    assert stated.exit_code == 0, stated.output
+    assumed = runner.invoke(app, ["search", "-r", str(review_dir), "--from-file", str(saved)])
+    assert assumed.exit_code == 0, assumed.output
+    log = runner.invoke(app, ["search", "log", "-r", str(review_dir)]).stdout
+    first, second = log.split("Search ")[1:3]
+    assert (
+        "  query         x[ti]\n  (a saved result: casepool did not run this query; it is the "
+        in first
+    )
+    assert "query the file holds as stated when it was loaded)" in first
+    assert (
+        "no query was stated when the file was loaded, so the protocol's query is assumed)"
+        in second
+    )
+    import json
+
+    entries = json.loads(
+        runner.invoke(app, ["search", "log", "-r", str(review_dir), "--json"]).stdout
+    )
+    assert [e["query_origin"] for e in entries] == ["stated", "assumed"]

@@ -8,6 +8,7 @@ from review.pubmed.log import SearchLogEntry, log_lines
 def entry(**changes: object) -> SearchLogEntry:
     values: dict[str, object] = {
         "load_id": 3, "mode": "eutils", "database": "pubmed", "query": "rituximab\n AND ssc",
+        "query_origin": "run",
         "query_translation": '"rituximab"[MeSH Terms]', "count": 12_345, "warnings": (),
         "mindate": None, "maxdate": None, "datetype": None, "started_at": "2026-12-01T10:00:00Z",
         "finished_at": "2026-12-01T10:01:00Z", "status": "complete", "identified": 12_345,
