@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import getpass
 import os
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from review.dedup.pairs import QueuedPair
     from review.prisma import DedupCounts
     from review.pubmed.dates import DateLimits
+    from review.pubmed.entrez import Retry
     from review.pubmed.log import SearchLogEntry
     from review.pubmed.search import SearchSummary
     from review.records import Record
@@ -271,10 +272,12 @@ class Review:
         batch_size: int = 500,
         env: Mapping[str, str] | None = None,
         progress: Progress | None = None,
+        on_retry: Callable[[Retry], None] | None = None,
     ) -> SearchSummary:
         """Run the PubMed search and store every record, exactly once: the protocol's query
         and date limits unless given; the e-mail from ``email``, else ``NCBI_EMAIL``, else
-        the protocol. An interrupted run resumes; a re-run adds only new PMIDs."""
+        the protocol. An interrupted run resumes; a re-run adds only new PMIDs.
+        ``on_retry`` hears of each failed request that will be tried again."""
         from review.errors import SearchError
         from review.pubmed.dates import DateLimits
         from review.pubmed.entrez import EntrezConfig
@@ -300,6 +303,7 @@ class Review:
             config=EntrezConfig.from_env(email, environ),
             batch_size=batch_size,
             progress=progress,
+            on_retry=on_retry,
         )
 
     def load_search_file(

@@ -99,6 +99,7 @@ def search(
                 limits=limits,
                 batch_size=batch_size,
                 progress=progress,
+                on_retry=lambda retry: typer.echo(f"Note: {retry.message()}", err=True),
             )
     _report(summary, as_json)
 

@@ -214,6 +214,25 @@ class RateLimiter:
 # --- sending --------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Retry:
+    """A failed attempt that will be tried again: what failed, why, and how long until the
+    next attempt (for a front end to say, so a slow network is never a silent wait)."""
+
+    endpoint: str
+    attempt: int
+    attempts: int
+    delay: float
+    reason: str
+
+    def message(self) -> str:
+        """'ESearch failed (HTTP 503 Service Unavailable); attempt 2 of 6 in 1.4 s'."""
+        return (
+            f"{self.endpoint} failed ({self.reason}); attempt {self.attempt + 1} of "
+            f"{self.attempts} in {self.delay:.1f} s"
+        )
+
+
 class _Retryable(Exception):
     """A failure worth another attempt (429, 5xx, timeout, reset, bad body)."""
 
@@ -234,6 +253,7 @@ class EntrezClient:
         limiter: RateLimiter | None = None,
         sleep: Callable[[float], None] | None = None,
         rng: random.Random | None = None,
+        on_retry: Callable[[Retry], None] | None = None,
     ) -> None:
         import requests
 
@@ -247,6 +267,7 @@ class EntrezClient:
         )
         self._sleep = pause
         self._rng = rng or random.Random()
+        self._on_retry = on_retry
         self.requests_sent = 0
         self.retries = 0
 
@@ -282,6 +303,10 @@ class EntrezClient:
                         ) from None
                     delay = max(delay, exc.retry_after)
                 self.retries += 1
+                if self._on_retry is not None:
+                    attempts = self.config.max_attempts
+                    notice = Retry(request.describe(), attempt, attempts, delay, last)
+                    self._on_retry(notice)
                 self._sleep(delay)
         raise SearchError(
             f"{request.describe()} failed after {self.config.max_attempts} attempts (last: {last})"

@@ -11,7 +11,7 @@ review's re-run adds only the new ones.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
@@ -22,7 +22,7 @@ from meta.progress import Progress
 from review.clock import Clock
 from review.errors import SearchError
 from review.pubmed.dates import DateLimits
-from review.pubmed.entrez import EntrezClient, EntrezConfig
+from review.pubmed.entrez import EntrezClient, EntrezConfig, Retry
 from review.pubmed.log import SearchLogEntry
 from review.records import DeleteCitation, Record, normalise_pmid
 from review.store import Store, Tx, search_log
@@ -119,10 +119,12 @@ def run_search(
     client: EntrezClient | None = None,
     progress: Progress | None = None,
     today: date | None = None,
+    on_retry: Callable[[Retry], None] | None = None,
 ) -> SearchSummary:
     """Search PubMed for ``query`` and store every record it matches; resume if interrupted.
 
-    ``today`` bounds the entry-date windows of a large result (default: the clock's day).
+    ``today`` bounds the entry-date windows of a large result (default: the clock's day);
+    ``on_retry`` hears of every attempt that failed and will be tried again.
     """
     if not query.strip():
         raise SearchError(
@@ -133,7 +135,7 @@ def run_search(
     if client is None:
         if config is None:
             raise SearchError("no E-utilities settings: give an EntrezConfig or a client")
-        client = EntrezClient(config)
+        client = EntrezClient(config, on_retry=on_retry)
     with store.read() as tx:
         load_id = search_log.find_resumable(
             tx,

@@ -225,3 +225,42 @@ def test_the_log_of_a_saved_result_says_casepool_did_not_run_its_query(review_di
         runner.invoke(app, ["search", "log", "-r", str(review_dir), "--json"]).stdout
     )
     assert [e["query_origin"] for e in entries] == ["stated", "assumed"]
+
+
+def test_each_retry_prints_one_line_saying_attempt_wait_and_cause(
+    review_dir: Path, server: EUtilsServer
+) -> None:
+    server.inject(Fault("status", endpoint="esearch", status=503, retry_after="0"))
+    server.inject(Fault("drop", endpoint="efetch"))
+    result = runner.invoke(
+        app,
+        ["search", "-r", str(review_dir), "--email", EMAIL, "--query", "calcinosis"],
+        env=env_for(server),
+    )
+    assert result.exit_code == 0, result.output
+    notes = [line for line in result.stderr.splitlines() if line.startswith("Note: ")]
+    assert len(notes) == 2
+    assert notes[0].startswith(
+        "Note: esearch failed (HTTP 503 Service Unavailable); attempt 2 of 6 in "
+    )
+    assert notes[1].startswith("Note: efetch failed (") and " attempt 2 of 6 in " in notes[1]
+    assert notes[0].endswith(" s")
+
+
+def test_an_unreachable_server_reports_each_attempt_before_giving_up() -> None:
+    from review.pubmed.entrez import EntrezClient, EntrezConfig, Retry
+
+    heard: list[Retry] = []
+    config = EntrezConfig(
+        email=EMAIL, base_url="http://127.0.0.1:9/", max_attempts=3, backoff_base=0.01
+    )
+    client = EntrezClient(config, on_retry=heard.append)
+    from review.errors import SearchError
+
+    with pytest.raises(SearchError, match="failed after 3 attempts"):
+        client.esearch("x")
+    assert [(r.endpoint, r.attempt, r.attempts) for r in heard] == [
+        ("esearch", 1, 3),
+        ("esearch", 2, 3),
+    ]
+    assert heard[0].reason.startswith("cannot connect to http://127.0.0.1:9/")
