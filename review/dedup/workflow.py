@@ -41,8 +41,8 @@ def run_dedup(
     return the new counts."""
     started = clock()
     with store.transaction() as tx:
-        records = list(iter_records(tx))
         before = sql.membership(tx)
+        records = _read(tx, len(before.cluster_of), progress)
         constraints = replay_decisions(sql.decisions(tx))
         result = deduplicate(records, constraints, progress, previous=before.cluster_of)
         sql.replace_all(
@@ -55,6 +55,17 @@ def run_dedup(
             settings={"candidate_pairs": result.n_candidate_pairs},
         )
         return _counts(tx)
+
+
+def _read(tx: Tx, total: int, progress: Progress | None) -> list[tuple[int, Record]]:
+    records = []
+    for n, item in enumerate(iter_records(tx)):
+        if progress is not None and n % 5000 == 0:
+            progress("reading records", n, total)
+        records.append(item)
+    if progress is not None:
+        progress("reading records", len(records), total)
+    return records
 
 
 def _counts(tx: Tx) -> DedupCounts:

@@ -246,3 +246,22 @@ def test_a_decision_on_a_cluster_stays_with_its_paper_through_reruns_undo_and_im
         rows = tx.connection.execute(select(notes.c.note, notes.c.cluster_id)).all()
     assert len(rows) == 2  # nothing dropped or rewritten
     assert paper_of(store, "exclude: calciphylaxis").source_id == "E1"  # followed to the merge
+
+
+def test_a_run_reports_each_of_its_steps_until_done(filled: Store) -> None:
+    heard: list[tuple[str, int, int | None, str]] = []
+    run_dedup(
+        filled,
+        clock=clock,
+        progress=lambda phase, done, total, unit="records": heard.append(
+            (phase, done, total, unit)
+        ),
+    )
+    phases = list(dict.fromkeys(phase for phase, *_ in heard))
+    assert phases == ["reading records", "preparing records", "comparing candidate pairs"]
+    for phase in phases:
+        last = [h for h in heard if h[0] == phase][-1]
+        assert last[1] == last[2], f"{phase} never reached its total"
+    assert {unit for phase, _, _, unit in heard if phase == "comparing candidate pairs"} == {
+        "pairs"
+    }
