@@ -32,6 +32,38 @@ def fail(message: str) -> None:
     raise typer.Exit(1)
 
 
+def plain_words(exc: typer.BadParameter) -> str:
+    """A bad option value in casepool's words: what was given and what is allowed, instead
+    of the validation library's ('Value error, ...', 'Input should be ...')."""
+    cause = exc.__cause__
+    errors = getattr(cause, "errors", None)
+    if not callable(errors):
+        return exc.message
+    try:
+        (error,) = errors()
+    except ValueError:
+        return exc.message
+    given, kind, ctx = error.get("input"), error.get("type", ""), error.get("ctx") or {}
+    shown = repr(given) if isinstance(given, str) else str(given)
+    if kind == "value_error":
+        return str(ctx.get("error", exc.message)).rstrip(".")
+    if kind == "literal_error":
+        return f"{shown} is not one of {ctx.get('expected', '')}"
+    if kind == "int_parsing":
+        return f"{shown} is not a whole number"
+    if kind == "float_parsing":
+        return f"{shown} is not a number"
+    limits = {
+        "greater_than_equal": "is below the smallest allowed value, {ge}",
+        "greater_than": "must be more than {gt}",
+        "less_than_equal": "is above the largest allowed value, {le}",
+        "less_than": "must be less than {lt}",
+    }
+    if kind in limits:
+        return f"{given} {limits[kind].format(**ctx)}"
+    return exc.message
+
+
 # The order a review runs in; --help lists commands this way, any others after them.
 WORKFLOW = (
     "init",
@@ -57,6 +89,9 @@ class CasepoolGroup(TyperGroup):
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
+        except typer.BadParameter as exc:
+            exc.message = plain_words(exc)
+            raise
         except USER_ERRORS as exc:
             typer.echo(f"Error: {exc}", err=True)
             raise typer.Exit(1) from None

@@ -60,6 +60,11 @@ def import_records(
     as_json: bool = json_option(),
 ) -> None:
     """Import a record file: all or nothing; the same file again changes nothing."""
+    if not source.strip():
+        raise typer.BadParameter(
+            "the source name is empty; name the database, e.g. --source embase",
+            param_hint="'--source'",
+        )
     if rejects is not None and not skip_invalid:
         raise typer.BadParameter(
             "only --skip-invalid writes a rejects file; add --skip-invalid or drop --rejects",

@@ -9,10 +9,11 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from review.cli.common import db_option, fail, json_option, open_review, print_json, review_option
+from review.cli.common import db_option, json_option, open_review, print_json, review_option
 from review.cli.progress import progress_bars
 
 if TYPE_CHECKING:
+    from review.pubmed.dates import DateLimits
     from review.pubmed.search import SearchSummary
 
 
@@ -78,14 +79,11 @@ def search(
             "search returned (drop them, or run a live search without --from-file)",
             param_hint="'--from-file'",
         )
-    from review.pubmed.dates import DateLimitError, DateLimits
-
-    limits = None
-    if mindate or maxdate or datetype:
-        try:
-            limits = DateLimits(mindate, maxdate, datetype.value if datetype else None)
-        except DateLimitError as exc:
-            fail(exc.render({"mindate": "--mindate", "maxdate": "--maxdate"}))
+    limits = _limits(mindate, maxdate, datetype.value if datetype else None)
+    if email is not None:
+        _check_email(email)
+    if query is not None and not query.strip():
+        raise typer.BadParameter("the query is empty; give a PubMed query", param_hint="'--query'")
     with (
         open_review(review, db, uses={"search"}) as opened,
         progress_bars(not as_json) as progress,
@@ -102,6 +100,34 @@ def search(
                 on_retry=lambda retry: typer.echo(f"Note: {retry.message()}", err=True),
             )
     _report(summary, as_json)
+
+
+def _limits(mindate: str | None, maxdate: str | None, datetype: str | None) -> DateLimits | None:
+    """The date limits the options give (None for none); a bad one is a usage error."""
+    from review.pubmed.dates import DateLimitError, DateLimits
+
+    if not (mindate or maxdate or datetype):
+        return None
+    try:
+        return DateLimits(mindate, maxdate, datetype)  # type: ignore[arg-type]
+    except DateLimitError as exc:
+        if exc.field:
+            hint = f"'--{exc.field}'"
+            raise typer.BadParameter(f"{exc.value!r} {exc.problem}", param_hint=hint) from None
+        flags = {"mindate": "--mindate", "maxdate": "--maxdate"}
+        raise typer.BadParameter(
+            exc.render(flags), param_hint="'--mindate' / '--maxdate'"
+        ) from None
+
+
+def _check_email(email: str) -> None:
+    from review.errors import SearchError
+    from review.pubmed.entrez import check_email
+
+    try:
+        check_email(email)
+    except SearchError as exc:
+        raise typer.BadParameter(str(exc), param_hint="'--email'") from None
 
 
 def _report(summary: SearchSummary, as_json: bool) -> None:

@@ -53,6 +53,16 @@ T = TypeVar("T")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
+def check_email(value: str | None) -> None:
+    """SearchError unless ``value`` looks like an e-mail address (NCBI asks every client for
+    one it can write to about the requests)."""
+    if not _EMAIL.match(value or ""):
+        raise SearchError(
+            f"{value!r} is not an e-mail address; NCBI needs a working address "
+            "to contact you about your requests (--email or NCBI_EMAIL)"
+        )
+
+
 @dataclass(frozen=True)
 class EntrezConfig:
     """Where and how politely to ask E-utilities; the API key never shows in its repr."""
@@ -71,11 +81,7 @@ class EntrezConfig:
     esearch_cap: int = ESEARCH_CAP
 
     def __post_init__(self) -> None:
-        if not _EMAIL.match(self.email or ""):
-            raise SearchError(
-                f"{self.email!r} is not an e-mail address; NCBI needs a working address "
-                "to contact you about your requests (--email or NCBI_EMAIL)"
-            )
+        check_email(self.email)
         if self.max_attempts < 1:
             raise SearchError("the retry budget (max_attempts) must be at least 1")
         if not self.base_url.endswith("/"):

@@ -112,8 +112,8 @@ def test_forced_format_and_bad_format_flag(review_dir: Path, tmp_path: Path) -> 
     )
     assert bad.exit_code == 2
     assert bad.stderr.splitlines()[-1] == (
-        "Error: Invalid value for '--format' / '-f': Value error, 'bibtex' is not one of "
-        "'auto', 'ris', 'nbib', 'csv', 'tsv', 'xlsx', 'pubmed-xml'."
+        "Error: Invalid value for '--format' / '-f': 'bibtex' is not one of "
+        "'auto', 'ris', 'nbib', 'csv', 'tsv', 'xlsx', 'pubmed-xml'"
     )
     bad_export = runner.invoke(
         app, ["export", str(tmp_path / "x.csv"), "-f", "bib", "--review", str(review_dir)]

@@ -345,3 +345,54 @@ def test_protocol_show_and_diff_give_recorded_versions(
         "Error: there is no protocol version 7; the review has versions 1 to 2 "
         "(casepool protocol history)\n"
     )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["import", "x.ris", "--source", "s", "--format", "bib"],
+            "Invalid value for '--format' / '-f': 'bib' is not one of 'auto', 'ris', 'nbib', "
+            "'csv', 'tsv', 'xlsx', 'pubmed-xml'",
+        ),
+        (["dedup", "undo", "abc"], "Invalid value for 'cluster': 'abc' is not a whole number"),
+        (
+            ["search", "--batch-size", "0"],
+            "Invalid value for '--batch-size': 0 is below the smallest allowed value, 1",
+        ),
+        (
+            ["search", "--datetype", "xdat"],
+            "Invalid value for '--datetype': 'xdat' is not one of 'pdat', 'edat', 'mdat'",
+        ),
+        (
+            ["search", "--mindate", "2020/13", "--maxdate", "2021"],
+            "Invalid value for '--mindate': '2020/13' is not a calendar date; check the month "
+            "and day",
+        ),
+        (
+            ["search", "--mindate", "2021", "--maxdate", "2020"],
+            "Invalid value for '--mindate' / '--maxdate': --mindate 2021 is after --maxdate 2020",
+        ),
+        (
+            ["search", "--email", "nope"],
+            "Invalid value for '--email': 'nope' is not an e-mail address; NCBI needs a working "
+            "address to contact you about your requests (--email or NCBI_EMAIL)",
+        ),
+        (
+            ["search", "--query", " "],
+            "Invalid value for '--query': the query is empty; give a PubMed query",
+        ),
+        (
+            ["import", "x.ris", "--source", " "],
+            "Invalid value for '--source': the source name is empty; name the database, "
+            "e.g. --source embase",
+        ),
+        (["protocol", "show", "x"], "Invalid value for 'version': 'x' is not a whole number"),
+    ],
+)
+def test_every_bad_option_value_is_a_usage_error_in_plain_words(
+    sqlite_review_dir: Path, args: list[str], message: str
+) -> None:
+    result = runner.invoke(app, [*args, "--review", str(sqlite_review_dir)])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.rstrip().endswith(f"Error: {message}")
