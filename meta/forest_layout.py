@@ -32,6 +32,7 @@ MEASURE_NAMES = {
     "PFT": "Freeman-Tukey double arcsine",
 }
 I2_NOTE = "I² as in metafor: τ² / (τ² + typical within-study variance)"
+I2_EE_NOTE = "I² as in metafor for a common-effect model: (Q − df) / Q"
 
 
 @dataclass(frozen=True)
@@ -174,7 +175,7 @@ def _footnotes(
     ]
     groups = [g for _, g in result.groups] if isinstance(result, SubgroupResult) else []
     if any(r.i2 is not None for r in (overall, *groups)):
-        notes.append(I2_NOTE + ".")
+        notes.append((I2_EE_NOTE if overall.method == "EE" else I2_NOTE) + ".")
     if overall.method == "GLMM":
         notes.append("GLMM has no study weights: all squares have the same size.")
     else:

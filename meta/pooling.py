@@ -8,7 +8,8 @@ i.e. normal for z and t with k - 1 df for knha (metafor 3.8's ``predict`` defaul
 not use the t on k - 2 df of Higgins, Thompson & Spiegelhalter 2009); Cochran's
 Q; I2 = tau2 / (tau2 + typical within-study variance) and H2 = (tau2 + vt) / vt as metafor
 (not meta's Q-based I2), except for EE, where metafor (and we) use (Q - df) / Q and Q / df;
-and the Q-profile interval for tau2 (Viechtbauer 2007).
+and the Q-profile interval for tau2 (Viechtbauer 2007). EE reports tau2 = 0, the value its
+model fixes (metafor's ``fit$tau2``), with no interval and no prediction interval.
 """
 
 from __future__ import annotations
@@ -214,7 +215,7 @@ def _pool_two_stage(counts: StudyCounts, options: _Options) -> PoolResult:
             pi_upper=None,
             estimate_transformed=beta,
             se=se,
-            tau2=None,
+            tau2=0.0 if method == "EE" else None,
             tau2_ci_lower=None,
             tau2_ci_upper=None,
             i2=None,
@@ -233,7 +234,6 @@ def _pool_two_stage(counts: StudyCounts, options: _Options) -> PoolResult:
         h2 = q / (k - 1)
         pi: tuple[float | None, float | None] = (None, None)
         tau2_ci: tuple[float | None, float | None] = (None, None)
-        tau2_out: float | None = None
     else:
         vt = typical_variance(v)
         i2 = 100 * tau2 / (vt + tau2)
@@ -241,7 +241,6 @@ def _pool_two_stage(counts: StudyCounts, options: _Options) -> PoolResult:
         half = crit * math.sqrt(variance + tau2)
         pi = (back(beta - half), back(beta + half))
         tau2_ci = qprofile_ci(y, v, options.level, tau2)
-        tau2_out = tau2
     return PoolResult(
         k=k,
         measure=options.measure,
@@ -255,7 +254,7 @@ def _pool_two_stage(counts: StudyCounts, options: _Options) -> PoolResult:
         pi_upper=pi[1],
         estimate_transformed=beta,
         se=se,
-        tau2=tau2_out,
+        tau2=tau2,  # 0 for EE, which fixes it (as metafor's rma(method = "EE"))
         tau2_ci_lower=tau2_ci[0],
         tau2_ci_upper=tau2_ci[1],
         i2=i2,

@@ -90,9 +90,11 @@ def model_title(result: PoolResult) -> str:
 
 def heterogeneity_line(result: PoolResult) -> str:
     """tau² with its Q-profile CI ('>' when the upper bound is the search limit, as
-    metafor's confint prints it), I² (metafor's definition), Q with df and p."""
+    metafor's confint prints it; EE fixes it at 0), I² (metafor's definition), Q with df and p."""
     parts: list[str] = []
-    if result.tau2 is not None:
+    if result.method == "EE" and result.tau2 is not None:
+        parts.append(f"τ² = {result.tau2:.3g} (fixed by the common-effect model)")
+    elif result.tau2 is not None:
         tau2 = f"τ² = {result.tau2:.3g}"
         lower, upper = result.tau2_ci_lower, result.tau2_ci_upper
         if lower is not None and upper is not None:

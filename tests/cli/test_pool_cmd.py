@@ -238,3 +238,15 @@ def test_sensitivity_passes_the_continuity_correction_to_two_stage_rows() -> Non
         "continuity correction 0.25 added to both cells of 3 studies (cc_mode all)"
         in (reml["warnings"])
     )
+
+
+def test_ee_gives_tau2_zero_as_metafor_in_json_and_terminal() -> None:
+    data = _json(["--method", "EE"])
+    assert data["tau2"] == 0.0
+    assert data["pi_lower"] is None and data["pi_upper"] is None
+    result = runner.invoke(app, ["pool", *BASE, "--method", "EE"])
+    assert result.exit_code == 0, result.output
+    assert (
+        "Heterogeneity: τ² = 0 (fixed by the common-effect model); I² = 0.0%; Q = 0.91, df = 2, "
+        "p = 0.636" in result.stdout
+    )

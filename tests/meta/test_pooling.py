@@ -107,9 +107,12 @@ def test_json_keys_are_the_cli_contract() -> None:
     ]  # fmt: skip
 
 
-def test_ee_model_has_no_tau2_and_no_prediction_interval() -> None:
+def test_ee_model_fixes_tau2_at_zero_and_has_no_tau2_ci_or_prediction_interval() -> None:
+    """metafor's rma(method = "EE") has tau2 = 0: scripts comparing with it need no special case."""
     result = pool(PRITZ, method="EE", measure="PLO")
-    assert result.tau2 is None and result.pi_lower is None and result.tau2_ci_lower is None
+    assert result.tau2 == 0.0
+    assert result.pi_lower is None and result.tau2_ci_lower is None
+    assert pool(PRITZ.subset([0]), method="EE").tau2 == 0.0
     assert result.i2 == pytest.approx(100 * (result.q - 13) / result.q)  # type: ignore[operator]
 
 

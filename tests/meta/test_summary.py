@@ -60,3 +60,12 @@ def test_each_warning_is_shown_once_with_its_subgroup_named() -> None:
         "series: continuity correction 0.5 added to both cells of 1 study (cc_mode only0)",
         "reports: continuity correction 0.5 added to both cells of 2 studies (cc_mode only0)",
     )
+
+
+def test_ee_heterogeneity_line_says_the_model_fixes_tau2_at_zero() -> None:
+    result = pool(COUNTS, method="EE")
+    assert heterogeneity_line(result).startswith(
+        "Heterogeneity: τ² = 0 (fixed by the common-effect model); I² = "
+    )
+    notes = forest_rows(result).footnotes
+    assert "I² as in metafor for a common-effect model: (Q − df) / Q." in notes
