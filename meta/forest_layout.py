@@ -32,6 +32,11 @@ MEASURE_NAMES = {
     "PFT": "Freeman-Tukey double arcsine",
 }
 I2_NOTE = "I² as in metafor: τ² / (τ² + typical within-study variance)"
+GLMM_TESTS_NOTE = (
+    "Heterogeneity tests as metafor's rma.glmm: the Wald-type Q and the likelihood-ratio test "
+    "(LRT) of the saturated binomial model (one proportion per study) against one common "
+    "proportion."
+)
 I2_EE_NOTE = "I² as in metafor for a common-effect model: (Q − df) / Q"
 
 
@@ -176,6 +181,8 @@ def _footnotes(
     groups = [g for _, g in result.groups] if isinstance(result, SubgroupResult) else []
     if any(r.i2 is not None for r in (overall, *groups)):
         notes.append((I2_EE_NOTE if overall.method == "EE" else I2_NOTE) + ".")
+    if overall.q_lrt is not None:
+        notes.append(GLMM_TESTS_NOTE)
     if overall.method == "GLMM":
         notes.append("GLMM has no study weights: all squares have the same size.")
     else:

@@ -35,6 +35,10 @@ GLMM_MEDIAN_NOTE = (
     "GLMM: the estimate is the median proportion, expit of the mean logit, not the mean proportion"
 )
 GLMM_MEASURE_WARNING = "measure {measure} ignored: the GLMM pools logits (PLO)"
+GLMM_WALD_NOTE = (
+    "GLMM: studies with 0% or 100% make the Wald-type Q small (their logits have huge "
+    "variances); the likelihood-ratio test (LRT) is the better guide to heterogeneity"
+)
 GLMM_CC_WARNING = (
     "continuity correction (cc {cc:g}, cc_mode {cc_mode}) ignored: the GLMM models the counts "
     "and needs none"
@@ -290,6 +294,8 @@ def _pool_glmm(counts: StudyCounts, options: _Options) -> PoolResult:
     one = k == 1
     if one:
         notes.insert(0, ONE_STUDY_WARNING)
+    elif any(e in (0, n) for e, n in zip(counts.events, counts.totals, strict=True)):
+        notes.append(GLMM_WALD_NOTE)
     half = crit * math.sqrt(tau2 + se * se)
     return PoolResult(
         k=k,
@@ -315,6 +321,8 @@ def _pool_glmm(counts: StudyCounts, options: _Options) -> PoolResult:
         studies=studies,
         warnings=tuple(notes),
         study_ci=options.study_ci,
+        q_lrt=None if one else _maybe(fit.q_lrt),
+        q_lrt_pvalue=None if one else _maybe(fit.q_lrt_pvalue),
     )
 
 

@@ -39,8 +39,9 @@ class StudyResult:
 class PoolResult:
     """A pooled proportion. ``estimate``, CI and PI are on the proportion scale;
     ``estimate_transformed`` and ``se`` on the measure's scale (logit for PLO and GLMM).
-    For GLMM the back-transformed estimate is the median proportion. A value a method does
-    not have is None.
+    For GLMM the back-transformed estimate is the median proportion, ``q`` is metafor's
+    Wald-type QE.Wld and ``q_lrt`` its likelihood-ratio QE.LRT (both on ``q_df``); two-stage
+    models have no ``q_lrt``. A value a method does not have is None.
     """
 
     k: int
@@ -66,6 +67,8 @@ class PoolResult:
     studies: tuple[StudyResult, ...]
     warnings: tuple[str, ...] = ()
     study_ci: str = "CP"
+    q_lrt: float | None = None
+    q_lrt_pvalue: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The ``--json`` object of ``casepool pool``."""
@@ -85,6 +88,8 @@ class PoolResult:
             "i2": self.i2,
             "q": self.q,
             "q_pvalue": self.q_pvalue,
+            "q_lrt": self.q_lrt,
+            "q_lrt_pvalue": self.q_lrt_pvalue,
             "studies": [s.to_dict() for s in self.studies],
             "warnings": list(self.warnings),
         }

@@ -37,7 +37,8 @@ NO_SINGLE_CASES = "no study has n = 1: the same studies as all studies"
 
 @dataclass(frozen=True)
 class SensitivityRow:
-    """One pooled estimate (proportion scale) with the subset and model it came from."""
+    """One pooled estimate (proportion scale) with the subset and model it came from; the
+    heterogeneity tests as :class:`meta.results.PoolResult` has them (``q_lrt`` for GLMM)."""
 
     label: str
     method: Method
@@ -51,6 +52,11 @@ class SensitivityRow:
     i2: float | None
     warnings: tuple[str, ...] = ()
     error: str | None = None
+    q: float | None = None
+    q_df: int | None = None
+    q_pvalue: float | None = None
+    q_lrt: float | None = None
+    q_lrt_pvalue: float | None = None
 
     @property
     def failed(self) -> bool:
@@ -77,6 +83,11 @@ class SensitivityRow:
             "pi_upper": None if self.pi is None else self.pi[1],
             "tau2": self.tau2,
             "i2": self.i2,
+            "q": self.q,
+            "q_df": self.q_df,
+            "q_pvalue": self.q_pvalue,
+            "q_lrt": self.q_lrt,
+            "q_lrt_pvalue": self.q_lrt_pvalue,
             "warnings": list(self.warnings),
             "failed": self.failed,
             "error": self.error,
@@ -266,6 +277,11 @@ def _row(label: str, counts: StudyCounts, options: dict[str, Any]) -> Sensitivit
         tau2=result.tau2,
         i2=result.i2,
         warnings=tuple(dict.fromkeys(notes)),
+        q=result.q,
+        q_df=result.q_df,
+        q_pvalue=result.q_pvalue,
+        q_lrt=result.q_lrt,
+        q_lrt_pvalue=result.q_lrt_pvalue,
     )
 
 

@@ -3,7 +3,8 @@
 The terminal table, the forest plot and the report all present a pooled result the same
 way: per study its events/n, proportion with CI and weight; per subgroup a subtotal and its
 heterogeneity; the overall estimate with the model's name, the prediction interval, the
-heterogeneity line (tau² with its Q-profile CI, I² as metafor defines it, Q with df and p),
+heterogeneity line (tau² with its Q-profile CI, I² as metafor defines it, Q with df and p;
+for the GLMM the Wald-type Q and the likelihood-ratio test),
 the test for subgroup differences, and the warnings, each once. This module computes those
 rows and lines once; the front ends only lay them out.
 """
@@ -90,7 +91,8 @@ def model_title(result: PoolResult) -> str:
 
 def heterogeneity_line(result: PoolResult) -> str:
     """tau² with its Q-profile CI ('>' when the upper bound is the search limit, as
-    metafor's confint prints it; EE fixes it at 0), I² (metafor's definition), Q with df and p."""
+    metafor's confint prints it; EE fixes it at 0), I² (metafor's definition), Q with df and
+    p; for the GLMM both of metafor's tests, the Wald-type Q and the likelihood-ratio test."""
     parts: list[str] = []
     if result.method == "EE" and result.tau2 is not None:
         parts.append(f"τ² = {result.tau2:.3g} (fixed by the common-effect model)")
@@ -103,13 +105,19 @@ def heterogeneity_line(result: PoolResult) -> str:
         parts.append(tau2)
     if result.i2 is not None:
         parts.append(f"I² = {result.i2:.1f}%")
-    if result.q is not None:
-        q = f"Q = {result.q:.2f}"
+    wald = "Wald Q" if result.q_lrt is not None else "Q"
+    for name, value, pvalue in (
+        (wald, result.q, result.q_pvalue),
+        ("LRT", result.q_lrt, result.q_lrt_pvalue),
+    ):
+        if value is None:
+            continue
+        test = f"{name} = {value:.2f}"
         if result.q_df is not None:
-            q += f", df = {result.q_df}"
-        if result.q_pvalue is not None:
-            q += f", p {p_text(result.q_pvalue)}"
-        parts.append(q)
+            test += f", df = {result.q_df}"
+        if pvalue is not None:
+            test += f", p {p_text(pvalue)}"
+        parts.append(test)
     if not parts:
         return "Heterogeneity: not estimable"
     return "Heterogeneity: " + "; ".join(parts)

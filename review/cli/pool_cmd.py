@@ -218,7 +218,10 @@ def _print_sensitivity(table: Any) -> None:
     console = _console()
     level = f"{100 * table.level:g}%"
     out = Table(
-        title="Sensitivity of the pooled proportion", title_justify="left", box=box.SIMPLE_HEAD
+        title="Sensitivity of the pooled proportion",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        collapse_padding=True,
     )
     for name, justify in (
         ("Analysis", "left"),
@@ -228,15 +231,17 @@ def _print_sensitivity(table: Any) -> None:
         ("PI %", "right"),
         ("tau²", "right"),
         ("I² %", "right"),
+        ("p (Q)", "right"),
+        ("p (LRT)", "right"),
         ("Notes", "left"),
     ):
-        out.add_column(name, justify=justify, no_wrap=name not in ("Analysis", "Notes"))  # type: ignore[arg-type]
+        out.add_column(name, justify=justify, no_wrap=name != "Analysis")  # type: ignore[arg-type]
     notes: dict[str, int] = {}
     for row in table.rows:
         texts = [f"failed: {row.error}"] if row.failed else list(row.warnings)
         refs = ",".join(str(notes.setdefault(w, len(notes) + 1)) for w in texts)
         if row.failed:
-            out.add_row(escape(row.label), row.model, str(row.k), "failed", "", "", "", refs)
+            out.add_row(escape(row.label), row.model, str(row.k), "failed", *[""] * 5, refs)
             continue
         pi = "" if row.pi is None else f"[{pct(row.pi[0])}, {pct(row.pi[1])}]"
         out.add_row(
@@ -247,6 +252,8 @@ def _print_sensitivity(table: Any) -> None:
             pi,
             "" if row.tau2 is None else f"{row.tau2:.3g}",
             "" if row.i2 is None else f"{row.i2:.1f}",
+            _p_cell(row.q_pvalue),
+            _p_cell(row.q_lrt_pvalue),
             refs,
         )
     console.print(out)
@@ -254,12 +261,19 @@ def _print_sensitivity(table: Any) -> None:
         console.print(f"{number}. {text}", markup=False)
 
 
+def _p_cell(value: float | None) -> str:
+    """A p-value cell: '0.636', '<0.001' or empty."""
+    if value is None:
+        return ""
+    return "<0.001" if value < 0.001 else f"{value:.3f}"
+
+
 def _console() -> Any:
-    """stdout, at least 100 columns wide when it is not a terminal (files, pipes)."""
+    """stdout, 120 columns wide when it is not a terminal (files, pipes)."""
     from rich.console import Console
 
     console = Console(highlight=False)
-    return console if console.is_terminal else Console(highlight=False, width=110)
+    return console if console.is_terminal else Console(highlight=False, width=120)
 
 
 def register(app: typer.Typer) -> None:

@@ -21,8 +21,8 @@ BASE = [
 ]  # fmt: skip
 JSON_KEYS = [
     "k", "measure", "method", "test", "estimate", "ci_lower", "ci_upper", "pi_lower",
-    "pi_upper", "estimate_transformed", "se", "tau2", "i2", "q", "q_pvalue", "studies",
-    "warnings",
+    "pi_upper", "estimate_transformed", "se", "tau2", "i2", "q", "q_pvalue", "q_lrt",
+    "q_lrt_pvalue", "studies", "warnings",
 ]  # fmt: skip
 STUDY_KEYS = ["study", "events", "total", "proportion", "ci_lower", "ci_upper", "weight"]
 
@@ -79,6 +79,34 @@ def test_human_output_shows_studies_pooled_line_heterogeneity_and_warnings() -> 
     assert "Pooled" in out and "5/10" in out
     assert "Heterogeneity: τ² = 0 [0, 45]; I² = 0.0%; Q = 0.91, df = 2, p = 0.636" in out
     assert "Warning: continuity correction 0.5 added to both cells of 2 studies" in out
+
+
+def test_glmm_reports_the_wald_q_and_the_likelihood_ratio_test() -> None:
+    """As metafor's rma.glmm: QE.Wld is 0 for 4/8, 1/1, 0/1; QE.LRT = 2.77 on 2 df, p = 0.25."""
+    result = runner.invoke(app, ["pool", *BASE])
+    assert result.exit_code == 0, result.output
+    assert (
+        "Heterogeneity: τ² = 0; I² = 0.0%; Wald Q = 0.00, df = 2, p = 1.000; "
+        "LRT = 2.77, df = 2, p = 0.250\n" in result.stdout
+    )
+    data = _json([])
+    assert data["q"] == pytest.approx(0.0, abs=1e-6)
+    assert data["q_lrt"] == pytest.approx(2.7725887, abs=1e-6)
+    assert data["q_lrt_pvalue"] == pytest.approx(0.25, abs=1e-9)
+    assert _json(["--method", "DL"])["q_lrt"] is None
+
+
+def test_sensitivity_shows_both_heterogeneity_tests_for_glmm_rows() -> None:
+    result = runner.invoke(app, ["sensitivity", *BASE, "--json"])
+    assert result.exit_code == 0, result.output
+    first = json.loads(result.stdout)["rows"][0]
+    assert first["method"] == "GLMM" and first["q_df"] == 2
+    assert first["q_lrt_pvalue"] == pytest.approx(0.25, abs=1e-9)
+    result = runner.invoke(app, ["sensitivity", *BASE])
+    header = next(line for line in result.stdout.splitlines() if "Analysis" in line)
+    assert header.split()[-4:] == ["(Q)", "p", "(LRT)", "Notes"]
+    glmm = next(line for line in result.stdout.splitlines() if " GLMM " in line)
+    assert "1.000    0.250" in glmm
 
 
 def test_forest_file_is_written(tmp_path: Path) -> None:

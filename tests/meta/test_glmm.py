@@ -26,8 +26,9 @@ IPD_CASES: list[dict[str, Any]] = REFERENCE["ipd_cases"]
 FITTED = [c for c in GLMM_CASES if "mu" in c]
 
 # The reference set may grow but never shrink.
-MIN_GLMM_CASES = 26
-MIN_FITTED_GLMM_CASES = 23
+MIN_GLMM_CASES = 28
+MIN_FITTED_GLMM_CASES = 25
+MIN_LRT_CASES = 25  # fitted cases with metafor's QE.LRT, all checked below
 MIN_IPD_CASES = 6
 
 TOL = 1e-4  # GLMM agreement with metafor/lme4 (issue 5, METHODS.md)
@@ -47,6 +48,9 @@ def test_reference_set_never_shrinks() -> None:
     assert max(len(c["events"]) for c in FITTED) >= 100
     assert any(len(c["events"]) == 2 for c in FITTED)
     assert {1, 7} <= {c["nagq"] for c in FITTED}
+    assert sum(c.get("qe_lrt") is not None for c in FITTED) >= MIN_LRT_CASES
+    # a case where the Wald Q says 'homogeneous' and the LRT does not (issue 9)
+    assert any(c["qe_wald_pvalue"] > 0.9 and c["qe_lrt_pvalue"] < 0.001 for c in FITTED)
 
 
 @pytest.mark.parametrize(
@@ -62,11 +66,34 @@ def test_glmm_matches_metafor(case: dict[str, Any]) -> None:
     assert fit.q == pytest.approx(case["qe_wald"], abs=TOL, rel=TOL)
     assert fit.q_df == case["qe_df"]
     assert fit.q_pvalue == pytest.approx(case["qe_wald_pvalue"], abs=TOL)
+    assert fit.q_lrt == pytest.approx(case["qe_lrt"], abs=TOL, rel=TOL)
+    assert fit.q_lrt_pvalue == pytest.approx(case["qe_lrt_pvalue"], abs=TOL)
     assert fit.i2 == pytest.approx(case["i2"], abs=I2_TOL)
     assert fit.h2 == pytest.approx(case["h2"], abs=TOL)
     # lme4 reports the log-likelihood relative to the saturated model when nAGQ > 1
     offset = 0.0 if case["nagq"] == 1 else case["loglik_saturated"]
     assert fit.loglik == pytest.approx(case["loglik_glmer"] + offset, abs=TOL)
+
+
+LRT_TOL = 1e-6  # the LRT needs no quadrature: R's two glm fits, simulated
+
+
+@pytest.mark.parametrize("case", FITTED, ids=lambda c: c["name"])
+def test_glmm_likelihood_ratio_test_matches_metafor(case: dict[str, Any]) -> None:
+    """metafor's QE.LRT: -2 (ll.FE - ll.QE) of the common-proportion and saturated glm."""
+    fit = fit_glmm(case["events"], case["totals"], nodes=case["nagq"])
+    assert fit.q_lrt == pytest.approx(case["qe_lrt"], abs=LRT_TOL, rel=LRT_TOL)
+    assert fit.q_lrt_pvalue == pytest.approx(case["qe_lrt_pvalue"], abs=LRT_TOL)
+    assert fit.q_df == case["qe_df"]
+
+
+def test_glmm_lrt_of_the_worked_example_is_4_log_2() -> None:
+    """4/8, 1/1, 0/1: the common proportion is 1/2, the saturated model fits 1/2, 1 and 0,
+    so LRT = -2 (2 log 1/2) = 4 log 2 = 2.77 on 2 df (p = 1/4), where the Wald Q is 0."""
+    fit = fit_glmm([4, 1, 0], [8, 1, 1])
+    assert fit.q_lrt == pytest.approx(4 * math.log(2), abs=1e-9)
+    assert fit.q_lrt_pvalue == pytest.approx(0.25, abs=1e-9)
+    assert fit.q == pytest.approx(0.0, abs=1e-6)
 
 
 def test_glmm_beats_lme4_where_its_laplace_objective_is_noisy() -> None:

@@ -99,8 +99,8 @@ def test_json_keys_are_the_cli_contract() -> None:
     data = pool(PRITZ, method="DL").to_dict()
     assert list(data) == [
         "k", "measure", "method", "test", "estimate", "ci_lower", "ci_upper", "pi_lower",
-        "pi_upper", "estimate_transformed", "se", "tau2", "i2", "q", "q_pvalue", "studies",
-        "warnings",
+        "pi_upper", "estimate_transformed", "se", "tau2", "i2", "q", "q_pvalue", "q_lrt",
+        "q_lrt_pvalue", "studies", "warnings",
     ]  # fmt: skip
     assert list(data["studies"][0]) == [
         "study", "events", "total", "proportion", "ci_lower", "ci_upper", "weight",
