@@ -21,6 +21,7 @@ import numpy as np
 
 from meta.counts import make_counts
 from meta.errors import ConvergenceError, InputDataError
+from meta.study_ci import all_or_none, naive_pooling
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -337,7 +338,18 @@ def _check(model: GroupedBinomial, theta: Array) -> tuple[str | None, Array, flo
     return None, theta[:p], float(theta[p] ** 2), cov
 
 
-_GLMM_ADVICE = "use a two-stage method instead, e.g. --method REML"
+_GLMM_ADVICE = (
+    "use a two-stage method instead, e.g. --method REML, or --method REML --measure PAS "
+    "(no continuity correction) when most studies have 0% or 100%"
+)
+ALL_OR_NONE_ADVICE = (
+    "no model estimates a proportion from such data (a continuity correction would invent "
+    "the events), so report the summed counts"
+)
+NO_CORRECTION_ADVICE = (
+    "use a two-stage model that needs no continuity correction, e.g. --method REML "
+    "--measure PAS (with studies only at 0% or 100%, a correction would decide the result)"
+)
 
 
 def fit_ml(model: GroupedBinomial, name: str = "GLMM", advice: str = _GLMM_ADVICE) -> MLFit:
@@ -482,17 +494,16 @@ def fit_glmm(
         raise InputDataError(f"confidence level must be between 0 and 1, not {level}")
     x, n = _as_counts(events, totals)
     k = x.size
-    if np.all(x == 0) or np.all(x == n):
-        which = "no study has any event" if np.all(x == 0) else "every patient had the event"
+    which = all_or_none(events, totals)
+    if which is not None:
         raise ConvergenceError(
             f"the GLMM cannot be fitted: {which}, so the logit-scale estimate is infinite; "
-            "use a two-stage method with a continuity correction, e.g. --method REML"
+            f"{ALL_OR_NONE_ADVICE}: {naive_pooling(events, totals, level).describe()}"
         )
     if np.all((x == 0) | (x == n)):
         raise ConvergenceError(
             "the GLMM cannot be fitted: every study has either no events or only events, so "
-            "tau2 grows without bound; use a two-stage method with a continuity correction, "
-            "e.g. --method REML"
+            f"tau2 grows without bound; {NO_CORRECTION_ADVICE}"
         )
     model = GroupedBinomial(x, n, np.ones((k, 1)), np.arange(k), nodes)
     if k == 1:

@@ -22,7 +22,7 @@ from meta.errors import InputDataError
 from meta.measures import PFT_WARNING, back_transform, check_cc, check_measure, escalc, expit
 from meta.measures import harmonic_mean as _harmonic_mean
 from meta.results import PoolResult, StudyResult
-from meta.study_ci import check_level, check_study_ci, proportion_cis
+from meta.study_ci import all_or_none, check_level, check_study_ci, naive_pooling, proportion_cis
 from meta.tau2 import estimate_tau2, q_statistic, qprofile_ci, typical_variance
 from meta.types import METHODS, TESTS, CCMode, Measure, Method, StudyCIMethod, Tau2Method, Test
 
@@ -35,6 +35,10 @@ GLMM_MEDIAN_NOTE = (
     "GLMM: the estimate is the median proportion, expit of the mean logit, not the mean proportion"
 )
 GLMM_MEASURE_WARNING = "measure {measure} ignored: the GLMM pools logits (PLO)"
+ALL_OR_NONE_WARNING = (
+    "{which}: the pooled estimate and its interval {basis}; report the summed counts "
+    "instead: {naive}"
+)
 GLMM_WALD_NOTE = (
     "GLMM: studies with 0% or 100% make the Wald-type Q small (their logits have huge "
     "variances); the likelihood-ratio test (LRT) is the better guide to heterogeneity"
@@ -162,14 +166,21 @@ def _pool_two_stage(counts: StudyCounts, options: _Options) -> PoolResult:
     import numpy as np
     from scipy.special import chdtrc
 
-    effects = escalc(
-        counts.events,
-        counts.totals,
-        options.measure,
-        cc=options.cc,
-        cc_mode=options.cc_mode,
-        studies=counts.studies,
-    )
+    which = all_or_none(counts.events, counts.totals)
+    naive = None if which is None else naive_pooling(counts.events, counts.totals, options.level)
+    try:
+        effects = escalc(
+            counts.events,
+            counts.totals,
+            options.measure,
+            cc=options.cc,
+            cc_mode=options.cc_mode,
+            studies=counts.studies,
+        )
+    except InputDataError as exc:
+        if naive is None:
+            raise
+        raise InputDataError(f"{exc}: {naive.describe()}") from None
     y = np.asarray(effects.yi)
     v = np.asarray(effects.vi)
     k = counts.k
@@ -183,6 +194,14 @@ def _pool_two_stage(counts: StudyCounts, options: _Options) -> PoolResult:
             f"continuity correction {effects.cc:g} added to both cells of {n_corrected} "
             f"stud{'y' if n_corrected == 1 else 'ies'} (cc_mode {effects.cc_mode})"
         )
+    if which is not None and naive is not None:
+        basis = (
+            "come from the continuity correction, not from the data"
+            if n_corrected
+            else f"rest on a normal approximation at {'0%' if naive.events == 0 else '100%'}, "
+            "which such data cannot support"
+        )
+        notes.append(ALL_OR_NONE_WARNING.format(which=which, basis=basis, naive=naive.describe()))
     method: Tau2Method = options.method  # type: ignore[assignment]  # GLMM handled earlier
     fit = estimate_tau2(y, v, method)
     notes.extend(fit.warnings)

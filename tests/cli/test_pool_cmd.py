@@ -278,3 +278,24 @@ def test_ee_gives_tau2_zero_as_metafor_in_json_and_terminal() -> None:
         "Heterogeneity: τ² = 0 (fixed by the common-effect model); I² = 0.0%; Q = 0.91, df = 2, "
         "p = 0.636" in result.stdout
     )
+
+
+def test_no_events_anywhere_points_at_the_summed_counts_not_at_reml(tmp_path: Path) -> None:
+    table = tmp_path / "counts.csv"
+    table.write_text("study,events,n\nA,0,4\nB,0,4\nC,0,4\n", encoding="utf-8")
+    args = ["pool", "--input", str(table), "--events", "events", "--total", "n"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "Error: the GLMM cannot be fitted: no study has any event, so the logit-scale estimate "
+        "is infinite; no model estimates a proportion from such data (a continuity correction "
+        "would invent the events), so report the summed counts: 0/12 = 0.0% [0.0, 26.5], the "
+        "exact Clopper-Pearson 95% interval (naive pooling, which ignores differences between "
+        "studies)\n"
+    )
+    reml = runner.invoke(app, [*args, "--method", "REML", "--json"])
+    assert reml.exit_code == 0, reml.output
+    assert json.loads(reml.stdout)["warnings"][-1].startswith(
+        "no study has any event: the pooled estimate and its interval come from the continuity "
+        "correction, not from the data; report the summed counts instead: 0/12 = 0.0% [0.0, 26.5]"
+    )

@@ -143,18 +143,28 @@ def test_glmm_without_any_event_is_a_clear_error() -> None:
     assert "Cannot fit ML model" in case["metafor_error"]
     with pytest.raises(ConvergenceError) as err:
         fit_glmm([0, 0, 0], [5, 3, 1])
+    # not 'use --method REML': its continuity correction would invent the pooled events
     assert str(err.value) == (
         "the GLMM cannot be fitted: no study has any event, so the logit-scale estimate is "
-        "infinite; use a two-stage method with a continuity correction, e.g. --method REML"
+        "infinite; no model estimates a proportion from such data (a continuity correction "
+        "would invent the events), so report the summed counts: 0/9 = 0.0% [0.0, 33.6], the "
+        "exact Clopper-Pearson 95% interval (naive pooling, which ignores differences between "
+        "studies)"
     )
-    with pytest.raises(ConvergenceError, match="every patient had the event"):
-        fit_glmm([1, 4], [1, 4])
+    with pytest.raises(ConvergenceError) as err:
+        fit_glmm([1, 4], [1, 4], level=0.9)
+    assert str(err.value).startswith("the GLMM cannot be fitted: every patient had the event")
+    assert str(err.value).endswith(
+        "report the summed counts: 5/5 = 100.0% [54.9, 100.0], the exact Clopper-Pearson 90% "
+        "interval (naive pooling, which ignores differences between studies)"
+    )
     with pytest.raises(ConvergenceError) as err:
         fit_glmm([0, 14, 0], [1, 14, 3])  # metafor returns tau2 = 27900 here
     assert str(err.value) == (
         "the GLMM cannot be fitted: every study has either no events or only events, so "
-        "tau2 grows without bound; use a two-stage method with a continuity correction, "
-        "e.g. --method REML"
+        "tau2 grows without bound; use a two-stage model that needs no continuity correction, "
+        "e.g. --method REML --measure PAS (with studies only at 0% or 100%, a correction "
+        "would decide the result)"
     )
 
 
@@ -257,7 +267,9 @@ def test_glmm_with_degenerate_tau2_is_refused() -> None:
         fit_glmm([1, 2, 0, 0, 0, 16, 0, 30], [1, 3, 6, 8, 9, 16, 23, 30])
     assert str(err.value) == (
         "the GLMM did not converge (tau2 runs above 900: nearly every study has 0% or 100%, "
-        "so the data barely inform it); use a two-stage method instead, e.g. --method REML"
+        "so the data barely inform it); use a two-stage method instead, e.g. --method REML, "
+        "or --method REML --measure PAS (no continuity correction) when most studies have 0% "
+        "or 100%"
     )
 
 
@@ -268,7 +280,10 @@ def test_glmm_that_never_converges_raises_with_what_to_do(monkeypatch: pytest.Mo
         fit_glmm(data["ci"], data["n2i"])
     message = str(err.value)
     assert message.startswith("the GLMM did not converge (gradient not zero")
-    assert message.endswith("use a two-stage method instead, e.g. --method REML")
+    assert message.endswith(
+        "use a two-stage method instead, e.g. --method REML, or --method REML --measure PAS "
+        "(no continuity correction) when most studies have 0% or 100%"
+    )
     assert "\n" not in message
 
 

@@ -15,13 +15,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from meta.counts import StudyCounts, make_counts
-from meta.errors import ConvergenceError, InputDataError
+from meta.errors import ConvergenceError, InputDataError, MetaError
 from meta.influence import leave_one_out
 from meta.metareg import meta_regression
 from meta.pooling import GLMM_MEDIAN_NOTE, ONE_STUDY_WARNING, pool
+from meta.study_ci import naive_pooling, proportion_ci
 from meta.subgroups import pool_subgroups
 from meta.tau2 import estimate_tau2
-from meta.types import METHODS
+from meta.types import CC_MODES, MEASURES, METHODS
 
 REFERENCE = Path(__file__).resolve().parents[1] / "reference" / "metafor_reference.json"
 TOLERANCE = 1e-6
@@ -284,10 +285,9 @@ def test_a_subgroup_that_cannot_be_pooled_is_named_in_the_error() -> None:
     counts = make_counts([0, 0, 2, 7], [5, 3, 10, 9], subgroups=["x", "x", "y", "y"])
     with pytest.raises(ConvergenceError) as error:
         pool_subgroups(counts, method="GLMM")
-    assert str(error.value) == (
+    assert str(error.value).startswith(
         "subgroup 'x': the GLMM cannot be fitted: no study has any event, so the logit-scale "
-        "estimate is infinite; use a two-stage method with a continuity correction, "
-        "e.g. --method REML"
+        "estimate is infinite; no model estimates a proportion from such data"
     )
 
 
@@ -355,3 +355,61 @@ def test_meta_regression_refuses_bad_covariates() -> None:
         str(error.value)
         == "meta-regression supports the tau2 estimators DL, HE, ML, REML, not 'SJ'"
     )
+
+
+# ---- no study with an event, or every patient with it -----------------------------------------
+
+NO_EVENTS = make_counts([0, 0, 0], [4, 4, 4], ["A", "B", "C"])
+ALL_EVENTS = make_counts([4, 1, 5], [4, 1, 5], ["A", "B", "C"])
+
+
+def test_naive_pooling_is_the_exact_interval_of_the_summed_counts() -> None:
+    naive = naive_pooling(NO_EVENTS.events, NO_EVENTS.totals)
+    assert (naive.events, naive.total, naive.proportion) == (0, 12, 0.0)
+    assert naive.ci_lower == 0.0
+    assert naive.ci_upper == pytest.approx(1 - 0.025 ** (1 / 12), abs=1e-12)  # R: 0.2646
+    assert (naive.ci_lower, naive.ci_upper) == proportion_ci(0, 12, "CP")
+    assert naive.describe() == (
+        "0/12 = 0.0% [0.0, 26.5], the exact Clopper-Pearson 95% interval (naive pooling, "
+        "which ignores differences between studies)"
+    )
+    full = naive_pooling(ALL_EVENTS.events, ALL_EVENTS.totals, level=0.9)
+    assert full.ci_lower == pytest.approx(0.05 ** (1 / 10), abs=1e-12) and full.ci_upper == 1.0
+
+
+def test_two_stage_pooling_of_no_events_says_the_result_is_the_corrections() -> None:
+    """REML on 0/4, 0/4, 0/4 gives 10.0% [2.0, 37.5]: logit(0.5 / 5), made by the correction."""
+    result = pool(NO_EVENTS, method="REML")
+    assert round(result.estimate, 3) == 0.1
+    assert result.warnings[-1] == (
+        "no study has any event: the pooled estimate and its interval come from the continuity "
+        "correction, not from the data; report the summed counts instead: 0/12 = 0.0% "
+        "[0.0, 26.5], the exact Clopper-Pearson 95% interval (naive pooling, which ignores "
+        "differences between studies)"
+    )
+    arcsine = pool(ALL_EVENTS, method="REML", measure="PAS")
+    assert arcsine.warnings[-1].startswith(
+        "every patient had the event: the pooled estimate and its interval rest on a normal "
+        "approximation at 100%, which such data cannot support; report the summed counts "
+        "instead: 10/10 = 100.0% [69.2, 100.0]"
+    )
+    assert not any("report the summed counts" in w for w in pool(PRITZ, method="REML").warnings)
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("measure", MEASURES)
+@pytest.mark.parametrize("cc_mode", CC_MODES)
+def test_no_events_never_suggest_an_option_that_makes_a_result_up(
+    method: str, measure: str, cc_mode: str
+) -> None:
+    """Every way of pooling 0/12 either refuses or warns, and points at the summed counts,
+    never at a continuity correction, another method or the GLMM."""
+    try:
+        result = pool(NO_EVENTS, method=method, measure=measure, cc_mode=cc_mode)  # type: ignore[arg-type]
+    except MetaError as exc:
+        message = str(exc)
+    else:
+        message = result.warnings[-1]
+    assert "report the summed counts" in message and "0/12 = 0.0% [0.0, 26.5]" in message
+    for trap in ("--method", "--cc", "--measure", "method GLMM", "measure PAS"):
+        assert trap not in message
