@@ -31,6 +31,7 @@ MEASURE_NAMES = {
     "PAS": "arcsine square root",
     "PFT": "Freeman-Tukey double arcsine",
 }
+NOT_POOLED_NOTE = "Not pooled: the reason is in the warnings below"
 I2_NOTE = "I² as in metafor: τ² / (τ² + typical within-study variance)"
 GLMM_TESTS_NOTE = (
     "Heterogeneity tests as metafor's rma.glmm: the Wald-type Q and the likelihood-ratio test "
@@ -99,7 +100,8 @@ def forest_rows(result: PoolResult | SubgroupResult) -> ForestLayout:
             )
         )
         if row.kind == "subtotal":
-            rows.append(ForestRow("note", "", note=row.heterogeneity))
+            note = row.heterogeneity or (NOT_POOLED_NOTE if row.error else "")
+            rows.append(ForestRow("note", "", note=note))
             rows.append(ForestRow("blank", ""))
     rows.append(ForestRow("note", "", note=summary.heterogeneity))
     if summary.subgroup_test is not None:

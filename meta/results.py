@@ -96,25 +96,70 @@ class PoolResult:
 
 
 @dataclass(frozen=True)
+class FailedSubgroup:
+    """A subgroup that could not be pooled (e.g. the GLMM on 1/1 and 0/1), with the reason."""
+
+    name: str
+    k: int
+    error: str
+
+
+@dataclass(frozen=True)
 class SubgroupResult:
-    """Pooled results per subgroup, the overall result and the Q-between test."""
+    """Pooled results per subgroup, the overall result and the Q-between test.
+
+    ``groups`` are the subgroups that could be pooled, ``failed`` those that could not; the
+    Q-between test is over ``groups`` only, and None when fewer than two could be pooled.
+    """
 
     overall: PoolResult
     groups: tuple[tuple[str, PoolResult], ...]
-    q_between: float
-    q_between_df: int
-    q_between_pvalue: float
+    q_between: float | None
+    q_between_df: int | None
+    q_between_pvalue: float | None
     warnings: tuple[str, ...] = ()
+    failed: tuple[FailedSubgroup, ...] = ()
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Every subgroup, pooled or failed, in order of first appearance among the studies."""
+        known = [name for name, _ in self.groups] + [f.name for f in self.failed]
+        seen = [s.subgroup for s in self.overall.studies if s.subgroup in known]
+        return tuple(dict.fromkeys([*seen, *known]))
+
+    def members(self, name: str) -> tuple[StudyResult, ...]:
+        """The studies of subgroup ``name`` as the overall result has them."""
+        return tuple(s for s in self.overall.studies if s.subgroup == name)
 
     def to_dict(self) -> dict[str, Any]:
         """The ``--json`` object of ``casepool pool --subgroup``: the overall result's keys
-        plus ``subgroups`` with each group's result and the Q-between test."""
+        plus ``subgroups`` with each group in order (its result, or ``failed`` and ``error``),
+        the Q-between test and the subgroups it is over."""
+        pooled = dict(self.groups)
+        failed = {f.name: f for f in self.failed}
+        groups: list[dict[str, Any]] = []
+        for name in self.names:
+            if name in pooled:
+                groups.append(
+                    {"subgroup": name, "failed": False, "error": None, **pooled[name].to_dict()}
+                )
+            else:
+                groups.append(
+                    {
+                        "subgroup": name,
+                        "failed": True,
+                        "error": failed[name].error,
+                        "k": failed[name].k,
+                        "studies": [s.to_dict() for s in self.members(name)],
+                    }
+                )
         data = self.overall.to_dict()
         data["subgroups"] = {
-            "groups": [{"subgroup": name, **group.to_dict()} for name, group in self.groups],
+            "groups": groups,
             "q_between": self.q_between,
             "q_between_df": self.q_between_df,
             "q_between_pvalue": self.q_between_pvalue,
+            "q_between_subgroups": [name for name, _ in self.groups],
             "warnings": list(self.warnings),
         }
         return data

@@ -35,6 +35,7 @@ class SummaryRow:
     weight: float | None = None
     weight_text: str = ""
     heterogeneity: str = ""
+    error: str = ""
 
 
 @dataclass(frozen=True)
@@ -123,11 +124,36 @@ def heterogeneity_line(result: PoolResult) -> str:
     return "Heterogeneity: " + "; ".join(parts)
 
 
+NOT_POOLED = "not pooled"
+
+
 def subgroup_test_line(result: SubgroupResult) -> str:
-    """The test for subgroup differences (Q-between)."""
+    """The test for subgroup differences (Q-between); when a subgroup could not be pooled,
+    which subgroups the test is over, or that it was not computed."""
+    pooled = [name for name, _ in result.groups]
+    if result.q_between is None or result.q_between_df is None or result.q_between_pvalue is None:
+        could = f"only {len(pooled)} subgroup{'' if len(pooled) == 1 else 's'} could be pooled"
+        return f"Test for subgroup differences: not computed ({could})"
+    over = ""
+    if result.failed:
+        names = ", ".join(repr(n) for n in pooled)
+        over = f" (over the {len(pooled)} subgroups that could be pooled: {names})"
     return (
-        f"Test for subgroup differences: Q = {result.q_between:.2f}, "
+        f"Test for subgroup differences{over}: Q = {result.q_between:.2f}, "
         f"df = {result.q_between_df}, p {p_text(result.q_between_pvalue)}"
+    )
+
+
+def failed_subtotal_row(name: str, members: Sequence[StudyResult], error: str) -> SummaryRow:
+    """The subtotal of a subgroup that could not be pooled: its counts, no estimate."""
+    events = sum(s.events for s in members)
+    total = sum(s.total for s in members)
+    return SummaryRow(
+        "subtotal",
+        f"Subtotal: {name}",
+        events_n=f"{events}/{total}",
+        ci_text=NOT_POOLED,
+        error=error,
     )
 
 
@@ -193,8 +219,16 @@ def summarise(result: PoolResult | SubgroupResult) -> PooledSummary:
     rows: list[SummaryRow] = []
     if isinstance(result, SubgroupResult):
         by_name = {s.study: s for s in overall.studies}  # weights in the overall model
-        for name, group in result.groups:
+        pooled = dict(result.groups)
+        failed = {f.name: f.error for f in result.failed}
+        for name in result.names:
             rows.append(SummaryRow("group", name))
+            if name not in pooled:
+                members = list(result.members(name))
+                rows.extend(study_row(s, show_weights) for s in members)
+                rows.append(failed_subtotal_row(name, members, failed[name]))
+                continue
+            group = pooled[name]
             members = [by_name.get(s.study, s) for s in group.studies]
             rows.extend(study_row(s, show_weights) for s in members)
             share = sum(s.weight or 0.0 for s in members) if show_weights else None

@@ -62,7 +62,7 @@ def test_subgroups_add_each_group_and_the_q_between_test() -> None:
     groups = data["subgroups"]["groups"]
     assert [g["subgroup"] for g in groups] == ["local series", "published"]
     assert [g["k"] for g in groups] == [1, 2]
-    assert list(groups[0]) == ["subgroup", *JSON_KEYS]
+    assert list(groups[0]) == ["subgroup", "failed", "error", *JSON_KEYS]
     assert data["subgroups"]["q_between_df"] == 1
     counts = read_counts_table(
         EXAMPLE, events="clinical_response", total="patients", study="study", subgroup="source"
@@ -299,3 +299,29 @@ def test_no_events_anywhere_points_at_the_summed_counts_not_at_reml(tmp_path: Pa
         "no study has any event: the pooled estimate and its interval come from the continuity "
         "correction, not from the data; report the summed counts instead: 0/12 = 0.0% [0.0, 26.5]"
     )
+
+
+def test_a_subgroup_the_glmm_cannot_fit_is_shown_failed_and_the_rest_is_pooled(
+    tmp_path: Path,
+) -> None:
+    """The published reports are 1/1 and 0/1: the GLMM has no finite fit for them alone."""
+    plot = tmp_path / "forest.svg"
+    args = ["pool", *BASE, "--subgroup", "source", "--forest", str(plot)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert any(line.split() == ["subtotal", "published", "1/2", "not", "pooled"] for line in lines)
+    assert any(line.split()[:4] == ["subtotal", "local", "series", "4/8"] for line in lines)
+    assert "Test for subgroup differences: not computed (only 1 subgroup could be pooled)" in lines
+    assert "Warning: subgroup 'published' not pooled: the GLMM cannot be fitted: " in (
+        result.stdout
+    )
+    assert "not pooled" in plot.read_text(encoding="utf-8")
+    data = _json(["--subgroup", "source"])
+    groups = data["subgroups"]["groups"]
+    assert [(g["subgroup"], g["failed"]) for g in groups] == [
+        ("local series", False),
+        ("published", True),
+    ]
+    assert groups[1]["error"].startswith("the GLMM cannot be fitted: every study has either")
+    assert data["subgroups"]["q_between"] is None

@@ -16,6 +16,7 @@ from meta.forest import build_figure, draw_forest
 from meta.forest_layout import axis_limits, forest_rows
 from meta.pooling import pool
 from meta.results import PoolResult, SubgroupResult
+from meta.subgroups import pool_subgroups
 
 WORKED = make_counts(
     [4, 1, 0], [8, 1, 1], ["Narváez 2019 (local series)", "Daoussis 2012", "Poormoghim 2016"]
@@ -215,6 +216,28 @@ def test_subgroups_get_headers_subtotal_diamonds_and_q_between() -> None:
     subtotal_weights = [r.weight_text for r in layout.rows if r.kind == "subtotal"]
     overall_w = {s.study: s.weight for s in result.overall.studies}
     assert subtotal_weights[0] == f"{overall_w['Narváez 2019']:.1f}%"
+
+
+def test_a_failed_subgroup_has_its_studies_and_no_diamond() -> None:
+    counts = make_counts(
+        [4, 3, 1, 0], [8, 7, 1, 1], ["A", "B", "C", "D"], ["series", "series", "case", "case"]
+    )
+    result = pool_subgroups(counts)  # the GLMM cannot fit 1/1 and 0/1
+    layout = forest_rows(result)
+    subtotals = [r for r in layout.rows if r.kind == "subtotal"]
+    assert [(r.label, r.ci_text, r.estimate) for r in subtotals][1] == (
+        "Subtotal: case",
+        "not pooled",
+        None,
+    )
+    ax = build_figure(result).axes[0]
+    assert len(_gids(ax, "diamond-subtotal")) == 1
+    offsets, _ = _squares(ax)
+    assert len(offsets) == 4
+    texts = " ".join(t.get_text() for t in ax.texts)
+    assert "Not pooled: the reason is in the warnings below" in texts
+    assert "Warning: subgroup 'case' not pooled: the GLMM cannot be fitted" in texts
+    assert "Test for subgroup differences: not computed (only 1 subgroup could be pooled)" in texts
 
 
 def test_height_grows_with_studies_and_fonts_stay_the_same() -> None:

@@ -20,7 +20,8 @@ from meta.influence import leave_one_out
 from meta.metareg import meta_regression
 from meta.pooling import GLMM_MEDIAN_NOTE, ONE_STUDY_WARNING, pool
 from meta.study_ci import naive_pooling, proportion_ci
-from meta.subgroups import pool_subgroups
+from meta.subgroups import pool_subgroups, q_between
+from meta.summary import subgroup_test_line, summarise
 from meta.tau2 import estimate_tau2
 from meta.types import CC_MODES, MEASURES, METHODS
 
@@ -281,14 +282,55 @@ def test_glmm_says_a_requested_continuity_correction_is_ignored() -> None:
     assert asked.estimate == default.estimate
 
 
-def test_a_subgroup_that_cannot_be_pooled_is_named_in_the_error() -> None:
-    counts = make_counts([0, 0, 2, 7], [5, 3, 10, 9], subgroups=["x", "x", "y", "y"])
-    with pytest.raises(ConvergenceError) as error:
-        pool_subgroups(counts, method="GLMM")
-    assert str(error.value).startswith(
-        "subgroup 'x': the GLMM cannot be fitted: no study has any event, so the logit-scale "
-        "estimate is infinite; no model estimates a proportion from such data"
+def test_a_subgroup_that_cannot_be_pooled_is_failed_and_the_others_are_pooled() -> None:
+    counts = make_counts(
+        [0, 0, 2, 7, 3, 5, 1],
+        [5, 3, 10, 9, 8, 9, 4],
+        subgroups=["x", "x", "y", "y", "z", "z", "z"],
     )
+    result = pool_subgroups(counts, method="GLMM")
+    assert [name for name, _ in result.groups] == ["y", "z"]
+    (failed,) = result.failed
+    assert (failed.name, failed.k) == ("x", 2)
+    assert failed.error.startswith(
+        "the GLMM cannot be fitted: no study has any event, so the logit-scale estimate is "
+        "infinite; no model estimates a proportion from such data"
+    )
+    assert f"subgroup 'x' not pooled: {failed.error}" in result.warnings
+    y, z = (group for _, group in result.groups)
+    assert (result.q_between, result.q_between_df) == q_between([y, z])[:2]
+    assert result.names == ("x", "y", "z")
+    assert result.overall == pool(counts, method="GLMM")
+    line = subgroup_test_line(result)
+    assert line.startswith(
+        "Test for subgroup differences (over the 2 subgroups that could be pooled: 'y', 'z'): "
+        f"Q = {result.q_between:.2f}, df = 1, p "
+    )
+    groups = result.to_dict()["subgroups"]
+    assert [(g["subgroup"], g["failed"], g["error"] is None) for g in groups["groups"]] == [
+        ("x", True, False),
+        ("y", False, True),
+        ("z", False, True),
+    ]
+    assert list(groups["groups"][0]) == ["subgroup", "failed", "error", "k", "studies"]
+    assert [s["study"] for s in groups["groups"][0]["studies"]] == ["Study 1", "Study 2"]
+    assert groups["q_between_subgroups"] == ["y", "z"]
+
+
+def test_with_fewer_than_two_pooled_subgroups_the_q_between_test_is_not_computed() -> None:
+    counts = make_counts([0, 0, 2, 7], [5, 3, 10, 9], subgroups=["x", "x", "y", "y"])
+    result = pool_subgroups(counts, method="GLMM")
+    assert [f.name for f in result.failed] == ["x"]
+    assert result.q_between is result.q_between_df is result.q_between_pvalue is None
+    assert subgroup_test_line(result) == (
+        "Test for subgroup differences: not computed (only 1 subgroup could be pooled)"
+    )
+    rows = summarise(result).rows
+    failed_subtotal = rows[3]
+    assert (failed_subtotal.kind, failed_subtotal.label) == ("subtotal", "Subtotal: x")
+    assert (failed_subtotal.events_n, failed_subtotal.ci_text) == ("0/8", "not pooled")
+    assert failed_subtotal.estimate is None and failed_subtotal.error == result.failed[0].error
+    assert [r.label for r in rows[:3]] == ["x", "Study 1", "Study 2"]
 
 
 # ---- leave-one-out ---------------------------------------------------------------------------
