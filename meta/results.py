@@ -70,13 +70,28 @@ class PoolResult:
     q_lrt: float | None = None
     q_lrt_pvalue: float | None = None
 
+    @property
+    def events(self) -> int:
+        """Events summed over the pooled studies (the pooled row's events/n)."""
+        return sum(s.events for s in self.studies)
+
+    @property
+    def total(self) -> int:
+        """Patients summed over the pooled studies."""
+        return sum(s.total for s in self.studies)
+
     def to_dict(self) -> dict[str, Any]:
-        """The ``--json`` object of ``casepool pool``."""
+        """The ``--json`` object of ``casepool pool``: every number the terminal and the
+        forest plot show (the tau² interval is metafor's Q-profile one)."""
         return {
             "k": self.k,
+            "events": self.events,
+            "total": self.total,
             "measure": self.measure,
             "method": self.method,
             "test": self.test,
+            "level": self.level,
+            "study_ci": self.study_ci,
             "estimate": self.estimate,
             "ci_lower": self.ci_lower,
             "ci_upper": self.ci_upper,
@@ -85,8 +100,11 @@ class PoolResult:
             "estimate_transformed": self.estimate_transformed,
             "se": self.se,
             "tau2": self.tau2,
+            "tau2_ci_lower": self.tau2_ci_lower,
+            "tau2_ci_upper": self.tau2_ci_upper,
             "i2": self.i2,
             "q": self.q,
+            "q_df": self.q_df,
             "q_pvalue": self.q_pvalue,
             "q_lrt": self.q_lrt,
             "q_lrt_pvalue": self.q_lrt_pvalue,

@@ -47,6 +47,7 @@ class PooledSummary:
     rows: tuple[SummaryRow, ...]
     heterogeneity: str
     subgroup_test: str | None
+    group_heterogeneity: tuple[str, ...]
     warnings: tuple[str, ...]
     show_weights: bool
     level: float
@@ -90,10 +91,12 @@ def model_title(result: PoolResult) -> str:
     return f"{studies}; {result.method}, measure {result.measure}, test {result.test}"
 
 
-def heterogeneity_line(result: PoolResult) -> str:
+def heterogeneity_line(result: PoolResult, within: str | None = None) -> str:
     """tau² with its Q-profile CI ('>' when the upper bound is the search limit, as
     metafor's confint prints it; EE fixes it at 0), I² (metafor's definition), Q with df and
-    p; for the GLMM both of metafor's tests, the Wald-type Q and the likelihood-ratio test."""
+    p; for the GLMM both of metafor's tests, the Wald-type Q and the likelihood-ratio test.
+    ``within`` names the subgroup the line is about ('Heterogeneity within series: ...')."""
+    head = "Heterogeneity" if within is None else f"Heterogeneity within {within}"
     parts: list[str] = []
     if result.method == "EE" and result.tau2 is not None:
         parts.append(f"τ² = {result.tau2:.3g} (fixed by the common-effect model)")
@@ -120,8 +123,8 @@ def heterogeneity_line(result: PoolResult) -> str:
             test += f", p {p_text(pvalue)}"
         parts.append(test)
     if not parts:
-        return "Heterogeneity: not estimable"
-    return "Heterogeneity: " + "; ".join(parts)
+        return f"{head}: not estimable"
+    return f"{head}: " + "; ".join(parts)
 
 
 NOT_POOLED = "not pooled"
@@ -252,6 +255,11 @@ def summarise(result: PoolResult | SubgroupResult) -> PooledSummary:
         rows=tuple(rows),
         heterogeneity=heterogeneity_line(overall),
         subgroup_test=subgroup_test_line(result) if isinstance(result, SubgroupResult) else None,
+        group_heterogeneity=tuple(
+            heterogeneity_line(group, within=name) for name, group in result.groups
+        )
+        if isinstance(result, SubgroupResult)
+        else (),
         warnings=all_warnings(result),
         show_weights=show_weights,
         level=overall.level,

@@ -194,6 +194,8 @@ def _print_pooled(result: Any, forest: Path | None) -> None:
             _add_row(table, escape(row.label), "", row.ci_text, "")
     console.print(table)
     console.print(summary.heterogeneity, markup=False)
+    for line in summary.group_heterogeneity:
+        console.print(line, markup=False)
     if summary.subgroup_test is not None:
         console.print(summary.subgroup_test, markup=False)
     for note in summary.warnings:

@@ -20,9 +20,10 @@ BASE = [
     "--study", "study",
 ]  # fmt: skip
 JSON_KEYS = [
-    "k", "measure", "method", "test", "estimate", "ci_lower", "ci_upper", "pi_lower",
-    "pi_upper", "estimate_transformed", "se", "tau2", "i2", "q", "q_pvalue", "q_lrt",
-    "q_lrt_pvalue", "studies", "warnings",
+    "k", "events", "total", "measure", "method", "test", "level", "study_ci", "estimate",
+    "ci_lower", "ci_upper", "pi_lower", "pi_upper", "estimate_transformed", "se", "tau2",
+    "tau2_ci_lower", "tau2_ci_upper", "i2", "q", "q_df", "q_pvalue", "q_lrt", "q_lrt_pvalue",
+    "studies", "warnings",
 ]  # fmt: skip
 STUDY_KEYS = ["study", "events", "total", "proportion", "ci_lower", "ci_upper", "weight"]
 
@@ -42,6 +43,18 @@ def test_json_has_exactly_the_documented_keys_and_the_library_numbers() -> None:
     assert data == json.loads(json.dumps(expected))
     assert data["method"] == "REML" and data["test"] == "knha"
     assert sum(s["weight"] for s in data["studies"]) == pytest.approx(100.0)
+
+
+def test_json_has_the_numbers_the_plot_shows() -> None:
+    """q_df, the level, the tau² Q-profile interval and the pooled events/n (issue 9)."""
+    data = _json(["--method", "REML", "--level", "0.9", "--study-ci", "WS"])
+    counts = read_counts_table(EXAMPLE, events="clinical_response", total="patients", study="study")
+    result = pool(counts, method="REML", level=0.9, study_ci="WS")
+    assert (data["events"], data["total"]) == (5, 10)
+    assert (data["level"], data["study_ci"], data["q_df"]) == (0.9, "WS", 2)
+    assert data["tau2_ci_lower"] == result.tau2_ci_lower == 0.0
+    assert data["tau2_ci_upper"] == pytest.approx(result.tau2_ci_upper)
+    assert result.tau2_ci_upper is not None and result.tau2_ci_upper > 1
 
 
 def test_default_is_glmm_with_clopper_pearson_and_no_weights() -> None:
@@ -69,6 +82,16 @@ def test_subgroups_add_each_group_and_the_q_between_test() -> None:
     )
     assert data == json.loads(json.dumps(pool_subgroups(counts, method="REML").to_dict()))
     assert 0.0 <= data["subgroups"]["q_between_pvalue"] <= 1.0
+
+
+def test_human_output_shows_each_subgroups_heterogeneity_as_the_plot_does() -> None:
+    result = runner.invoke(app, ["pool", *BASE, "--subgroup", "source", "--method", "REML"])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    overall = lines.index("Heterogeneity: τ² = 0 [0, 45]; I² = 0.0%; Q = 0.91, df = 2, p = 0.636")
+    assert lines[overall + 1] == "Heterogeneity within local series: not estimable"
+    assert lines[overall + 2].startswith("Heterogeneity within published: τ² = ")
+    assert lines[overall + 3].startswith("Test for subgroup differences: Q = ")
 
 
 def test_human_output_shows_studies_pooled_line_heterogeneity_and_warnings() -> None:

@@ -100,8 +100,9 @@ def test_weights_are_percentages_summing_to_100() -> None:
 def test_json_keys_are_the_cli_contract() -> None:
     data = pool(PRITZ, method="DL").to_dict()
     assert list(data) == [
-        "k", "measure", "method", "test", "estimate", "ci_lower", "ci_upper", "pi_lower",
-        "pi_upper", "estimate_transformed", "se", "tau2", "i2", "q", "q_pvalue", "q_lrt",
+        "k", "events", "total", "measure", "method", "test", "level", "study_ci", "estimate",
+        "ci_lower", "ci_upper", "pi_lower", "pi_upper", "estimate_transformed", "se", "tau2",
+        "tau2_ci_lower", "tau2_ci_upper", "i2", "q", "q_df", "q_pvalue", "q_lrt",
         "q_lrt_pvalue", "studies", "warnings",
     ]  # fmt: skip
     assert list(data["studies"][0]) == [

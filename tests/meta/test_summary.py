@@ -29,6 +29,11 @@ def test_rows_cover_studies_subtotals_overall_and_prediction_interval() -> None:
     assert summary.subgroup_test is not None
     assert summary.subgroup_test.startswith("Test for subgroup differences: Q = ")
     assert summary.show_weights and summary.rows[-2].weight_text == "100.0%"
+    series, reports = (r.heterogeneity for r in summary.rows if r.kind == "subtotal")
+    assert summary.group_heterogeneity == (
+        series.replace("Heterogeneity:", "Heterogeneity within series:"),
+        reports.replace("Heterogeneity:", "Heterogeneity within reports:"),
+    )
 
 
 def test_the_forest_plot_uses_the_summarys_lines() -> None:
