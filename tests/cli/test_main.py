@@ -42,6 +42,17 @@ def test_every_command_has_help(path: list[str]) -> None:
     assert "Usage: casepool " + " ".join(path) in result.output
     lines = [line for line in result.output.splitlines()[1:] if line.strip()]
     assert lines and not lines[0].strip().startswith("Options"), "help text is missing"
+    assert runner.invoke(app, [*path, "-h"]).output == result.output
+
+
+@pytest.mark.parametrize(
+    "path", [[], ["pool"], ["sensitivity"], ["protocol", "check"], ["db", "copy"]], ids=" ".join
+)
+def test_dash_h_is_help_for_every_command(path: list[str]) -> None:
+    short = runner.invoke(app, [*path, "-h"])
+    assert short.exit_code == 0, short.output
+    assert short.output == runner.invoke(app, [*path, "--help"]).output
+    assert "-h, --help" in short.output
 
 
 def test_root_help_and_version() -> None:
