@@ -11,77 +11,30 @@ from typing import Any
 import typer
 
 from meta.types import CCMode, Measure, Method, StudyCIMethod, Test
+from review.cli import pool_options as opt
 from review.cli.common import json_option, print_json
 from review.cli.progress import progress_bars
 
 
-def _input_option() -> Any:
-    return typer.Option(
-        ...,
-        "--input",
-        "-i",
-        help="CSV, TSV or XLSX table with one row per study.",
-        show_default=False,
-    )
-
-
-def _events_option() -> Any:
-    return typer.Option(..., "--events", help="Column with the number of events (responders).")
-
-
-def _total_option() -> Any:
-    return typer.Option(..., "--total", help="Column with the number of patients.")
-
-
-def _study_option() -> Any:
-    return typer.Option(
-        None, "--study", help="Column with study labels (default: 'Row N').", show_default=False
-    )
-
-
-def _cc_option() -> Any:
-    return typer.Option(0.5, "--cc", help="Continuity correction added to both cells.")
-
-
-def _cc_mode_option() -> Any:
-    return typer.Option(
-        "only0", "--cc-mode", help="Which studies get the correction (metafor's escalc)."
-    )
-
-
 def pool_command(
-    input_file: Path = _input_option(),
-    events: str = _events_option(),
-    total: str = _total_option(),
-    study: str | None = _study_option(),
-    subgroup: str | None = typer.Option(
-        None,
-        "--subgroup",
-        help="Column with subgroup names: pool each group and test the difference (Q-between).",
-        show_default=False,
+    input_file: Path = opt.input_option(),
+    events: str = opt.events_option(),
+    total: str = opt.total_option(),
+    study: str | None = opt.study_option(),
+    subgroup: str | None = opt.subgroup_option(
+        "Column with subgroup names: pool each group and test the difference (Q-between)."
     ),
-    measure: Measure = typer.Option(
-        "PLO", "--measure", help="Effect measure for two-stage methods (metafor's names)."
+    measure: Measure = opt.measure_option(
+        "Effect measure for two-stage methods (metafor's names)."
     ),
-    method: Method = typer.Option(
-        "GLMM", "--method", help="tau² estimator, or GLMM (binomial-normal, one-stage)."
-    ),
-    test: Test = typer.Option(
-        "z", "--test", help="Wald (z) or Hartung-Knapp-Sidik-Jonkman (knha) intervals."
-    ),
-    study_ci: StudyCIMethod = typer.Option(
-        "CP", "--study-ci", help="Study intervals: Clopper-Pearson, Wilson, Agresti-Coull, Wald."
-    ),
-    cc: float = _cc_option(),
-    cc_mode: CCMode = _cc_mode_option(),
-    level: float = typer.Option(0.95, "--level", help="Confidence level."),
+    method: Method = opt.method_option("tau² estimator, or GLMM (binomial-normal, one-stage)."),
+    test: Test = opt.test_option("Wald (z) or Hartung-Knapp-Sidik-Jonkman (knha) intervals."),
+    study_ci: StudyCIMethod = opt.study_ci_option(),
+    cc: float = opt.cc_option(),
+    cc_mode: CCMode = opt.cc_mode_option(),
+    level: float = opt.level_option(),
     as_json: bool = json_option(),
-    forest: Path | None = typer.Option(
-        None,
-        "--forest",
-        help="Also draw a forest plot (.png, .svg or .pdf).",
-        show_default=False,
-    ),
+    forest: Path | None = opt.forest_option("Also draw a forest plot (.png, .svg or .pdf)."),
 ) -> None:
     """Pool per-study proportions (events out of totals) with their uncertainty.
 
@@ -115,10 +68,10 @@ def pool_command(
 
 
 def sensitivity_command(
-    input_file: Path = _input_option(),
-    events: str = _events_option(),
-    total: str = _total_option(),
-    study: str | None = _study_option(),
+    input_file: Path = opt.input_option(),
+    events: str = opt.events_option(),
+    total: str = opt.total_option(),
+    study: str | None = opt.study_option(),
     without: list[str] = typer.Option(
         [],
         "--without",
@@ -126,14 +79,12 @@ def sensitivity_command(
         show_default=False,
         metavar="<study>",
     ),
-    method: Method = typer.Option(
-        "GLMM", "--method", help="Primary model for leave-one-out and the subsets."
-    ),
-    measure: Measure = typer.Option("PLO", "--measure", help="Measure of the primary model."),
-    test: Test = typer.Option("z", "--test", help="Interval test of the primary model."),
-    cc: float = _cc_option(),
-    cc_mode: CCMode = _cc_mode_option(),
-    level: float = typer.Option(0.95, "--level", help="Confidence level."),
+    method: Method = opt.method_option("Primary model for leave-one-out and the subsets."),
+    measure: Measure = opt.measure_option("Measure of the primary model."),
+    test: Test = opt.test_option("Interval test of the primary model."),
+    cc: float = opt.cc_option(),
+    cc_mode: CCMode = opt.cc_mode_option(),
+    level: float = opt.level_option(),
     as_json: bool = json_option(),
 ) -> None:
     """The pooled estimate across methods, leave-one-out, without single-case reports and

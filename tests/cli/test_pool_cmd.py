@@ -140,13 +140,6 @@ def test_forest_file_is_written(tmp_path: Path) -> None:
     assert f"Forest plot written to {target}" in result.stdout
 
 
-def test_bad_forest_extension_is_exit_1(tmp_path: Path) -> None:
-    target = tmp_path / "forest.gif"
-    result = runner.invoke(app, ["pool", *BASE, "--forest", str(target)])
-    assert result.exit_code == 1
-    assert result.stderr == f"Error: {target}: unknown plot format '.gif'; use .png, .svg or .pdf\n"
-
-
 def test_bad_data_is_exit_1_with_the_place(tmp_path: Path) -> None:
     bad = tmp_path / "counts.csv"
     bad.write_text("study,events,total\nA,1,2\nB,5,3\n", encoding="utf-8")
@@ -164,15 +157,63 @@ def test_bad_data_is_exit_1_with_the_place(tmp_path: Path) -> None:
     )
 
 
+BAD_VALUES = [
+    ("--method", "MAGIC", "'MAGIC' is not one of EE, DL, REML, PM, ML, HS, SJ, EB, HE, GLMM; "
+     "a method is a tau² estimator (metafor's names) or GLMM"),
+    ("--measure", "OR", "'OR' is not one of PR, PLN, PLO, PAS, PFT; a measure is the scale of "
+     "a proportion, as metafor names it"),
+    ("--test", "t", "'t' is not one of z, knha; z is the Wald test, knha "
+     "Hartung-Knapp-Sidik-Jonkman"),
+    ("--cc-mode", "sometimes", "'sometimes' is not one of only0, all, if0all, none; the mode "
+     "says which studies get the continuity correction"),
+    ("--level", "95", "95 is not between 0 and 1 (exclusive); a confidence level is a "
+     "fraction such as 0.95"),
+    ("--level", "1", "1 is not between 0 and 1 (exclusive); a confidence level is a fraction "
+     "such as 0.95"),
+    ("--level", "high", "'high' is not a number; a confidence level is a fraction such as 0.95"),
+    ("--cc", "-1", "-1 is negative; a continuity correction is a number >= 0 such as 0.5"),
+    ("--cc", "inf", "inf is not a finite number; a continuity correction is a number >= 0 "
+     "such as 0.5"),
+    ("--cc", "half", "'half' is not a number; a continuity correction is a number >= 0 such "
+     "as 0.5"),
+]  # fmt: skip
+POOL_ONLY_BAD_VALUES = [
+    ("--study-ci", "XX", "'XX' is not one of CP, WS, AC, SA; CP is Clopper-Pearson, WS "
+     "Wilson, AC Agresti-Coull, SA Wald"),
+    ("--forest", "forest.gif", "'forest.gif' has the unknown plot format '.gif'; end the file "
+     "name with .png, .svg or .pdf"),
+    ("--forest", "forest", "'forest' has no plot format; end the file name with .png, .svg or "
+     ".pdf"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("command", ["pool", "sensitivity"])
 @pytest.mark.parametrize(
-    "option,value",
-    [("--method", "MAGIC"), ("--measure", "OR"), ("--test", "t"), ("--study-ci", "XX"),
-     ("--cc-mode", "sometimes")],
-)  # fmt: skip
-def test_bad_choice_is_a_usage_error(option: str, value: str) -> None:
+    "option,value,message", BAD_VALUES, ids=[f"{o}={v}" for o, v, _ in BAD_VALUES]
+)
+def test_every_bad_option_value_is_a_usage_error_naming_the_option(
+    command: str, option: str, value: str, message: str
+) -> None:
+    result = runner.invoke(app, [command, *BASE, option, value])
+    assert result.exit_code == 2
+    assert result.stderr.endswith(f"\nError: Invalid value for '{option}': {message}\n")
+    assert "Value error" not in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    "option,value,message",
+    POOL_ONLY_BAD_VALUES,
+    ids=[f"{o}={v}" for o, v, _ in POOL_ONLY_BAD_VALUES],
+)
+def test_bad_pool_option_values_are_usage_errors(option: str, value: str, message: str) -> None:
     result = runner.invoke(app, ["pool", *BASE, option, value])
     assert result.exit_code == 2
-    assert f"Invalid value for '{option}'" in result.stderr
+    assert result.stderr.endswith(f"\nError: Invalid value for '{option}': {message}\n")
+
+
+def test_choices_are_accepted_in_any_letter_case() -> None:
+    data = _json(["--method", "reml", "--test", "KNHA", "--measure", "pft"])
+    assert (data["method"], data["test"], data["measure"]) == ("REML", "knha", "PFT")
 
 
 def test_sensitivity_json_lists_models_subsets_and_the_named_study() -> None:
