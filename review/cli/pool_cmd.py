@@ -18,6 +18,7 @@ from review.cli.progress import progress_bars
 
 def pool_command(
     input_file: Path = opt.input_option(),
+    sheet: str | None = opt.sheet_option(),
     events: str = opt.events_option(),
     total: str = opt.total_option(),
     study: str | None = opt.study_option(),
@@ -42,8 +43,9 @@ def pool_command(
     """
     from meta.tables import read_counts_table
 
+    opt.check_sheet(input_file, sheet)
     counts = read_counts_table(
-        input_file, events=events, total=total, study=study, subgroup=subgroup
+        input_file, events=events, total=total, study=study, subgroup=subgroup, sheet=sheet
     )
     options: dict[str, Any] = {
         "measure": measure,
@@ -69,6 +71,7 @@ def pool_command(
 
 def sensitivity_command(
     input_file: Path = opt.input_option(),
+    sheet: str | None = opt.sheet_option(),
     events: str = opt.events_option(),
     total: str = opt.total_option(),
     study: str | None = opt.study_option(),
@@ -92,7 +95,8 @@ def sensitivity_command(
     from meta.sensitivity import sensitivity_table
     from meta.tables import read_counts_table
 
-    counts = read_counts_table(input_file, events=events, total=total, study=study)
+    opt.check_sheet(input_file, sheet)
+    counts = read_counts_table(input_file, events=events, total=total, study=study, sheet=sheet)
     with progress_bars() as advance:
         table = sensitivity_table(
             counts,

@@ -90,6 +90,29 @@ def input_option() -> Any:
     )
 
 
+def sheet_option() -> Any:
+    return typer.Option(
+        None,
+        "--sheet",
+        help="The workbook's sheet with the counts: its name, or its number from 1 "
+        "(default: the first).",
+        show_default=False,
+        metavar="<name|N>",
+    )
+
+
+def check_sheet(input_file: Path, sheet: str | None) -> None:
+    """``--sheet`` applies to workbooks only: with a text table it is a usage error."""
+    from meta.tables import is_workbook
+
+    if sheet is not None and not is_workbook(input_file):
+        raise typer.BadParameter(
+            f"{sheet!r} given, but {input_file} is a text table, which has no sheets; "
+            "--sheet is for Excel workbooks (.xlsx, .xlsm)",
+            param_hint="'--sheet'",
+        )
+
+
 def events_option() -> Any:
     return typer.Option(..., "--events", help="Column with the number of events (responders).")
 

@@ -389,3 +389,62 @@ def test_a_subgroup_the_glmm_cannot_fit_is_shown_failed_and_the_rest_is_pooled(
     ]
     assert groups[1]["error"].startswith("the GLMM cannot be fitted: every study has either")
     assert data["subgroups"]["q_between"] is None
+
+
+def _workbook_with_counts_on_sheet_2(tmp_path: Path) -> Path:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    first = book.active
+    assert first is not None
+    first.title = "About"
+    first.append(["clinical response, rituximab"])
+    counts = book.create_sheet("Counts")
+    counts.append(["study", "clinical_response", "patients"])
+    for row in (["Narváez 2019", 4, 8], ["Daoussis 2012", 1, 1], ["Poormoghim 2016", 0, 1]):
+        counts.append(row)
+    path = tmp_path / "counts.xlsx"
+    book.save(path)
+    return path
+
+
+@pytest.mark.parametrize("command", ["pool", "sensitivity"])
+def test_sheet_chooses_the_workbooks_sheet_by_name_or_number(tmp_path: Path, command: str) -> None:
+    table = _workbook_with_counts_on_sheet_2(tmp_path)
+    args = [command, "--input", str(table), "--events", "clinical_response", "--total",
+            "patients", "--study", "study", "--json"]  # fmt: skip
+    first = runner.invoke(app, args)
+    assert first.exit_code == 1
+    assert first.stderr == (
+        f"Error: {table}, sheet 'About': no studies below the header row; add one row per study "
+        "(the workbook has other sheets: 'Counts'; choose one with --sheet)\n"
+    )
+    by_name = runner.invoke(app, [*args, "--sheet", "Counts"])
+    by_number = runner.invoke(app, [*args, "--sheet", "2"])
+    assert by_name.exit_code == by_number.exit_code == 0, by_name.output
+    assert by_name.stdout == by_number.stdout
+    unknown = runner.invoke(app, [*args, "--sheet", "3"])
+    assert unknown.exit_code == 1
+    assert unknown.stderr == (
+        f"Error: {table}: no sheet '3'; the sheets are (number and name): 1 'About', 2 'Counts'\n"
+    )
+
+
+@pytest.mark.parametrize("command", ["pool", "sensitivity"])
+def test_sheet_of_a_text_table_is_a_usage_error(command: str) -> None:
+    result = runner.invoke(app, [command, *BASE, "--sheet", "2"])
+    assert result.exit_code == 2
+    assert result.stderr.endswith(
+        f"Error: Invalid value for '--sheet': '2' given, but {EXAMPLE} is a text table, which "
+        "has no sheets; --sheet is for Excel workbooks (.xlsx, .xlsm)\n"
+    )
+
+
+@pytest.mark.parametrize("command", ["pool", "sensitivity"])
+def test_a_folder_given_as_input_is_named_as_a_folder(tmp_path: Path, command: str) -> None:
+    args = [command, "--input", str(tmp_path), "--events", "e", "--total", "n"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"Error: {tmp_path}: is a folder; give the path of a counts table inside it\n"
+    )
