@@ -30,7 +30,9 @@ def pool_command(
     ),
     method: Method = opt.method_option("tau² estimator, or GLMM (binomial-normal, one-stage)."),
     test: Test = opt.test_option("Wald (z) or Hartung-Knapp-Sidik-Jonkman (knha) intervals."),
-    study_ci: StudyCIMethod = opt.study_ci_option(),
+    study_ci: StudyCIMethod = opt.study_ci_option(
+        "Study intervals: Clopper-Pearson, Wilson, Agresti-Coull, Wald."
+    ),
     cc: float = opt.cc_option(),
     cc_mode: CCMode = opt.cc_mode_option(),
     level: float = opt.level_option(),
@@ -75,6 +77,9 @@ def sensitivity_command(
     events: str = opt.events_option(),
     total: str = opt.total_option(),
     study: str | None = opt.study_option(),
+    subgroup: str | None = opt.subgroup_option(
+        "Column with subgroup names: also pool without each subgroup in turn."
+    ),
     without: list[str] = typer.Option(
         [],
         "--without",
@@ -85,18 +90,26 @@ def sensitivity_command(
     method: Method = opt.method_option("Primary model for leave-one-out and the subsets."),
     measure: Measure = opt.measure_option("Measure of the primary model."),
     test: Test = opt.test_option("Interval test of the primary model."),
+    study_ci: StudyCIMethod = opt.study_ci_option(
+        "Study intervals, as for pool (in --json; the rows themselves are pooled estimates)."
+    ),
     cc: float = opt.cc_option(),
     cc_mode: CCMode = opt.cc_mode_option(),
     level: float = opt.level_option(),
     as_json: bool = json_option(),
+    forest: Path | None = opt.forest_option(
+        "Also draw the table as a forest plot, one row per analysis (.png, .svg or .pdf)."
+    ),
 ) -> None:
-    """The pooled estimate across methods, leave-one-out, without single-case reports and
-    without the studies you name."""
+    """The pooled estimate across methods, leave-one-out, without single-case reports,
+    without the studies you name and without each subgroup."""
     from meta.sensitivity import sensitivity_table
     from meta.tables import read_counts_table
 
     opt.check_sheet(input_file, sheet)
-    counts = read_counts_table(input_file, events=events, total=total, study=study, sheet=sheet)
+    counts = read_counts_table(
+        input_file, events=events, total=total, study=study, subgroup=subgroup, sheet=sheet
+    )
     with progress_bars() as advance:
         table = sensitivity_table(
             counts,
@@ -107,12 +120,20 @@ def sensitivity_command(
             test=test,
             cc=cc,
             cc_mode=cc_mode,
+            study_ci=study_ci,
+            subgroup=subgroup,
             progress=advance,
         )
+    if forest is not None:
+        from meta.forest import draw_sensitivity_forest
+
+        draw_sensitivity_forest(table, forest)
     if as_json:
         print_json(table.to_dict())
         return
     _print_sensitivity(table)
+    if forest is not None:
+        _console().print(f"Forest plot written to {forest}")
 
 
 def _print_pooled(result: Any, forest: Path | None) -> None:
@@ -193,10 +214,8 @@ def _print_sensitivity(table: Any) -> None:
         ("Notes", "left"),
     ):
         out.add_column(name, justify=justify, no_wrap=name != "Analysis")  # type: ignore[arg-type]
-    notes: dict[str, int] = {}
-    for row in table.rows:
-        texts = [f"failed: {row.error}"] if row.failed else list(row.warnings)
-        refs = ",".join(str(notes.setdefault(w, len(notes) + 1)) for w in texts)
+    refs_per_row, notes = table.notes()
+    for row, refs in zip(table.rows, refs_per_row, strict=True):
         if row.failed:
             out.add_row(escape(row.label), row.model, str(row.k), "failed", *[""] * 5, refs)
             continue
@@ -214,7 +233,7 @@ def _print_sensitivity(table: Any) -> None:
             refs,
         )
     console.print(out)
-    for text, number in notes.items():
+    for number, text in enumerate(notes, start=1):
         console.print(f"{number}. {text}", markup=False)
 
 

@@ -161,11 +161,11 @@ def test_option(help_text: str) -> Any:
     )
 
 
-def study_ci_option() -> Any:
+def study_ci_option(help_text: str) -> Any:
     return typer.Option(
         "CP",
         "--study-ci",
-        help="Study intervals: Clopper-Pearson, Wilson, Agresti-Coull, Wald.",
+        help=help_text,
         parser=choice(
             STUDY_CI_METHODS, "CP is Clopper-Pearson, WS Wilson, AC Agresti-Coull, SA Wald"
         ),

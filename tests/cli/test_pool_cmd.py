@@ -176,8 +176,6 @@ BAD_VALUES = [
      "such as 0.5"),
     ("--cc", "half", "'half' is not a number; a continuity correction is a number >= 0 such "
      "as 0.5"),
-]  # fmt: skip
-POOL_ONLY_BAD_VALUES = [
     ("--study-ci", "XX", "'XX' is not one of CP, WS, AC, SA; CP is Clopper-Pearson, WS "
      "Wilson, AC Agresti-Coull, SA Wald"),
     ("--forest", "forest.gif", "'forest.gif' has the unknown plot format '.gif'; end the file "
@@ -198,17 +196,6 @@ def test_every_bad_option_value_is_a_usage_error_naming_the_option(
     assert result.exit_code == 2
     assert result.stderr.endswith(f"\nError: Invalid value for '{option}': {message}\n")
     assert "Value error" not in result.stderr and "Traceback" not in result.stderr
-
-
-@pytest.mark.parametrize(
-    "option,value,message",
-    POOL_ONLY_BAD_VALUES,
-    ids=[f"{o}={v}" for o, v, _ in POOL_ONLY_BAD_VALUES],
-)
-def test_bad_pool_option_values_are_usage_errors(option: str, value: str, message: str) -> None:
-    result = runner.invoke(app, ["pool", *BASE, option, value])
-    assert result.exit_code == 2
-    assert result.stderr.endswith(f"\nError: Invalid value for '{option}': {message}\n")
 
 
 def test_choices_are_accepted_in_any_letter_case() -> None:
@@ -448,3 +435,22 @@ def test_a_folder_given_as_input_is_named_as_a_folder(tmp_path: Path, command: s
     assert result.stderr == (
         f"Error: {tmp_path}: is a folder; give the path of a counts table inside it\n"
     )
+
+
+def test_sensitivity_forest_subgroups_and_study_intervals(tmp_path: Path) -> None:
+    plot = tmp_path / "leave-one-out.svg"
+    args = ["sensitivity", *BASE, "--subgroup", "source", "--method", "REML",
+            "--study-ci", "WS", "--forest", str(plot)]  # fmt: skip
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert f"Forest plot written to {plot}" in result.stdout
+    svg = plot.read_text(encoding="utf-8")
+    assert "Leave out Daoussis 2012" in svg and "Without published (source)" in svg
+    data = json.loads(runner.invoke(app, [*args[:-2], "--json"]).stdout)
+    assert data["study_ci"] == "WS"
+    assert data["primary"]["method"] == "REML" and data["primary"]["test"] == "z"
+    assert [r["label"] for r in data["rows"]][-2:] == [
+        "Without local series (source)",
+        "Without published (source)",
+    ]
+    assert data["rows"][-1]["k"] == 1

@@ -12,10 +12,11 @@ from hypothesis import strategies as st
 
 from meta.counts import make_counts
 from meta.errors import ForestPlotError
-from meta.forest import build_figure, draw_forest
-from meta.forest_layout import axis_limits, forest_rows
+from meta.forest import build_figure, draw_forest, draw_sensitivity_forest
+from meta.forest_layout import axis_limits, forest_rows, sensitivity_rows
 from meta.pooling import pool
 from meta.results import PoolResult, SubgroupResult
+from meta.sensitivity import sensitivity_table
 from meta.subgroups import pool_subgroups
 
 WORKED = make_counts(
@@ -307,3 +308,37 @@ def test_axis_holds_every_point_and_pooled_interval(studies: list[tuple[int, int
     assert lo - 1e-9 <= result.ci_lower and result.ci_upper <= hi + 1e-9
     studies_rows = [r for r in layout.rows if r.kind == "study"]
     assert len(studies_rows) == counts.k
+
+
+def test_sensitivity_plot_has_one_row_per_analysis_with_its_estimate_and_ci(
+    tmp_path: Path,
+) -> None:
+    """A leave-one-out forest: each analysis's pooled proportion and CI, the primary model's
+    estimate as the reference line, failed analyses named with their note."""
+    table = sensitivity_table(WORKED, without=["Narváez 2019 (local series)"])
+    layout = sensitivity_rows(table)
+    analyses = [r for r in layout.rows if r.kind == "study"]
+    assert len(analyses) == len(table.rows)
+    assert [r.kind for r in layout.rows].count("blank") == 3  # between the kinds of analysis
+    assert [r.label for r in analyses][:3] == ["All studies", "", ""]  # shown once
+    assert [r.left for r in analyses][:2] == [("GLMM", "3"), ("PLO REML z", "3")]
+    refs, notes = table.notes()
+    assert [r.right for r in analyses] == [
+        ("failed" if row.failed else r.ci_text, ref)
+        for r, row, ref in zip(analyses, table.rows, refs, strict=True)
+    ]
+    loo = analyses[10]  # leave out Daoussis 2012
+    assert (loo.estimate, loo.lower, loo.upper) == (table.rows[10].estimate, *table.rows[10].ci)
+    assert analyses[9].estimate is None and analyses[9].right[0] == "failed"
+    assert table.primary is not None and layout.reference == table.primary.estimate
+    assert layout.xlim == (0.0, 1.0)
+    assert layout.footnotes[1].startswith(
+        "Dashed line: the primary model (GLMM) on all 3 studies, 50.0 [22.5, 77.5]"
+    )
+    assert layout.footnotes[2:] == tuple(f"{i}. {t}" for i, t in enumerate(notes, start=1))
+    ax = build_figure(table).axes[0]
+    offsets, _ = _squares(ax)
+    assert len(offsets) == len(table.rows) - 2  # two analyses failed
+    assert [c for c in ax.collections if c.get_gid() == "reference-line"]
+    path = draw_sensitivity_forest(table, tmp_path / "loo.png")
+    assert path.read_bytes().startswith(b"\x89PNG")
