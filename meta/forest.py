@@ -43,6 +43,11 @@ MIN_SIDE = 0.12
 DIAMOND_HALF = 0.34  # half-height of a diamond, in rows
 NBSP = "\u00a0"
 FOOTNOTE_WIDTH = 105  # characters per footnote line
+# spaces between the text columns and the axis ends (forestplot already keeps some room on
+# the right): a square at 0% or 100% is drawn whole past the axis end and must not touch
+# the events/n or the CI text
+GAP_LEFT = 4
+GAP_RIGHT = 2
 
 
 def draw_forest(
@@ -107,11 +112,11 @@ def _figure(layout: ForestLayout, title: str | None) -> Any:
     lo, hi = layout.xlim
     last = len(layout.left_headers) - 1
     left = {
-        f"left{i}": _column(_cells(rows, "left", i), header, gap=2 if i == last else 0)
+        f"left{i}": _column(_cells(rows, "left", i), header, gap=GAP_LEFT if i == last else 0)
         for i, header in enumerate(layout.left_headers)
     }
     right = {
-        f"right{i}": _column(_cells(rows, "right", i), header)
+        f"right{i}": _column(_cells(rows, "right", i), header, lead=GAP_RIGHT if i == 0 else 0)
         for i, header in enumerate(layout.right_headers)
     }
     columns = left | right
@@ -378,10 +383,10 @@ def _cells(rows: Sequence[ForestRow], side: str, index: int) -> list[str]:
     return cells
 
 
-def _column(texts: Sequence[str], header: str, gap: int = 0) -> list[str]:
+def _column(texts: Sequence[str], header: str, gap: int = 0, lead: int = 0) -> list[str]:
     """Right-justify a text column to its header's width (forestplot left-justifies);
-    ``gap`` trailing spaces keep it clear of the plot."""
-    width = max([len(header), *(len(t) for t in texts)])
+    ``gap`` trailing or ``lead`` leading spaces keep it clear of the plot."""
+    width = max([len(header), *(len(t) for t in texts)]) + lead
     return [(t.rjust(width) if t else "") + " " * gap for t in texts]
 
 

@@ -34,6 +34,10 @@ MEASURE_NAMES = {
 }
 NOT_POOLED_NOTE = "Not pooled: the reason is in the warnings below"
 EVENTS_HEADER = "Events / n"
+PI_TAU2_ZERO_NOTE = (
+    "Bar: prediction interval for the proportion in a new study; with τ² estimated as 0 it "
+    "is the same as the pooled estimate's CI (the model sees no differences between studies)."
+)
 I2_NOTE = "I² as in metafor: τ² / (τ² + typical within-study variance)"
 GLMM_TESTS_NOTE = (
     "Heterogeneity tests as metafor's rma.glmm: the Wald-type Q and the likelihood-ratio test "
@@ -205,7 +209,10 @@ def _footnotes(
     else:
         notes.append("Square area is proportional to the study's weight.")
     if overall.pi_lower is not None and overall.pi_upper is not None:
-        notes.append("Bar: prediction interval for the proportion in a new study.")
+        if overall.tau2 == 0:
+            notes.append(PI_TAU2_ZERO_NOTE)
+        else:
+            notes.append("Bar: prediction interval for the proportion in a new study.")
     notes.extend(f"Warning: {w}" for w in warnings)
     return tuple(notes)
 

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from meta.counts import make_counts
 from meta.errors import ForestPlotError
 from meta.forest import build_figure, draw_forest, draw_sensitivity_forest
-from meta.forest_layout import axis_limits, forest_rows, sensitivity_rows
+from meta.forest_layout import PI_TAU2_ZERO_NOTE, axis_limits, forest_rows, sensitivity_rows
 from meta.pooling import pool
 from meta.results import PoolResult, SubgroupResult
 from meta.sensitivity import sensitivity_table
@@ -342,3 +342,41 @@ def test_sensitivity_plot_has_one_row_per_analysis_with_its_estimate_and_ci(
     assert [c for c in ax.collections if c.get_gid() == "reference-line"]
     path = draw_sensitivity_forest(table, tmp_path / "loo.png")
     assert path.read_bytes().startswith(b"\x89PNG")
+
+
+def test_squares_at_0_and_100_percent_keep_clear_of_the_text_columns() -> None:
+    """The 0% square (0/1) must not touch its events/n text, nor the 100% square its CI."""
+    fig = build_figure(pool(make_counts([4, 1, 0], [8, 1, 1], ["A", "B", "C"])))
+    ax = fig.axes[0]
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+
+    def width(text: object, string: str) -> float:
+        prop = text.get_fontproperties()  # type: ignore[attr-defined]
+        return float(renderer.get_text_width_height_descent(string, prop, ismath=False)[0])
+
+    (scatter,) = [c for c in ax.collections if c.get_gid() == "study-squares"]
+    half = np.sqrt(max(scatter.get_sizes())) * fig.dpi / 72 / 2
+    left_edge = ax.transData.transform((0.0, 0.0))[0] - half
+    right_edge = ax.transData.transform((1.0, 0.0))[0] + half
+    label = next(t for t in ax.get_yticklabels() if t.get_text().rstrip().endswith("0/1"))
+    ink_end = label.get_window_extent(renderer).x0 + width(label, label.get_text().rstrip())
+    ci = next(t for t in ax.texts if t.get_text().strip() == "100.0 [2.5, 100.0]")
+    text = ci.get_text()
+    ink_start = ci.get_window_extent(renderer).x0 + width(
+        ci, text[: len(text) - len(text.lstrip())]
+    )
+    two_characters = 2 * width(label, "0")
+    assert left_edge - ink_end >= two_characters
+    assert ink_start - right_edge >= two_characters
+
+
+def test_prediction_interval_equal_to_the_ci_is_explained_when_tau2_is_zero() -> None:
+    zero = pool(WORKED)  # GLMM: tau2 = 0 for 4/8, 1/1, 0/1
+    assert zero.tau2 == 0 and (zero.pi_lower, zero.pi_upper) == (zero.ci_lower, zero.ci_upper)
+    assert PI_TAU2_ZERO_NOTE in forest_rows(zero).footnotes
+    positive = pool(make_counts([2, 7, 5], [10, 9, 12]), method="REML")
+    assert positive.tau2 is not None and positive.tau2 > 0
+    notes = forest_rows(positive).footnotes
+    assert "Bar: prediction interval for the proportion in a new study." in notes
+    assert PI_TAU2_ZERO_NOTE not in notes
