@@ -59,18 +59,22 @@ def _as_count(value: object, what: str, study: str) -> int:
 @dataclass(frozen=True)
 class CountPlace:
     """Where one study's counts came from, so a message can point at it: a row of a table
-    file (with the columns of each field), or just the study's label."""
+    file (with the columns of each field, and the sheet of a workbook), or just the study's
+    label."""
 
     study: str
     file: str | None = None
     row: int | None = None
     columns: tuple[tuple[str, str], ...] = ()
+    sheet: str | None = None
 
     def of(self, field: str | None = None) -> str:
-        """'counts.csv, row 3, column 'n'' (a table) or "study 'Smith 2019'"."""
+        """'counts.csv, row 3, column 'n'', "counts.xlsx, sheet 'Counts', row 3" (a table)
+        or "study 'Smith 2019'"."""
         if self.file is None:
             return f"study {self.study!r}"
-        where = f"{self.file}, row {self.row}"
+        sheet = "" if self.sheet is None else f", sheet {self.sheet!r}"
+        where = f"{self.file}{sheet}, row {self.row}"
         column = dict(self.columns).get(field or "")
         return f"{where}, column {column!r}" if column else where
 

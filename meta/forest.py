@@ -19,10 +19,18 @@ from pathlib import Path
 from typing import Any
 
 from meta.errors import ForestPlotError
-from meta.forest_layout import ForestLayout, ForestRow, forest_rows, level_percent
+from meta.forest_layout import ForestLayout, ForestRow, forest_rows, sensitivity_rows
 from meta.results import PoolResult, SubgroupResult
+from meta.sensitivity import SensitivityTable
 
-__all__ = ["ForestPlotError", "build_figure", "draw_forest", "forest_rows"]
+__all__ = [
+    "ForestPlotError",
+    "build_figure",
+    "draw_forest",
+    "draw_sensitivity_forest",
+    "forest_rows",
+    "sensitivity_rows",
+]
 
 
 FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
@@ -34,23 +42,44 @@ MAX_SIDE = 0.62  # side of the largest square, in rows
 MIN_SIDE = 0.12
 DIAMOND_HALF = 0.34  # half-height of a diamond, in rows
 NBSP = "\u00a0"
-EVENTS_HEADER = "Events / n"
 FOOTNOTE_WIDTH = 105  # characters per footnote line
+# spaces between the text columns and the axis ends (forestplot already keeps some room on
+# the right): a square at 0% or 100% is drawn whole past the axis end and must not touch
+# the events/n or the CI text
+GAP_LEFT = 4
+GAP_RIGHT = 2
 
 
 def draw_forest(
     result: PoolResult | SubgroupResult, path: Path | str, *, title: str | None = None
 ) -> Path:
     """Draw the forest plot of ``result`` to ``path``; PNG, SVG or PDF by the file extension."""
+    path = _check_path(path)
+    return _save(forest_rows(result), path, title)
+
+
+def draw_sensitivity_forest(
+    table: SensitivityTable, path: Path | str, *, title: str | None = None
+) -> Path:
+    """Draw a sensitivity table as a forest plot, one row per analysis (leave-one-out and
+    the other models and subsets), to ``path`` (PNG, SVG or PDF)."""
+    path = _check_path(path)
+    return _save(sensitivity_rows(table), path, title)
+
+
+def _check_path(path: Path | str) -> Path:
     path = Path(path)
-    fmt = FORMATS.get(path.suffix.lower())
-    if fmt is None:
+    if FORMATS.get(path.suffix.lower()) is None:
         raise ForestPlotError(
             f"{path}: unknown plot format {path.suffix or '(none)'!r}; use .png, .svg or .pdf"
         )
     if not path.parent.is_dir():
         raise ForestPlotError(f"{path}: the folder {path.parent} does not exist")
-    layout = forest_rows(result)
+    return path
+
+
+def _save(layout: ForestLayout, path: Path, title: str | None) -> Path:
+    fmt = FORMATS[path.suffix.lower()]
     fig = _figure(layout, title)
     try:
         fig.savefig(path, format=fmt, dpi=200, bbox_inches="tight", pad_inches=0.15)
@@ -63,8 +92,12 @@ def draw_forest(
     return path
 
 
-def build_figure(result: PoolResult | SubgroupResult, *, title: str | None = None) -> Any:
+def build_figure(
+    result: PoolResult | SubgroupResult | SensitivityTable, *, title: str | None = None
+) -> Any:
     """The matplotlib Figure of the forest plot (for notebooks and tests); close it after use."""
+    if isinstance(result, SensitivityTable):
+        return _figure(sensitivity_rows(result), title)
     return _figure(forest_rows(result), title)
 
 
@@ -77,12 +110,16 @@ def _figure(layout: ForestLayout, title: str | None) -> Any:
 
     rows = layout.rows
     lo, hi = layout.xlim
-    ci_header = f"% [{level_percent(layout.level)} CI]"
-    columns = {
-        "events_n": _column([r.events_n for r in rows], EVENTS_HEADER, gap=2),
-        "ci_text": _column([r.ci_text for r in rows], ci_header),
-        "weight_text": _column([r.weight_text for r in rows], "Weight"),
+    last = len(layout.left_headers) - 1
+    left = {
+        f"left{i}": _column(_cells(rows, "left", i), header, gap=GAP_LEFT if i == last else 0)
+        for i, header in enumerate(layout.left_headers)
     }
+    right = {
+        f"right{i}": _column(_cells(rows, "right", i), header, lead=GAP_RIGHT if i == 0 else 0)
+        for i, header in enumerate(layout.right_headers)
+    }
+    columns = left | right
     frame = pd.DataFrame(
         {
             "label": _unique_labels(rows),
@@ -93,10 +130,7 @@ def _figure(layout: ForestLayout, title: str | None) -> Any:
             **columns,
         }
     )
-    right = ["ci_text", "weight_text"] if layout.show_weights else ["ci_text"]
-    right_headers = [_header(columns["ci_text"], ci_header)]
-    if layout.show_weights:
-        right_headers.append(_header(columns["weight_text"], "Weight"))
+    headers = dict(zip(columns, (*layout.left_headers, *layout.right_headers), strict=True))
     height = ROW_HEIGHT * (len(rows) + 1) + 0.9
     fig = plt.figure(figsize=(PLOT_WIDTH, height), dpi=LAYOUT_DPI, facecolor="white")
     ax = fig.add_axes((0.0, 0.9 / height, 1.0, 1.0 - 1.2 / height))
@@ -110,11 +144,11 @@ def _figure(layout: ForestLayout, title: str | None) -> Any:
             ll="lower",
             hl="upper",
             varlabel="label",
-            annote=["events_n"],
-            annoteheaders=[_header(columns["events_n"], EVENTS_HEADER)],
-            rightannote=right,
-            right_annoteheaders=right_headers,
-            variable_header="Study",
+            annote=list(left),
+            annoteheaders=[_header(columns[c], headers[c]) for c in left],
+            rightannote=list(right),
+            right_annoteheaders=[_header(columns[c], headers[c]) for c in right],
+            variable_header=layout.label_header,
             ci_report=False,
             form_ci_report=False,
             flush=True,
@@ -156,16 +190,17 @@ def _decorate(ax: Any, layout: ForestLayout, title: str | None) -> None:
         if isinstance(collection, PathCollection):
             collection.set_gid("study-squares")
     drawn = [n - 1 - i for i, r in enumerate(layout.rows) if r.kind not in ("note", "blank")]
-    ax.vlines(
-        [layout.reference] * len(drawn),
-        [y - 0.5 for y in drawn],
-        [y + 0.5 for y in drawn],
-        linestyles=(0, (3, 3)),
-        colors="0.55",
-        linewidth=0.8,
-        zorder=0,
-        gid="reference-line",
-    )
+    if layout.reference is not None:
+        ax.vlines(
+            [layout.reference] * len(drawn),
+            [y - 0.5 for y in drawn],
+            [y + 0.5 for y in drawn],
+            linestyles=(0, (3, 3)),
+            colors="0.55",
+            linewidth=0.8,
+            zorder=0,
+            gid="reference-line",
+        )
     ticklabels = ax.get_yticklabels()
     for i, row in enumerate(layout.rows):
         y = n - 1 - i  # forestplot draws the first row at the top; the header is row n
@@ -307,12 +342,13 @@ def _pyplot() -> Any:
 
 
 def _unique_labels(rows: Sequence[ForestRow]) -> list[str]:
-    """forestplot places rows by label text, so blank rows get distinct invisible labels
-    (runs of no-break spaces, as wide as spaces in the monospace font)."""
+    """forestplot places rows by label text, so blank rows (and rows shown without a label)
+    get distinct invisible labels (runs of no-break spaces, as wide as spaces in the
+    monospace font)."""
     labels: list[str] = []
     blanks = 0
     for row in rows:
-        if row.kind in ("note", "blank"):
+        if row.kind in ("note", "blank") or not row.label:
             blanks += 1
             labels.append(NBSP * blanks)
         else:
@@ -338,10 +374,19 @@ def _square_areas(rows: Sequence[ForestRow], show_weights: bool) -> list[float]:
     return areas
 
 
-def _column(texts: Sequence[str], header: str, gap: int = 0) -> list[str]:
+def _cells(rows: Sequence[ForestRow], side: str, index: int) -> list[str]:
+    """Each row's text in column ``index`` of the ``side`` ('left' or 'right') columns."""
+    cells = []
+    for row in rows:
+        values = row.left if side == "left" else row.right
+        cells.append(values[index] if index < len(values) else "")
+    return cells
+
+
+def _column(texts: Sequence[str], header: str, gap: int = 0, lead: int = 0) -> list[str]:
     """Right-justify a text column to its header's width (forestplot left-justifies);
-    ``gap`` trailing spaces keep it clear of the plot."""
-    width = max([len(header), *(len(t) for t in texts)])
+    ``gap`` trailing or ``lead`` leading spaces keep it clear of the plot."""
+    width = max([len(header), *(len(t) for t in texts)]) + lead
     return [(t.rjust(width) if t else "") + " " * gap for t in texts]
 
 

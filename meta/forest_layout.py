@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from meta.results import PoolResult, SubgroupResult
-from meta.summary import level_percent, summarise
+from meta.sensitivity import SensitivityTable
+from meta.summary import NOT_POOLED, interval_text, level_percent, summarise
 
 RowKind = Literal["study", "group", "subtotal", "overall", "pi", "note", "blank"]
 
@@ -31,7 +32,19 @@ MEASURE_NAMES = {
     "PAS": "arcsine square root",
     "PFT": "Freeman-Tukey double arcsine",
 }
+NOT_POOLED_NOTE = "Not pooled: the reason is in the warnings below"
+EVENTS_HEADER = "Events / n"
+PI_TAU2_ZERO_NOTE = (
+    "Bar: prediction interval for the proportion in a new study; with τ² estimated as 0 it "
+    "is the same as the pooled estimate's CI (the model sees no differences between studies)."
+)
 I2_NOTE = "I² as in metafor: τ² / (τ² + typical within-study variance)"
+GLMM_TESTS_NOTE = (
+    "Heterogeneity tests as metafor's rma.glmm: the Wald-type Q and the likelihood-ratio test "
+    "(LRT) of the saturated binomial model (one proportion per study) against one common "
+    "proportion."
+)
+I2_EE_NOTE = "I² as in metafor for a common-effect model: (Q − df) / Q"
 
 
 @dataclass(frozen=True)
@@ -48,18 +61,25 @@ class ForestRow:
     weight_text: str = ""
     weight: float | None = None
     note: str = ""
+    left: tuple[str, ...] = ()
+    right: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class ForestLayout:
-    """All rows, the x-axis range and the footnotes of one plot."""
+    """All rows, the x-axis range and the footnotes of one plot. The text columns left of
+    the axis (``left_headers``, each row's ``left``) and right of it (``right_headers``,
+    ``right``) follow the labels under ``label_header``; ``reference`` is the dashed line."""
 
     rows: tuple[ForestRow, ...]
     xlim: tuple[float, float]
     show_weights: bool
     footnotes: tuple[str, ...]
     level: float
-    reference: float
+    reference: float | None
+    label_header: str = "Study"
+    left_headers: tuple[str, ...] = ()
+    right_headers: tuple[str, ...] = ()
 
 
 def forest_rows(result: PoolResult | SubgroupResult) -> ForestLayout:
@@ -79,6 +99,7 @@ def forest_rows(result: PoolResult | SubgroupResult) -> ForestLayout:
             label = groups[group]
         elif row.kind == "subtotal":
             label = f"Subtotal: {groups[group]}"
+        right = (row.ci_text, row.weight_text) if summary.show_weights else (row.ci_text,)
         rows.append(
             ForestRow(
                 row.kind,
@@ -90,15 +111,19 @@ def forest_rows(result: PoolResult | SubgroupResult) -> ForestLayout:
                 ci_text=row.ci_text,
                 weight_text=row.weight_text,
                 weight=row.weight if row.kind == "study" else None,
+                left=(row.events_n,),
+                right=right,
             )
         )
         if row.kind == "subtotal":
-            rows.append(ForestRow("note", "", note=row.heterogeneity))
+            note = row.heterogeneity or (NOT_POOLED_NOTE if row.error else "")
+            rows.append(ForestRow("note", "", note=note))
             rows.append(ForestRow("blank", ""))
     rows.append(ForestRow("note", "", note=summary.heterogeneity))
     if summary.subgroup_test is not None:
         rows.append(ForestRow("note", "", note=summary.subgroup_test))
     overall = result.overall if isinstance(result, SubgroupResult) else result
+    ci_header = f"% [{level_percent(overall.level)} CI]"
     return ForestLayout(
         rows=tuple(rows),
         xlim=axis_limits(rows),
@@ -106,6 +131,8 @@ def forest_rows(result: PoolResult | SubgroupResult) -> ForestLayout:
         footnotes=_footnotes(result, overall, summary.warnings),
         level=overall.level,
         reference=overall.estimate,
+        left_headers=(EVENTS_HEADER,),
+        right_headers=(ci_header, "Weight") if summary.show_weights else (ci_header,),
     )
 
 
@@ -174,12 +201,80 @@ def _footnotes(
     ]
     groups = [g for _, g in result.groups] if isinstance(result, SubgroupResult) else []
     if any(r.i2 is not None for r in (overall, *groups)):
-        notes.append(I2_NOTE + ".")
+        notes.append((I2_EE_NOTE if overall.method == "EE" else I2_NOTE) + ".")
+    if overall.q_lrt is not None:
+        notes.append(GLMM_TESTS_NOTE)
     if overall.method == "GLMM":
         notes.append("GLMM has no study weights: all squares have the same size.")
     else:
         notes.append("Square area is proportional to the study's weight.")
     if overall.pi_lower is not None and overall.pi_upper is not None:
-        notes.append("Bar: prediction interval for the proportion in a new study.")
+        if overall.tau2 == 0:
+            notes.append(PI_TAU2_ZERO_NOTE)
+        else:
+            notes.append("Bar: prediction interval for the proportion in a new study.")
     notes.extend(f"Warning: {w}" for w in warnings)
     return tuple(notes)
+
+
+def sensitivity_rows(table: SensitivityTable) -> ForestLayout:
+    """The rows of a sensitivity forest plot: one per analysis (each model on all studies,
+    each study left out, the subsets) with its pooled estimate and CI, a blank row between
+    kinds of analysis, the reference line at the primary model on all studies, and the
+    table's numbered notes as footnotes (as R meta's ``forest(metainf(...))`` and the
+    leave-one-out plots drawn from metafor's ``leave1out``)."""
+    refs, notes = table.notes()
+    rows: list[ForestRow] = []
+    for i, (row, ref) in enumerate(zip(table.rows, refs, strict=True)):
+        if i and row.kind != table.rows[i - 1].kind:
+            rows.append(ForestRow("blank", ""))
+        if row.failed or row.estimate is None or row.ci is None:
+            ci_text = "failed"
+            estimate = lower = upper = None
+        else:
+            ci_text = interval_text(row.estimate, *row.ci)
+            estimate, (lower, upper) = row.estimate, row.ci
+        rows.append(
+            ForestRow(
+                "study",
+                row.label,
+                estimate=estimate,
+                lower=lower,
+                upper=upper,
+                ci_text=ci_text,
+                left=(row.model, str(row.k)),
+                right=(ci_text, ref),
+            )
+        )
+    labels = short_labels([r.label for r in rows if r.kind == "study"])
+    shown: list[ForestRow] = []
+    for i, r in enumerate(rows):  # a label repeated on the next rows ('All studies') shows once
+        before = rows[i - 1] if i else None
+        repeat = r.kind == "study" and before is not None and before.label == r.label
+        shown.append(replace(r, label="" if repeat else labels.get(r.label, r.label)))
+    rows = shown
+    level = level_percent(table.level)
+    primary = table.primary
+    reference = None if primary is None or primary.failed else primary.estimate
+    footnotes = [f"Each row: the pooled proportion of one analysis, with its {level} CI."]
+    if primary is not None and reference is not None and primary.ci is not None:
+        footnotes.append(
+            f"Dashed line: the primary model ({primary.model}) on all {primary.k} studies, "
+            f"{interval_text(reference, *primary.ci)}; the leave-one-out rows and the subsets "
+            "use it too."
+        )
+    elif primary is not None:
+        footnotes.append(f"The primary model ({primary.model}) on all studies: {NOT_POOLED}.")
+    footnotes.extend(f"{number}. {text}" for number, text in enumerate(notes, start=1))
+    values = [v for r in rows for v in (r.estimate, r.lower, r.upper) if v is not None]
+    return ForestLayout(
+        rows=tuple(rows),
+        xlim=_round_range(values) if values else (0.0, 1.0),
+        show_weights=False,
+        footnotes=tuple(footnotes),
+        level=table.level,
+        reference=reference,
+        label_header="Analysis",
+        left_headers=("Model", "k"),
+        right_headers=(f"% [{level} CI]", "Notes"),
+    )

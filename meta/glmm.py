@@ -21,6 +21,7 @@ import numpy as np
 
 from meta.counts import make_counts
 from meta.errors import ConvergenceError, InputDataError
+from meta.study_ci import all_or_none, naive_pooling
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -41,10 +42,10 @@ class GLMMFit:
     ``loglik`` is the marginal (quadrature) log-likelihood including the binomial
     coefficients, as ``logLik()`` of the glmer fit. metafor's ``logLik(rma.glmm)`` is a
     different quantity (the saturated log-likelihood minus half glmer's conditional
-    deviance), so it is not reported. ``q`` is metafor's Wald-type ``QE.Wld`` (its
-    likelihood-ratio ``QE.LRT`` is not reported). ``iterations`` counts Newton-Raphson
-    (and, on a retry, Nelder-Mead) iterations; ``ci_lower``/``ci_upper`` are Wald limits
-    of ``mu`` at ``level``, as metafor's with ``test="z"``.
+    deviance), so it is not reported. ``q`` is metafor's Wald-type ``QE.Wld`` and ``q_lrt``
+    its likelihood-ratio ``QE.LRT``, both on ``q_df`` = k - 1 df. ``iterations`` counts
+    Newton-Raphson (and, on a retry, Nelder-Mead) iterations; ``ci_lower``/``ci_upper``
+    are Wald limits of ``mu`` at ``level``, as metafor's with ``test="z"``.
     """
 
     mu: float
@@ -62,6 +63,8 @@ class GLMMFit:
     h2: float | None
     warnings: tuple[str, ...]
     level: float = 0.95
+    q_lrt: float | None = None
+    q_lrt_pvalue: float | None = None
 
     @property
     def ci_lower(self) -> float:
@@ -335,7 +338,18 @@ def _check(model: GroupedBinomial, theta: Array) -> tuple[str | None, Array, flo
     return None, theta[:p], float(theta[p] ** 2), cov
 
 
-_GLMM_ADVICE = "use a two-stage method instead, e.g. --method REML"
+_GLMM_ADVICE = (
+    "use a two-stage method instead, e.g. --method REML, or --method REML --measure PAS "
+    "(no continuity correction) when most studies have 0% or 100%"
+)
+ALL_OR_NONE_ADVICE = (
+    "no model estimates a proportion from such data (a continuity correction would invent "
+    "the events), so report the summed counts"
+)
+NO_CORRECTION_ADVICE = (
+    "use a two-stage model that needs no continuity correction, e.g. --method REML "
+    "--measure PAS (with studies only at 0% or 100%, a correction would decide the result)"
+)
 
 
 def fit_ml(model: GroupedBinomial, name: str = "GLMM", advice: str = _GLMM_ADVICE) -> MLFit:
@@ -374,14 +388,17 @@ def fit_ml(model: GroupedBinomial, name: str = "GLMM", advice: str = _GLMM_ADVIC
     )
 
 
-def _saturated_wald_q(events: Array, totals: Array) -> float:
-    """metafor's QE.Wld: Wald test of the study dummies of R's saturated ``glm``.
+def _saturated_fit(events: Array, totals: Array) -> tuple[float, float]:
+    """metafor's QE.Wld (Wald test of the study dummies of R's saturated ``glm``) and the
+    log-likelihood of that saturated fit, for QE.LRT.
 
     R's IRLS (``glm.fit``: start (n*y + 0.5)/(n + 1), deviance criterion 1e-8, at most 25
     iterations) is simulated exactly; for a saturated model each study's linear predictor
     updates on its own. Studies with 0 or all events stop at a large finite logit, as in R,
     and the covariance comes from the weights of the last iteration, as ``vcov(glm)``.
-    The Wald statistic of the k - 1 contrasts equals Cochran's Q of these estimates.
+    The Wald statistic of the k - 1 contrasts equals Cochran's Q of these estimates. The
+    log-likelihood (with the binomial coefficients, as R's ``logLik(glm)``) is taken at the
+    fitted proportions, so a 0% study adds the tiny ``n log(1 - mu)`` R's fit leaves.
     """
     eps = np.finfo(float).eps
     y = events / totals
@@ -414,7 +431,29 @@ def _saturated_wald_q(events: Array, totals: Array) -> float:
             break
         dev_old = dev
     mean = np.sum(weights * eta) / np.sum(weights)
-    return float(max(np.sum(weights * (eta - mean) ** 2), 0.0))
+    wald = float(max(np.sum(weights * (eta - mean) ** 2), 0.0))
+    return wald, _binomial_loglik(events, totals, mu)
+
+
+def _binomial_loglik(events: Array, totals: Array, prob: Array | float) -> float:
+    """Sum of binomial log-probabilities of ``events`` of ``totals`` at ``prob`` (R's dbinom)."""
+    from scipy.special import gammaln
+
+    p = np.broadcast_to(np.asarray(prob, dtype=float), events.shape)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        hits = np.where(events > 0, events * np.log(p), 0.0)
+        misses = np.where(events < totals, (totals - events) * np.log1p(-p), 0.0)
+    choose = gammaln(totals + 1) - gammaln(events + 1) - gammaln(totals - events + 1)
+    return float(np.sum(choose + hits + misses))
+
+
+def _heterogeneity_lrt(events: Array, totals: Array, saturated_loglik: float) -> float:
+    """metafor's QE.LRT for ``rma.glmm(measure="PLO")``: -2 (ll_FE - ll_QE), the likelihood
+    ratio of the saturated binomial model (one proportion per study) against the
+    common-proportion model (``glm`` with an intercept only, whose ML estimate is
+    sum(events) / sum(totals)); k - 1 df; negative values (rounding) are 0, as metafor."""
+    common = float(np.sum(events) / np.sum(totals))
+    return max(-2.0 * (_binomial_loglik(events, totals, common) - saturated_loglik), 0.0)
 
 
 def _typical_variance(events: Array, totals: Array) -> float:
@@ -441,9 +480,10 @@ def fit_glmm(
     """Fit the binomial-normal model (Stijnen et al. 2010) by ML with adaptive GHQ.
 
     Matches ``metafor::rma.glmm(measure="PLO", method="ML", nAGQ=nodes)``: ``mu``, its
-    Hessian-based standard error, ``tau2``, the Wald-type heterogeneity test ``QE.Wld``
-    (k - 1 df) and metafor's ``I2``/``H2`` (``tau2`` over ``tau2`` plus the typical
-    within-study variance of the continuity-corrected logits). No continuity correction
+    Hessian-based standard error, ``tau2``, the Wald-type heterogeneity test ``QE.Wld`` and
+    the likelihood-ratio test ``QE.LRT`` (k - 1 df each), and metafor's ``I2``/``H2``
+    (``tau2`` over ``tau2`` plus the typical within-study variance of the
+    continuity-corrected logits). No continuity correction
     enters the fit; no study weights exist. With one study tau2 is not identifiable: it is
     set to 0 with a warning (metafor refuses k = 1). If no study has an event, or every
     study has only events, the logit estimate is infinite: ConvergenceError.
@@ -454,17 +494,16 @@ def fit_glmm(
         raise InputDataError(f"confidence level must be between 0 and 1, not {level}")
     x, n = _as_counts(events, totals)
     k = x.size
-    if np.all(x == 0) or np.all(x == n):
-        which = "no study has any event" if np.all(x == 0) else "every patient had the event"
+    which = all_or_none(events, totals)
+    if which is not None:
         raise ConvergenceError(
             f"the GLMM cannot be fitted: {which}, so the logit-scale estimate is infinite; "
-            "use a two-stage method with a continuity correction, e.g. --method REML"
+            f"{ALL_OR_NONE_ADVICE}: {naive_pooling(events, totals, level).describe()}"
         )
     if np.all((x == 0) | (x == n)):
         raise ConvergenceError(
             "the GLMM cannot be fitted: every study has either no events or only events, so "
-            "tau2 grows without bound; use a two-stage method with a continuity correction, "
-            "e.g. --method REML"
+            f"tau2 grows without bound; {NO_CORRECTION_ADVICE}"
         )
     model = GroupedBinomial(x, n, np.ones((k, 1)), np.arange(k), nodes)
     if k == 1:
@@ -480,7 +519,8 @@ def fit_glmm(
     fit = fit_ml(model)
     from scipy.special import chdtrc
 
-    q = _saturated_wald_q(x, n)
+    q, saturated_loglik = _saturated_fit(x, n)
+    q_lrt = _heterogeneity_lrt(x, n, saturated_loglik)
     vt = _typical_variance(x, n)
     return GLMMFit(
         mu=float(fit.beta[0]),
@@ -498,4 +538,6 @@ def fit_glmm(
         h2=fit.tau2 / vt + 1,
         warnings=fit.warnings,
         level=level,
+        q_lrt=q_lrt,
+        q_lrt_pvalue=float(chdtrc(k - 1, q_lrt)),
     )

@@ -116,12 +116,30 @@ def escalc(
         if not (math.isfinite(y) and math.isfinite(v) and v > 0):
             raise InputDataError(
                 f"study {label!r}: {e} events of {n} give no finite {measure} value with "
-                f"positive variance; use a continuity correction (e.g. --cc 0.5 --cc-mode only0), "
-                f"measure PAS or PFT, or method GLMM"
+                f"positive variance; {_no_value_advice(events, totals)}"
             )
         yi.append(y)
         vi.append(v)
     return EffectSizes(measure, tuple(yi), tuple(vi), flags, float(cc), cc_mode)
+
+
+def _no_value_advice(events: Sequence[int], totals: Sequence[int]) -> str:
+    """What to do when a study has no finite value: a continuity correction, a measure that
+    needs none, or the GLMM; but when no study has an event (or every patient had it) each of
+    those would make a result up, and the summed counts are what remains to report."""
+    from meta.study_ci import all_or_none
+
+    which = all_or_none(events, totals)
+    if which is not None:
+        return (
+            f"{which}, so no model estimates a proportion from these data (a continuity "
+            "correction would invent the events); report the summed counts with their exact "
+            "interval instead"
+        )
+    return (
+        "use a continuity correction (e.g. --cc 0.5 --cc-mode only0), measure PAS or PFT, "
+        "or method GLMM"
+    )
 
 
 def _one(measure: Measure, x: float, m: float) -> tuple[float, float]:

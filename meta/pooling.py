@@ -8,7 +8,8 @@ i.e. normal for z and t with k - 1 df for knha (metafor 3.8's ``predict`` defaul
 not use the t on k - 2 df of Higgins, Thompson & Spiegelhalter 2009); Cochran's
 Q; I2 = tau2 / (tau2 + typical within-study variance) and H2 = (tau2 + vt) / vt as metafor
 (not meta's Q-based I2), except for EE, where metafor (and we) use (Q - df) / Q and Q / df;
-and the Q-profile interval for tau2 (Viechtbauer 2007).
+and the Q-profile interval for tau2 (Viechtbauer 2007). EE reports tau2 = 0, the value its
+model fixes (metafor's ``fit$tau2``), with no interval and no prediction interval.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from meta.errors import InputDataError
 from meta.measures import PFT_WARNING, back_transform, check_cc, check_measure, escalc, expit
 from meta.measures import harmonic_mean as _harmonic_mean
 from meta.results import PoolResult, StudyResult
-from meta.study_ci import check_level, check_study_ci, proportion_cis
+from meta.study_ci import all_or_none, check_level, check_study_ci, naive_pooling, proportion_cis
 from meta.tau2 import estimate_tau2, q_statistic, qprofile_ci, typical_variance
 from meta.types import METHODS, TESTS, CCMode, Measure, Method, StudyCIMethod, Tau2Method, Test
 
@@ -34,6 +35,14 @@ GLMM_MEDIAN_NOTE = (
     "GLMM: the estimate is the median proportion, expit of the mean logit, not the mean proportion"
 )
 GLMM_MEASURE_WARNING = "measure {measure} ignored: the GLMM pools logits (PLO)"
+ALL_OR_NONE_WARNING = (
+    "{which}: the pooled estimate and its interval {basis}; report the summed counts "
+    "instead: {naive}"
+)
+GLMM_WALD_NOTE = (
+    "GLMM: studies with 0% or 100% make the Wald-type Q small (their logits have huge "
+    "variances); the likelihood-ratio test (LRT) is the better guide to heterogeneity"
+)
 GLMM_CC_WARNING = (
     "continuity correction (cc {cc:g}, cc_mode {cc_mode}) ignored: the GLMM models the counts "
     "and needs none"
@@ -157,14 +166,21 @@ def _pool_two_stage(counts: StudyCounts, options: _Options) -> PoolResult:
     import numpy as np
     from scipy.special import chdtrc
 
-    effects = escalc(
-        counts.events,
-        counts.totals,
-        options.measure,
-        cc=options.cc,
-        cc_mode=options.cc_mode,
-        studies=counts.studies,
-    )
+    which = all_or_none(counts.events, counts.totals)
+    naive = None if which is None else naive_pooling(counts.events, counts.totals, options.level)
+    try:
+        effects = escalc(
+            counts.events,
+            counts.totals,
+            options.measure,
+            cc=options.cc,
+            cc_mode=options.cc_mode,
+            studies=counts.studies,
+        )
+    except InputDataError as exc:
+        if naive is None:
+            raise
+        raise InputDataError(f"{exc}: {naive.describe()}") from None
     y = np.asarray(effects.yi)
     v = np.asarray(effects.vi)
     k = counts.k
@@ -178,6 +194,14 @@ def _pool_two_stage(counts: StudyCounts, options: _Options) -> PoolResult:
             f"continuity correction {effects.cc:g} added to both cells of {n_corrected} "
             f"stud{'y' if n_corrected == 1 else 'ies'} (cc_mode {effects.cc_mode})"
         )
+    if which is not None and naive is not None:
+        basis = (
+            "come from the continuity correction, not from the data"
+            if n_corrected
+            else f"rest on a normal approximation at {'0%' if naive.events == 0 else '100%'}, "
+            "which such data cannot support"
+        )
+        notes.append(ALL_OR_NONE_WARNING.format(which=which, basis=basis, naive=naive.describe()))
     method: Tau2Method = options.method  # type: ignore[assignment]  # GLMM handled earlier
     fit = estimate_tau2(y, v, method)
     notes.extend(fit.warnings)
@@ -214,7 +238,7 @@ def _pool_two_stage(counts: StudyCounts, options: _Options) -> PoolResult:
             pi_upper=None,
             estimate_transformed=beta,
             se=se,
-            tau2=None,
+            tau2=0.0 if method == "EE" else None,
             tau2_ci_lower=None,
             tau2_ci_upper=None,
             i2=None,
@@ -233,7 +257,6 @@ def _pool_two_stage(counts: StudyCounts, options: _Options) -> PoolResult:
         h2 = q / (k - 1)
         pi: tuple[float | None, float | None] = (None, None)
         tau2_ci: tuple[float | None, float | None] = (None, None)
-        tau2_out: float | None = None
     else:
         vt = typical_variance(v)
         i2 = 100 * tau2 / (vt + tau2)
@@ -241,7 +264,6 @@ def _pool_two_stage(counts: StudyCounts, options: _Options) -> PoolResult:
         half = crit * math.sqrt(variance + tau2)
         pi = (back(beta - half), back(beta + half))
         tau2_ci = qprofile_ci(y, v, options.level, tau2)
-        tau2_out = tau2
     return PoolResult(
         k=k,
         measure=options.measure,
@@ -255,7 +277,7 @@ def _pool_two_stage(counts: StudyCounts, options: _Options) -> PoolResult:
         pi_upper=pi[1],
         estimate_transformed=beta,
         se=se,
-        tau2=tau2_out,
+        tau2=tau2,  # 0 for EE, which fixes it (as metafor's rma(method = "EE"))
         tau2_ci_lower=tau2_ci[0],
         tau2_ci_upper=tau2_ci[1],
         i2=i2,
@@ -291,6 +313,8 @@ def _pool_glmm(counts: StudyCounts, options: _Options) -> PoolResult:
     one = k == 1
     if one:
         notes.insert(0, ONE_STUDY_WARNING)
+    elif any(e in (0, n) for e, n in zip(counts.events, counts.totals, strict=True)):
+        notes.append(GLMM_WALD_NOTE)
     half = crit * math.sqrt(tau2 + se * se)
     return PoolResult(
         k=k,
@@ -316,6 +340,8 @@ def _pool_glmm(counts: StudyCounts, options: _Options) -> PoolResult:
         studies=studies,
         warnings=tuple(notes),
         study_ci=options.study_ci,
+        q_lrt=None if one else _maybe(fit.q_lrt),
+        q_lrt_pvalue=None if one else _maybe(fit.q_lrt_pvalue),
     )
 
 

@@ -20,8 +20,8 @@ from meta.errors import InputDataError, MetaError
 from meta.measures import check_cc, check_measure
 from meta.pooling import pool
 from meta.progress import Progress
-from meta.study_ci import check_level
-from meta.types import METHODS, TESTS, CCMode, Measure, Method, Test
+from meta.study_ci import check_level, check_study_ci
+from meta.types import METHODS, TESTS, CCMode, Measure, Method, StudyCIMethod, Test
 
 MODELS: tuple[tuple[Measure, Method], ...] = (
     ("PLO", "GLMM"),
@@ -35,9 +35,13 @@ WITHOUT_SINGLE_CASES = "Without single-case reports (n = 1)"
 NO_SINGLE_CASES = "no study has n = 1: the same studies as all studies"
 
 
+AnalysisKind = Literal["method", "leave-one-out", "without-single-case-reports", "without"]
+
+
 @dataclass(frozen=True)
 class SensitivityRow:
-    """One pooled estimate (proportion scale) with the subset and model it came from."""
+    """One pooled estimate (proportion scale) with the subset and model it came from; the
+    heterogeneity tests as :class:`meta.results.PoolResult` has them (``q_lrt`` for GLMM)."""
 
     label: str
     method: Method
@@ -51,6 +55,12 @@ class SensitivityRow:
     i2: float | None
     warnings: tuple[str, ...] = ()
     error: str | None = None
+    q: float | None = None
+    q_df: int | None = None
+    q_pvalue: float | None = None
+    q_lrt: float | None = None
+    q_lrt_pvalue: float | None = None
+    kind: AnalysisKind = "method"
 
     @property
     def failed(self) -> bool:
@@ -66,6 +76,7 @@ class SensitivityRow:
     def to_dict(self) -> dict[str, Any]:
         return {
             "label": self.label,
+            "kind": self.kind,
             "method": self.method,
             "measure": self.measure,
             "test": self.test,
@@ -77,6 +88,11 @@ class SensitivityRow:
             "pi_upper": None if self.pi is None else self.pi[1],
             "tau2": self.tau2,
             "i2": self.i2,
+            "q": self.q,
+            "q_df": self.q_df,
+            "q_pvalue": self.q_pvalue,
+            "q_lrt": self.q_lrt,
+            "q_lrt_pvalue": self.q_lrt_pvalue,
             "warnings": list(self.warnings),
             "failed": self.failed,
             "error": self.error,
@@ -85,17 +101,32 @@ class SensitivityRow:
 
 @dataclass(frozen=True)
 class SensitivityTable:
-    """The rows of a sensitivity analysis, in the order they should be shown."""
+    """The rows of a sensitivity analysis, in the order they should be shown, and the
+    primary model on all studies (the reference every row is compared with)."""
 
     rows: tuple[SensitivityRow, ...]
     level: float
+    primary: SensitivityRow | None = None
+    study_ci: str = "CP"
 
     def to_dict(self) -> dict[str, Any]:
         """The ``--json`` object of ``casepool sensitivity``."""
-        return {"level": self.level, "rows": [r.to_dict() for r in self.rows]}
+        return {
+            "level": self.level,
+            "study_ci": self.study_ci,
+            "primary": None if self.primary is None else self.primary.to_dict(),
+            "rows": [r.to_dict() for r in self.rows],
+        }
 
-
-AnalysisKind = Literal["method", "leave-one-out", "without-single-case-reports", "without"]
+    def notes(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """Each row's notes as numbers ('1,2') and the numbered texts, each text once (a
+        failed row's note is 'failed: <reason>'): the terminal and the plot show these."""
+        numbers: dict[str, int] = {}
+        refs = []
+        for row in self.rows:
+            texts = [f"failed: {row.error}"] if row.failed else list(row.warnings)
+            refs.append(",".join(str(numbers.setdefault(t, len(numbers) + 1)) for t in texts))
+        return tuple(refs), tuple(numbers)
 
 
 @dataclass(frozen=True)
@@ -114,10 +145,13 @@ class Analysis:
         return (k if k > 1 else 0) if self.kind == "leave-one-out" else 1
 
 
-def default_analyses(without: Sequence[str] = ()) -> tuple[Analysis, ...]:
+def default_analyses(
+    without: Sequence[str] = (), subgroups: Sequence[tuple[str, Sequence[str]]] = ()
+) -> tuple[Analysis, ...]:
     """The table of ``casepool sensitivity``: every model of :data:`MODELS` (two-stage ones
-    with z and knha) on all studies, then leave-one-out, without n = 1 reports and, if
-    given, without the named studies."""
+    with z and knha) on all studies, then leave-one-out, without n = 1 reports, if given
+    without the named studies, and without each of ``subgroups`` (label, its studies) in
+    turn."""
     rows: list[Analysis] = []
     for model_measure, model_method in MODELS:
         tests: tuple[Test, ...] = ("z",) if model_method == "GLMM" else ("z", "knha")
@@ -129,7 +163,28 @@ def default_analyses(without: Sequence[str] = ()) -> tuple[Analysis, ...]:
     if without:
         label = "Without " + ", ".join(dict.fromkeys(without))
         rows.append(Analysis(label, "without", studies=tuple(without)))
+    rows.extend(Analysis(label, "without", studies=tuple(s)) for label, s in subgroups)
     return tuple(rows)
+
+
+def subgroup_analyses(
+    counts: StudyCounts, variable: str
+) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Leave one subgroup out: for each subgroup of ``counts`` (in order of first
+    appearance) the label 'Without <subgroup> (<variable>)' and its studies."""
+    missing = [s for s, g in zip(counts.studies, counts.subgroups, strict=True) if g is None]
+    if missing:
+        raise InputDataError(
+            f"study {missing[0]!r} has no {variable}; label every study ({len(missing)} unlabelled)"
+        )
+    names = list(dict.fromkeys(g for g in counts.subgroups if g is not None))
+    return tuple(
+        (
+            f"Without {name} ({variable})",
+            tuple(s for s, g in zip(counts.studies, counts.subgroups, strict=True) if g == name),
+        )
+        for name in names
+    )
 
 
 def sensitivity_table(
@@ -143,14 +198,20 @@ def sensitivity_table(
     cc: float = 0.5,
     cc_mode: CCMode = "only0",
     nodes: int = 7,
+    study_ci: StudyCIMethod = "CP",
+    subgroup: str | None = None,
     progress: Progress | None = None,
 ) -> SensitivityTable:
     """Pool ``counts`` under every model of :data:`MODELS` (two-stage ones with z and knha),
-    then leave-one-out, without n = 1 reports and without ``without``, by the primary model
-    (``method``, ``measure``, ``test``). ``progress`` is told after each row."""
+    then leave-one-out, without n = 1 reports, without ``without`` and, when ``subgroup``
+    names the variable of ``counts.subgroups``, without each subgroup in turn, by the
+    primary model (``method``, ``measure``, ``test``). ``study_ci`` is passed to every fit
+    (the rows are pooled estimates, so it shows only in the results' studies).
+    ``progress`` is told after each row."""
+    groups = () if subgroup is None else subgroup_analyses(counts, subgroup)
     return planned_table(
         counts,
-        default_analyses(without),
+        default_analyses(without, groups),
         level=level,
         method=method,
         measure=measure,
@@ -158,6 +219,7 @@ def sensitivity_table(
         cc=cc,
         cc_mode=cc_mode,
         nodes=nodes,
+        study_ci=study_ci,
         progress=progress,
     )
 
@@ -173,12 +235,15 @@ def planned_table(
     cc: float = 0.5,
     cc_mode: CCMode = "only0",
     nodes: int = 7,
+    study_ci: StudyCIMethod = "CP",
     progress: Progress | None = None,
 ) -> SensitivityTable:
     """The rows of ``analyses`` in order: a 'method' analysis pools all studies under its
     own options (on top of ``level``, ``cc``, ``cc_mode``), the others pool fewer studies
-    under the primary model (``method``, ``measure``, ``test``)."""
+    under the primary model (``method``, ``measure``, ``test``). The table's ``primary`` is
+    the primary model on all studies (a 'method' row of that model if there is one)."""
     _check_primary(level, method, measure, test, cc, cc_mode)
+    check_study_ci(study_ci)
     for analysis in analyses:
         missing = [name for name in analysis.studies if name not in counts.studies]
         if missing:
@@ -187,7 +252,13 @@ def planned_table(
                 f"cannot leave out {', '.join(repr(m) for m in missing)}: no such study; "
                 f"the studies are: {known}"
             )
-    common: dict[str, Any] = {"level": level, "cc": cc, "cc_mode": cc_mode, "nodes": nodes}
+    common: dict[str, Any] = {
+        "level": level,
+        "cc": cc,
+        "cc_mode": cc_mode,
+        "nodes": nodes,
+        "study_ci": study_ci,
+    }
     primary: dict[str, Any] = {"measure": measure, "method": method, "test": test} | common
     rows: list[SensitivityRow] = []
     planned = sum(a.planned_rows(counts.k) for a in analyses)
@@ -203,16 +274,28 @@ def planned_table(
         elif analysis.kind == "leave-one-out" and counts.k > 1:
             for i, name in enumerate(counts.studies):
                 keep = [j for j in range(counts.k) if j != i]
-                add(_row(f"Leave out {name}", counts.subset(keep), primary))
+                add(_row(f"Leave out {name}", counts.subset(keep), primary, "leave-one-out"))
         elif analysis.kind == "without-single-case-reports":
             add(_without_single_cases(counts, primary, analysis.label))
         elif analysis.kind == "without":
             keep = [j for j, name in enumerate(counts.studies) if name not in analysis.studies]
             if keep:
-                add(_row(analysis.label, counts.subset(keep), primary))
+                add(_row(analysis.label, counts.subset(keep), primary, "without"))
             else:
-                add(_failed(analysis.label, primary, 0, "no studies left to pool"))
-    return SensitivityTable(rows=tuple(rows), level=level)
+                add(_failed(analysis.label, primary, 0, "no studies left to pool", "without"))
+    model = _model_of(primary)
+    reference = next(
+        (r for r in rows if r.kind == "method" and (r.method, r.measure, r.test) == model), None
+    )
+    if reference is None:
+        reference = _row("All studies", counts, primary)
+    return SensitivityTable(rows=tuple(rows), level=level, primary=reference, study_ci=study_ci)
+
+
+def _model_of(options: dict[str, Any]) -> tuple[str, str, str]:
+    """(method, measure, test) of a model; the GLMM's measure is always PLO."""
+    method = options["method"]
+    return (method, "PLO" if method == "GLMM" else options["measure"], options["test"])
 
 
 def _check_primary(
@@ -231,23 +314,26 @@ def _check_primary(
 def _without_single_cases(
     counts: StudyCounts, primary: dict[str, Any], label: str = WITHOUT_SINGLE_CASES
 ) -> SensitivityRow:
+    kind: AnalysisKind = "without-single-case-reports"
     keep = [j for j, n in enumerate(counts.totals) if n > 1]
     if not keep:
-        return _failed(label, primary, 0, "every study is a single-case report")
-    row = _row(label, counts.subset(keep), primary)
+        return _failed(label, primary, 0, "every study is a single-case report", kind)
+    row = _row(label, counts.subset(keep), primary, kind)
     if len(keep) == counts.k:
         return _with_warning(row, NO_SINGLE_CASES)
     return row
 
 
-def _row(label: str, counts: StudyCounts, options: dict[str, Any]) -> SensitivityRow:
+def _row(
+    label: str, counts: StudyCounts, options: dict[str, Any], kind: AnalysisKind = "method"
+) -> SensitivityRow:
     """Pool one subset by one model; a failure becomes a failed row with its reason."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
             result = pool(counts, **options)
         except (MetaError, ArithmeticError, ValueError) as exc:
-            return _failed(label, options, counts.k, str(exc) or type(exc).__name__)
+            return _failed(label, options, counts.k, str(exc) or type(exc).__name__, kind)
     notes = list(result.warnings) + [str(w.message) for w in caught]
     pi = (
         None
@@ -266,10 +352,18 @@ def _row(label: str, counts: StudyCounts, options: dict[str, Any]) -> Sensitivit
         tau2=result.tau2,
         i2=result.i2,
         warnings=tuple(dict.fromkeys(notes)),
+        q=result.q,
+        q_df=result.q_df,
+        q_pvalue=result.q_pvalue,
+        q_lrt=result.q_lrt,
+        q_lrt_pvalue=result.q_lrt_pvalue,
+        kind=kind,
     )
 
 
-def _failed(label: str, options: dict[str, Any], k: int, reason: str) -> SensitivityRow:
+def _failed(
+    label: str, options: dict[str, Any], k: int, reason: str, kind: AnalysisKind = "method"
+) -> SensitivityRow:
     return SensitivityRow(
         label=label,
         method=options["method"],
@@ -282,6 +376,7 @@ def _failed(label: str, options: dict[str, Any], k: int, reason: str) -> Sensiti
         tau2=None,
         i2=None,
         error=reason,
+        kind=kind,
     )
 
 

@@ -7,6 +7,7 @@ WS Wilson score, AC Agresti-Coull, SA simple asymptotic (Wald).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from meta.errors import InputDataError
 from meta.types import STUDY_CI_METHODS, StudyCIMethod
@@ -76,3 +77,52 @@ def proportion_cis(
     lower = np.clip(lower, 0.0, 1.0)
     upper = np.clip(upper, 0.0, 1.0)
     return [(float(lo), float(hi)) for lo, hi in zip(lower, upper, strict=True)]
+
+
+@dataclass(frozen=True)
+class NaivePooling:
+    """All patients of all studies counted as one sample, with the exact (Clopper-Pearson)
+    interval of the summed counts. It ignores differences between studies (naive pooling),
+    which is what remains to report when no study has an event, or every patient had it:
+    every model then rests on a continuity correction or a normal approximation at 0% or
+    100% (e.g. REML on 0/4, 0/4, 0/4 gives 10.0% [2.0, 37.5] with the default correction,
+    arcsine 0.0% [0.0, 7.8]; the exact interval of 0/12 is [0.0, 26.5])."""
+
+    events: int
+    total: int
+    ci_lower: float
+    ci_upper: float
+    level: float
+
+    @property
+    def proportion(self) -> float:
+        return self.events / self.total
+
+    def describe(self) -> str:
+        """'0/12 = 0.0% [0.0, 26.5], the exact Clopper-Pearson 95% interval (naive pooling,
+        which ignores differences between studies)'."""
+        level = f"{100 * self.level:g}%"
+        return (
+            f"{self.events}/{self.total} = {100 * self.proportion:.1f}% "
+            f"[{100 * self.ci_lower:.1f}, {100 * self.ci_upper:.1f}], the exact Clopper-Pearson "
+            f"{level} interval (naive pooling, which ignores differences between studies)"
+        )
+
+
+def naive_pooling(
+    events: Sequence[int], totals: Sequence[int], level: float = 0.95
+) -> NaivePooling:
+    """The summed counts with their Clopper-Pearson interval (see :class:`NaivePooling`)."""
+    x, n = int(sum(events)), int(sum(totals))
+    lower, upper = proportion_ci(x, n, "CP", level)
+    return NaivePooling(x, n, lower, upper, check_level(level))
+
+
+def all_or_none(events: Sequence[int], totals: Sequence[int]) -> str | None:
+    """'no study has any event' or 'every patient had the event' when the data are so (no
+    model can estimate a proportion from them without inventing events), else None."""
+    if all(e == 0 for e in events):
+        return "no study has any event"
+    if all(e == n for e, n in zip(events, totals, strict=True)):
+        return "every patient had the event"
+    return None

@@ -7,7 +7,8 @@ Handbook 10.11.3.1): Q_b = sum_g (theta_g - theta_bar)^2 / se_g^2 on the measure
 G - 1 df. It is R meta's default for random-effects models (``tau.common = FALSE``: tau2
 estimated within each subgroup) and equals ``metafor::rma(theta_g, sei = se_g,
 method = "EE")$QE`` on the subgroup estimates. With ``test="knha"`` the se_g are the
-Hartung-Knapp standard errors of the subgroups.
+Hartung-Knapp standard errors of the subgroups. A subgroup that cannot be pooled is reported
+as failed with its reason (as the sensitivity table's rows), and the test is over the others.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 from meta.counts import StudyCounts
 from meta.errors import InputDataError, MetaError
 from meta.pooling import pool
-from meta.results import PoolResult, SubgroupResult
+from meta.results import FailedSubgroup, PoolResult, SubgroupResult
 
 
 def q_between(results: list[PoolResult]) -> tuple[float, int, float]:
@@ -42,7 +43,10 @@ def q_between(results: list[PoolResult]) -> tuple[float, int, float]:
 def pool_subgroups(counts: StudyCounts, **pool_kwargs: Any) -> SubgroupResult:
     """Pool all studies and each subgroup (in order of first appearance) with ``pool()``.
 
-    Every study needs a subgroup label, and at least two subgroups are needed.
+    Every study needs a subgroup label, and at least two subgroups are needed. A subgroup
+    that cannot be pooled (a ``MetaError``, e.g. the GLMM on 1/1 and 0/1) is reported as
+    failed with its reason and the others are pooled; the Q-between test is then over the
+    subgroups that could be pooled, and not computed when fewer than two could.
     """
     missing = [s for s, g in zip(counts.studies, counts.subgroups, strict=True) if g is None]
     if len(missing) == counts.k:
@@ -61,25 +65,32 @@ def pool_subgroups(counts: StudyCounts, **pool_kwargs: Any) -> SubgroupResult:
         )
     overall = pool(counts, **pool_kwargs)
     groups: list[tuple[str, PoolResult]] = []
+    failed: list[FailedSubgroup] = []
+    notes: list[str] = []
     for name in names:
         keep = [i for i, g in enumerate(counts.subgroups) if g == name]
         try:
-            groups.append((name, pool(counts.subset(keep), **pool_kwargs)))
-        except MetaError as exc:  # say which subgroup: the whole data set may be fine
-            raise type(exc)(f"subgroup {name!r}: {exc}") from None
-    q, df, p = q_between([r for _, r in groups])
-    notes = tuple(
-        f"subgroup {name!r} has one study: its estimate is that study's own"
-        for name, r in groups
-        if r.k == 1
-    )
+            pooled = pool(counts.subset(keep), **pool_kwargs)
+        except MetaError as exc:
+            failed.append(FailedSubgroup(name, len(keep), str(exc)))
+            notes.append(f"subgroup {name!r} not pooled: {exc}")
+            continue
+        groups.append((name, pooled))
+        if pooled.k == 1:
+            notes.append(f"subgroup {name!r} has one study: its estimate is that study's own")
+    q: float | None = None
+    df: int | None = None
+    p: float | None = None
+    if len(groups) >= 2:
+        q, df, p = q_between([r for _, r in groups])
     return SubgroupResult(
         overall=overall,
         groups=tuple(groups),
         q_between=q,
         q_between_df=df,
         q_between_pvalue=p,
-        warnings=notes,
+        warnings=tuple(notes),
+        failed=tuple(failed),
     )
 
 

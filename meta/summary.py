@@ -3,7 +3,8 @@
 The terminal table, the forest plot and the report all present a pooled result the same
 way: per study its events/n, proportion with CI and weight; per subgroup a subtotal and its
 heterogeneity; the overall estimate with the model's name, the prediction interval, the
-heterogeneity line (tau² with its Q-profile CI, I² as metafor defines it, Q with df and p),
+heterogeneity line (tau² with its Q-profile CI, I² as metafor defines it, Q with df and p;
+for the GLMM the Wald-type Q and the likelihood-ratio test),
 the test for subgroup differences, and the warnings, each once. This module computes those
 rows and lines once; the front ends only lay them out.
 """
@@ -34,6 +35,7 @@ class SummaryRow:
     weight: float | None = None
     weight_text: str = ""
     heterogeneity: str = ""
+    error: str = ""
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,7 @@ class PooledSummary:
     rows: tuple[SummaryRow, ...]
     heterogeneity: str
     subgroup_test: str | None
+    group_heterogeneity: tuple[str, ...]
     warnings: tuple[str, ...]
     show_weights: bool
     level: float
@@ -88,11 +91,16 @@ def model_title(result: PoolResult) -> str:
     return f"{studies}; {result.method}, measure {result.measure}, test {result.test}"
 
 
-def heterogeneity_line(result: PoolResult) -> str:
+def heterogeneity_line(result: PoolResult, within: str | None = None) -> str:
     """tau² with its Q-profile CI ('>' when the upper bound is the search limit, as
-    metafor's confint prints it), I² (metafor's definition), Q with df and p."""
+    metafor's confint prints it; EE fixes it at 0), I² (metafor's definition), Q with df and
+    p; for the GLMM both of metafor's tests, the Wald-type Q and the likelihood-ratio test.
+    ``within`` names the subgroup the line is about ('Heterogeneity within series: ...')."""
+    head = "Heterogeneity" if within is None else f"Heterogeneity within {within}"
     parts: list[str] = []
-    if result.tau2 is not None:
+    if result.method == "EE" and result.tau2 is not None:
+        parts.append(f"τ² = {result.tau2:.3g} (fixed by the common-effect model)")
+    elif result.tau2 is not None:
         tau2 = f"τ² = {result.tau2:.3g}"
         lower, upper = result.tau2_ci_lower, result.tau2_ci_upper
         if lower is not None and upper is not None:
@@ -101,23 +109,54 @@ def heterogeneity_line(result: PoolResult) -> str:
         parts.append(tau2)
     if result.i2 is not None:
         parts.append(f"I² = {result.i2:.1f}%")
-    if result.q is not None:
-        q = f"Q = {result.q:.2f}"
+    wald = "Wald Q" if result.q_lrt is not None else "Q"
+    for name, value, pvalue in (
+        (wald, result.q, result.q_pvalue),
+        ("LRT", result.q_lrt, result.q_lrt_pvalue),
+    ):
+        if value is None:
+            continue
+        test = f"{name} = {value:.2f}"
         if result.q_df is not None:
-            q += f", df = {result.q_df}"
-        if result.q_pvalue is not None:
-            q += f", p {p_text(result.q_pvalue)}"
-        parts.append(q)
+            test += f", df = {result.q_df}"
+        if pvalue is not None:
+            test += f", p {p_text(pvalue)}"
+        parts.append(test)
     if not parts:
-        return "Heterogeneity: not estimable"
-    return "Heterogeneity: " + "; ".join(parts)
+        return f"{head}: not estimable"
+    return f"{head}: " + "; ".join(parts)
+
+
+NOT_POOLED = "not pooled"
 
 
 def subgroup_test_line(result: SubgroupResult) -> str:
-    """The test for subgroup differences (Q-between)."""
+    """The test for subgroup differences (Q-between); when a subgroup could not be pooled,
+    which subgroups the test is over, or that it was not computed."""
+    pooled = [name for name, _ in result.groups]
+    if result.q_between is None or result.q_between_df is None or result.q_between_pvalue is None:
+        could = f"only {len(pooled)} subgroup{'' if len(pooled) == 1 else 's'} could be pooled"
+        return f"Test for subgroup differences: not computed ({could})"
+    over = ""
+    if result.failed:
+        names = ", ".join(repr(n) for n in pooled)
+        over = f" (over the {len(pooled)} subgroups that could be pooled: {names})"
     return (
-        f"Test for subgroup differences: Q = {result.q_between:.2f}, "
+        f"Test for subgroup differences{over}: Q = {result.q_between:.2f}, "
         f"df = {result.q_between_df}, p {p_text(result.q_between_pvalue)}"
+    )
+
+
+def failed_subtotal_row(name: str, members: Sequence[StudyResult], error: str) -> SummaryRow:
+    """The subtotal of a subgroup that could not be pooled: its counts, no estimate."""
+    events = sum(s.events for s in members)
+    total = sum(s.total for s in members)
+    return SummaryRow(
+        "subtotal",
+        f"Subtotal: {name}",
+        events_n=f"{events}/{total}",
+        ci_text=NOT_POOLED,
+        error=error,
     )
 
 
@@ -183,8 +222,16 @@ def summarise(result: PoolResult | SubgroupResult) -> PooledSummary:
     rows: list[SummaryRow] = []
     if isinstance(result, SubgroupResult):
         by_name = {s.study: s for s in overall.studies}  # weights in the overall model
-        for name, group in result.groups:
+        pooled = dict(result.groups)
+        failed = {f.name: f.error for f in result.failed}
+        for name in result.names:
             rows.append(SummaryRow("group", name))
+            if name not in pooled:
+                members = list(result.members(name))
+                rows.extend(study_row(s, show_weights) for s in members)
+                rows.append(failed_subtotal_row(name, members, failed[name]))
+                continue
+            group = pooled[name]
             members = [by_name.get(s.study, s) for s in group.studies]
             rows.extend(study_row(s, show_weights) for s in members)
             share = sum(s.weight or 0.0 for s in members) if show_weights else None
@@ -208,6 +255,11 @@ def summarise(result: PoolResult | SubgroupResult) -> PooledSummary:
         rows=tuple(rows),
         heterogeneity=heterogeneity_line(overall),
         subgroup_test=subgroup_test_line(result) if isinstance(result, SubgroupResult) else None,
+        group_heterogeneity=tuple(
+            heterogeneity_line(group, within=name) for name, group in result.groups
+        )
+        if isinstance(result, SubgroupResult)
+        else (),
         warnings=all_warnings(result),
         show_weights=show_weights,
         level=overall.level,

@@ -1,7 +1,7 @@
 """Read per-study counts from a CSV, TSV or XLSX table (an I/O edge of ``meta``).
 
-Every error names the file, the row as a spreadsheet shows it (the header is row 1) and the
-column, so a user can go straight to the cell.
+Every error names the file, for a workbook the sheet, the row as a spreadsheet shows it (the
+header is row 1) and the column, so a user can go straight to the cell.
 """
 
 from __future__ import annotations
@@ -20,11 +20,28 @@ FORMATS = "CSV (.csv), TSV (.tsv, .tab, .txt) or Excel (.xlsx, .xlsm)"
 
 @dataclass(frozen=True)
 class _Table:
-    """Header and cells as read; ``rows[i]`` is spreadsheet row ``numbers[i]``."""
+    """Header and cells as read; ``rows[i]`` is spreadsheet row ``numbers[i]``. ``where`` names
+    the file (and the sheet of a workbook) in messages; ``sheet`` is the sheet's name, and
+    ``other_sheets`` the workbook's other sheets when none was chosen (for a hint)."""
 
     header: tuple[str, ...]
     rows: tuple[tuple[object, ...], ...]
     numbers: tuple[int, ...]
+    where: str = ""
+    sheet: str | None = None
+    other_sheets: tuple[str, ...] = ()
+
+    def sheet_hint(self) -> str:
+        """' (the workbook has other sheets: 'Counts'; choose one with --sheet)' or ''."""
+        if not self.other_sheets:
+            return ""
+        names = ", ".join(repr(s) for s in self.other_sheets)
+        return f" (the workbook has other sheets: {names}; choose one with --sheet)"
+
+
+def is_workbook(path: Path | str) -> bool:
+    """Whether ``path`` names an Excel workbook (the only tables with sheets)."""
+    return Path(path).suffix.lower() in _EXCEL
 
 
 def read_counts_table(
@@ -34,16 +51,22 @@ def read_counts_table(
     total: str,
     study: str | None = None,
     subgroup: str | None = None,
+    sheet: str | int | None = None,
 ) -> StudyCounts:
     """Per-study counts from the named columns of a CSV/TSV/XLSX file, one study per row.
 
-    Blank rows are skipped. Without ``study`` the studies are labelled by their row
-    ("Row 2", ...). Raises :class:`InputDataError` naming file, row and column.
+    ``sheet`` chooses a workbook's sheet: a name, or a number from 1 (a text of digits that
+    is no sheet's name counts as a number); the default is the first. Blank rows are
+    skipped. Without ``study`` the studies are labelled by their row ("Row 2", ...). Raises
+    :class:`InputDataError` naming file, sheet, row and column.
     """
     path = Path(path)
-    table = _read_table(path)
+    table = _read_table(path, sheet)
+    where = table.where
     if not table.rows:
-        raise InputDataError(f"{path}: no studies below the header row; add one row per study")
+        raise InputDataError(
+            f"{where}: no studies below the header row; add one row per study" + table.sheet_hint()
+        )
     wanted = [("--events", events), ("--total", total)]
     if study is not None:
         wanted.append(("--study", study))
@@ -54,13 +77,14 @@ def read_counts_table(
         if name not in table.header:
             existing = ", ".join(repr(h) for h in table.header if h)
             raise InputDataError(
-                f"{path}: no column {name!r} (given as {option}); the columns are: {existing}"
+                f"{where}: no column {name!r} (given as {option}); the columns are: {existing}"
                 + _separator_hint(path, table.header)
+                + table.sheet_hint()
             )
         found = [str(i + 1) for i, h in enumerate(table.header) if h == name]
         if len(found) > 1:
             raise InputDataError(
-                f"{path}: column {name!r} (given as {option}) appears {len(found)} times in "
+                f"{where}: column {name!r} (given as {option}) appears {len(found)} times in "
                 f"the header (columns {', '.join(found)}); rename the ones you do not mean"
             )
         index[name] = table.header.index(name)
@@ -76,13 +100,13 @@ def read_counts_table(
     tot: list[int] = []
     places: list[CountPlace] = []
     for cells, row in zip(table.rows, table.numbers, strict=True):
-        ev.append(_whole(path, row, events, cells[index[events]]))
-        tot.append(_whole(path, row, total, cells[index[total]]))
-        label = f"Row {row}" if study is None else _text(path, row, study, cells[index[study]])
+        ev.append(_whole(where, row, events, cells[index[events]]))
+        tot.append(_whole(where, row, total, cells[index[total]]))
+        label = f"Row {row}" if study is None else _text(where, row, study, cells[index[study]])
         labels.append(label)
-        places.append(CountPlace(label, str(path), row, columns))
+        places.append(CountPlace(label, str(path), row, columns, sheet=table.sheet))
         groups.append(
-            None if subgroup is None else _text(path, row, subgroup, cells[index[subgroup]])
+            None if subgroup is None else _text(where, row, subgroup, cells[index[subgroup]])
         )
     return make_counts(ev, tot, labels, groups, places)
 
@@ -102,15 +126,22 @@ def _separator_hint(path: Path, header: tuple[str, ...]) -> str:
     return ""
 
 
-def _read_table(path: Path) -> _Table:
+def _read_table(path: Path, sheet: str | int | None = None) -> _Table:
     suffix = path.suffix.lower()
+    if path.is_dir():
+        raise InputDataError(f"{path}: is a folder; give the path of a counts table inside it")
     if not path.is_file():
         raise InputDataError(f"{path}: no such file")
     if suffix in _EXCEL:
-        return _read_excel(path)
-    if suffix in _DELIMITED:
-        return _read_delimited(path, _DELIMITED[suffix])
-    raise InputDataError(f"{path}: unknown table format {suffix!r}; use {FORMATS}")
+        return _read_excel(path, sheet)
+    if suffix not in _DELIMITED:
+        raise InputDataError(f"{path}: unknown table format {suffix!r}; use {FORMATS}")
+    if sheet is not None:
+        raise InputDataError(
+            f"{path}: a text table has no sheets, so sheet {sheet!r} cannot be read; "
+            "give a sheet only for an Excel workbook (.xlsx, .xlsm)"
+        )
+    return _read_delimited(path, _DELIMITED[suffix])
 
 
 def _read_delimited(path: Path, sep: str) -> _Table:
@@ -143,11 +174,12 @@ def _read_delimited(path: Path, sep: str) -> _Table:
                 f"{len(header)}; remove the extra cells, or quote values that contain the "
                 f"separator ({shown})"
             )
-    return _keep_filled(header, rows[1:])
+    return _keep_filled(header, rows[1:], str(path))
 
 
-def _read_excel(path: Path) -> _Table:
-    """Read the first worksheet with openpyxl, keeping numbers as numbers."""
+def _read_excel(path: Path, sheet: str | int | None) -> _Table:
+    """Read one worksheet (the first unless ``sheet`` names another) with openpyxl, keeping
+    numbers as numbers."""
     import zipfile
 
     import openpyxl
@@ -159,16 +191,38 @@ def _read_excel(path: Path) -> _Table:
             f"{path}: not a readable Excel workbook ({_first_line(exc)})"
         ) from None
     try:
-        sheet = book.worksheets[0]
-        values = [tuple(r) for r in sheet.iter_rows(values_only=True)]
+        names = [ws.title for ws in book.worksheets]
+        number = _sheet_number(path, names, sheet)
+        values = [tuple(r) for r in book.worksheets[number].iter_rows(values_only=True)]
     finally:
         book.close()
+    where = f"{path}, sheet {names[number]!r}"
+    others = tuple(n for n in names if n != names[number]) if sheet is None else ()
     if not values:
-        raise InputDataError(f"{path}: the first worksheet is empty; it needs a header row")
+        hint = _Table((), (), (), other_sheets=others).sheet_hint()
+        raise InputDataError(f"{where}: the sheet is empty; it needs a header row{hint}")
     if any(v is None for row in values for v in row):
-        values = _mark_unsaved_formulas(path, values)
+        values = _mark_unsaved_formulas(path, number, values)
     header = tuple("" if v is None else str(v).strip() for v in values[0])
-    return _keep_filled(header, values[1:])
+    table = _keep_filled(header, values[1:], where)
+    return _Table(table.header, table.rows, table.numbers, where, names[number], others)
+
+
+def _sheet_number(path: Path, names: Sequence[str], sheet: str | int | None) -> int:
+    """The 0-based index of ``sheet``: a name, else a number from 1; an unknown one lists
+    the sheets there are."""
+    if sheet is None:
+        if not names:
+            raise InputDataError(f"{path}: the workbook has no worksheets")
+        return 0
+    if isinstance(sheet, str) and sheet in names:
+        return names.index(sheet)
+    text = str(sheet).strip()
+    if not isinstance(sheet, bool) and text.isdigit() and 1 <= int(text) <= len(names):
+        return int(text) - 1
+    listed = ", ".join(f"{i} {n!r}" for i, n in enumerate(names, start=1))
+    what = f"no sheet {sheet}" if isinstance(sheet, int) else f"no sheet {sheet!r}"
+    raise InputDataError(f"{path}: {what}; the sheets are (number and name): {listed}")
 
 
 @dataclass(frozen=True)
@@ -179,14 +233,14 @@ class _Formula:
 
 
 def _mark_unsaved_formulas(
-    path: Path, values: list[tuple[object, ...]]
+    path: Path, number: int, values: list[tuple[object, ...]]
 ) -> list[tuple[object, ...]]:
     """Replace empty values that are formulas without a saved result by ``_Formula``."""
     import openpyxl
 
     book = openpyxl.load_workbook(path, read_only=True, data_only=False)
     try:
-        formulas = [tuple(r) for r in book.worksheets[0].iter_rows(values_only=True)]
+        formulas = [tuple(r) for r in book.worksheets[number].iter_rows(values_only=True)]
     finally:
         book.close()
     marked = []
@@ -200,7 +254,7 @@ def _mark_unsaved_formulas(
     return marked
 
 
-def _keep_filled(header: tuple[str, ...], rows: Sequence[tuple[object, ...]]) -> _Table:
+def _keep_filled(header: tuple[str, ...], rows: Sequence[tuple[object, ...]], where: str) -> _Table:
     kept: list[tuple[object, ...]] = []
     numbers: list[int] = []
     width = len(header)
@@ -210,16 +264,16 @@ def _keep_filled(header: tuple[str, ...], rows: Sequence[tuple[object, ...]]) ->
         padded = tuple(cells[:width]) + (None,) * (width - len(cells))
         kept.append(padded)
         numbers.append(i + 2)
-    return _Table(header, tuple(kept), tuple(numbers))
+    return _Table(header, tuple(kept), tuple(numbers), where)
 
 
 def _blank(value: object) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def _whole(path: Path, row: int, column: str, value: object) -> int:
+def _whole(where: str, row: int, column: str, value: object) -> int:
     """A non-negative whole number from a cell ("8", "8.0", 8, 8.0 are all 8)."""
-    place = f"{path}, row {row}, column {column!r}"
+    place = f"{where}, row {row}, column {column!r}"
     _refuse_formula(place, value)
     if _blank(value):
         raise InputDataError(f"{place}: empty cell; give a whole number")
@@ -255,10 +309,10 @@ def _refuse_formula(place: str, value: object) -> None:
         )
 
 
-def _text(path: Path, row: int, column: str, value: object) -> str:
-    _refuse_formula(f"{path}, row {row}, column {column!r}", value)
+def _text(where: str, row: int, column: str, value: object) -> str:
+    _refuse_formula(f"{where}, row {row}, column {column!r}", value)
     if _blank(value):
-        raise InputDataError(f"{path}, row {row}, column {column!r}: empty cell; give a label")
+        raise InputDataError(f"{where}, row {row}, column {column!r}: empty cell; give a label")
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value).strip()

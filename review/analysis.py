@@ -118,6 +118,7 @@ def pool_plan(
         test=plan.primary.test,
         cc=plan.primary.cc,
         cc_mode=plan.primary.cc_mode,
+        study_ci=plan.primary.study_ci,
         progress=progress,
     )
     return PlanResult(outcome, primary, tuple(comparisons), table)

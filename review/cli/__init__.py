@@ -25,6 +25,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
     rich_markup_mode=None,
+    # every subcommand's context inherits these, so '-h' works wherever '--help' does
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 
 

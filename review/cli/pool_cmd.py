@@ -11,77 +11,33 @@ from typing import Any
 import typer
 
 from meta.types import CCMode, Measure, Method, StudyCIMethod, Test
+from review.cli import pool_options as opt
 from review.cli.common import json_option, print_json
 from review.cli.progress import progress_bars
 
 
-def _input_option() -> Any:
-    return typer.Option(
-        ...,
-        "--input",
-        "-i",
-        help="CSV, TSV or XLSX table with one row per study.",
-        show_default=False,
-    )
-
-
-def _events_option() -> Any:
-    return typer.Option(..., "--events", help="Column with the number of events (responders).")
-
-
-def _total_option() -> Any:
-    return typer.Option(..., "--total", help="Column with the number of patients.")
-
-
-def _study_option() -> Any:
-    return typer.Option(
-        None, "--study", help="Column with study labels (default: 'Row N').", show_default=False
-    )
-
-
-def _cc_option() -> Any:
-    return typer.Option(0.5, "--cc", help="Continuity correction added to both cells.")
-
-
-def _cc_mode_option() -> Any:
-    return typer.Option(
-        "only0", "--cc-mode", help="Which studies get the correction (metafor's escalc)."
-    )
-
-
 def pool_command(
-    input_file: Path = _input_option(),
-    events: str = _events_option(),
-    total: str = _total_option(),
-    study: str | None = _study_option(),
-    subgroup: str | None = typer.Option(
-        None,
-        "--subgroup",
-        help="Column with subgroup names: pool each group and test the difference (Q-between).",
-        show_default=False,
+    input_file: Path = opt.input_option(),
+    sheet: str | None = opt.sheet_option(),
+    events: str = opt.events_option(),
+    total: str = opt.total_option(),
+    study: str | None = opt.study_option(),
+    subgroup: str | None = opt.subgroup_option(
+        "Column with subgroup names: pool each group and test the difference (Q-between)."
     ),
-    measure: Measure = typer.Option(
-        "PLO", "--measure", help="Effect measure for two-stage methods (metafor's names)."
+    measure: Measure = opt.measure_option(
+        "Effect measure for two-stage methods (metafor's names)."
     ),
-    method: Method = typer.Option(
-        "GLMM", "--method", help="tau² estimator, or GLMM (binomial-normal, one-stage)."
+    method: Method = opt.method_option("tau² estimator, or GLMM (binomial-normal, one-stage)."),
+    test: Test = opt.test_option("Wald (z) or Hartung-Knapp-Sidik-Jonkman (knha) intervals."),
+    study_ci: StudyCIMethod = opt.study_ci_option(
+        "Study intervals: Clopper-Pearson, Wilson, Agresti-Coull, Wald."
     ),
-    test: Test = typer.Option(
-        "z", "--test", help="Wald (z) or Hartung-Knapp-Sidik-Jonkman (knha) intervals."
-    ),
-    study_ci: StudyCIMethod = typer.Option(
-        "CP", "--study-ci", help="Study intervals: Clopper-Pearson, Wilson, Agresti-Coull, Wald."
-    ),
-    cc: float = _cc_option(),
-    cc_mode: CCMode = _cc_mode_option(),
-    level: float = typer.Option(0.95, "--level", help="Confidence level."),
+    cc: float = opt.cc_option(),
+    cc_mode: CCMode = opt.cc_mode_option(),
+    level: float = opt.level_option(),
     as_json: bool = json_option(),
-    forest: Path | None = typer.Option(
-        None,
-        "--forest",
-        help="Also draw a forest plot (.png, .svg or .pdf).",
-        show_default=False,
-    ),
+    forest: Path | None = opt.forest_option("Also draw a forest plot (.png, .svg or .pdf)."),
 ) -> None:
     """Pool per-study proportions (events out of totals) with their uncertainty.
 
@@ -89,8 +45,9 @@ def pool_command(
     """
     from meta.tables import read_counts_table
 
+    opt.check_sheet(input_file, sheet)
     counts = read_counts_table(
-        input_file, events=events, total=total, study=study, subgroup=subgroup
+        input_file, events=events, total=total, study=study, subgroup=subgroup, sheet=sheet
     )
     options: dict[str, Any] = {
         "measure": measure,
@@ -115,10 +72,14 @@ def pool_command(
 
 
 def sensitivity_command(
-    input_file: Path = _input_option(),
-    events: str = _events_option(),
-    total: str = _total_option(),
-    study: str | None = _study_option(),
+    input_file: Path = opt.input_option(),
+    sheet: str | None = opt.sheet_option(),
+    events: str = opt.events_option(),
+    total: str = opt.total_option(),
+    study: str | None = opt.study_option(),
+    subgroup: str | None = opt.subgroup_option(
+        "Column with subgroup names: also pool without each subgroup in turn."
+    ),
     without: list[str] = typer.Option(
         [],
         "--without",
@@ -126,22 +87,29 @@ def sensitivity_command(
         show_default=False,
         metavar="<study>",
     ),
-    method: Method = typer.Option(
-        "GLMM", "--method", help="Primary model for leave-one-out and the subsets."
+    method: Method = opt.method_option("Primary model for leave-one-out and the subsets."),
+    measure: Measure = opt.measure_option("Measure of the primary model."),
+    test: Test = opt.test_option("Interval test of the primary model."),
+    study_ci: StudyCIMethod = opt.study_ci_option(
+        "Study intervals, as for pool (in --json; the rows themselves are pooled estimates)."
     ),
-    measure: Measure = typer.Option("PLO", "--measure", help="Measure of the primary model."),
-    test: Test = typer.Option("z", "--test", help="Interval test of the primary model."),
-    cc: float = _cc_option(),
-    cc_mode: CCMode = _cc_mode_option(),
-    level: float = typer.Option(0.95, "--level", help="Confidence level."),
+    cc: float = opt.cc_option(),
+    cc_mode: CCMode = opt.cc_mode_option(),
+    level: float = opt.level_option(),
     as_json: bool = json_option(),
+    forest: Path | None = opt.forest_option(
+        "Also draw the table as a forest plot, one row per analysis (.png, .svg or .pdf)."
+    ),
 ) -> None:
-    """The pooled estimate across methods, leave-one-out, without single-case reports and
-    without the studies you name."""
+    """The pooled estimate across methods, leave-one-out, without single-case reports,
+    without the studies you name and without each subgroup."""
     from meta.sensitivity import sensitivity_table
     from meta.tables import read_counts_table
 
-    counts = read_counts_table(input_file, events=events, total=total, study=study)
+    opt.check_sheet(input_file, sheet)
+    counts = read_counts_table(
+        input_file, events=events, total=total, study=study, subgroup=subgroup, sheet=sheet
+    )
     with progress_bars() as advance:
         table = sensitivity_table(
             counts,
@@ -152,12 +120,20 @@ def sensitivity_command(
             test=test,
             cc=cc,
             cc_mode=cc_mode,
+            study_ci=study_ci,
+            subgroup=subgroup,
             progress=advance,
         )
+    if forest is not None:
+        from meta.forest import draw_sensitivity_forest
+
+        draw_sensitivity_forest(table, forest)
     if as_json:
         print_json(table.to_dict())
         return
     _print_sensitivity(table)
+    if forest is not None:
+        _console().print(f"Forest plot written to {forest}")
 
 
 def _print_pooled(result: Any, forest: Path | None) -> None:
@@ -194,6 +170,8 @@ def _print_pooled(result: Any, forest: Path | None) -> None:
             _add_row(table, escape(row.label), "", row.ci_text, "")
     console.print(table)
     console.print(summary.heterogeneity, markup=False)
+    for line in summary.group_heterogeneity:
+        console.print(line, markup=False)
     if summary.subgroup_test is not None:
         console.print(summary.subgroup_test, markup=False)
     for note in summary.warnings:
@@ -218,7 +196,10 @@ def _print_sensitivity(table: Any) -> None:
     console = _console()
     level = f"{100 * table.level:g}%"
     out = Table(
-        title="Sensitivity of the pooled proportion", title_justify="left", box=box.SIMPLE_HEAD
+        title="Sensitivity of the pooled proportion",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        collapse_padding=True,
     )
     for name, justify in (
         ("Analysis", "left"),
@@ -228,15 +209,15 @@ def _print_sensitivity(table: Any) -> None:
         ("PI %", "right"),
         ("tau²", "right"),
         ("I² %", "right"),
+        ("p (Q)", "right"),
+        ("p (LRT)", "right"),
         ("Notes", "left"),
     ):
-        out.add_column(name, justify=justify, no_wrap=name not in ("Analysis", "Notes"))  # type: ignore[arg-type]
-    notes: dict[str, int] = {}
-    for row in table.rows:
-        texts = [f"failed: {row.error}"] if row.failed else list(row.warnings)
-        refs = ",".join(str(notes.setdefault(w, len(notes) + 1)) for w in texts)
+        out.add_column(name, justify=justify, no_wrap=name != "Analysis")  # type: ignore[arg-type]
+    refs_per_row, notes = table.notes()
+    for row, refs in zip(table.rows, refs_per_row, strict=True):
         if row.failed:
-            out.add_row(escape(row.label), row.model, str(row.k), "failed", "", "", "", refs)
+            out.add_row(escape(row.label), row.model, str(row.k), "failed", *[""] * 5, refs)
             continue
         pi = "" if row.pi is None else f"[{pct(row.pi[0])}, {pct(row.pi[1])}]"
         out.add_row(
@@ -247,19 +228,28 @@ def _print_sensitivity(table: Any) -> None:
             pi,
             "" if row.tau2 is None else f"{row.tau2:.3g}",
             "" if row.i2 is None else f"{row.i2:.1f}",
+            _p_cell(row.q_pvalue),
+            _p_cell(row.q_lrt_pvalue),
             refs,
         )
     console.print(out)
-    for text, number in notes.items():
+    for number, text in enumerate(notes, start=1):
         console.print(f"{number}. {text}", markup=False)
 
 
+def _p_cell(value: float | None) -> str:
+    """A p-value cell: '0.636', '<0.001' or empty."""
+    if value is None:
+        return ""
+    return "<0.001" if value < 0.001 else f"{value:.3f}"
+
+
 def _console() -> Any:
-    """stdout, at least 100 columns wide when it is not a terminal (files, pipes)."""
+    """stdout, 120 columns wide when it is not a terminal (files, pipes)."""
     from rich.console import Console
 
     console = Console(highlight=False)
-    return console if console.is_terminal else Console(highlight=False, width=110)
+    return console if console.is_terminal else Console(highlight=False, width=120)
 
 
 def register(app: typer.Typer) -> None:

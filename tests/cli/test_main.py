@@ -42,6 +42,17 @@ def test_every_command_has_help(path: list[str]) -> None:
     assert "Usage: casepool " + " ".join(path) in result.output
     lines = [line for line in result.output.splitlines()[1:] if line.strip()]
     assert lines and not lines[0].strip().startswith("Options"), "help text is missing"
+    assert runner.invoke(app, [*path, "-h"]).output == result.output
+
+
+@pytest.mark.parametrize(
+    "path", [[], ["pool"], ["sensitivity"], ["protocol", "check"], ["db", "copy"]], ids=" ".join
+)
+def test_dash_h_is_help_for_every_command(path: list[str]) -> None:
+    short = runner.invoke(app, [*path, "-h"])
+    assert short.exit_code == 0, short.output
+    assert short.output == runner.invoke(app, [*path, "--help"]).output
+    assert "-h, --help" in short.output
 
 
 def test_root_help_and_version() -> None:
@@ -203,6 +214,7 @@ def test_the_readme_statisticians_commands_run_on_the_bundled_counts(
         result = runner.invoke(app, args[1:])
         assert result.exit_code == 0, (args, result.output)
     assert (tmp_path / "forest.pdf").read_bytes().startswith(b"%PDF")
+    assert (tmp_path / "leave-one-out.png").read_bytes().startswith(b"\x89PNG")
 
 
 def test_the_top_level_help_describes_what_the_commands_do() -> None:

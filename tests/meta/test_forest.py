@@ -12,10 +12,12 @@ from hypothesis import strategies as st
 
 from meta.counts import make_counts
 from meta.errors import ForestPlotError
-from meta.forest import build_figure, draw_forest
-from meta.forest_layout import axis_limits, forest_rows
+from meta.forest import build_figure, draw_forest, draw_sensitivity_forest
+from meta.forest_layout import PI_TAU2_ZERO_NOTE, axis_limits, forest_rows, sensitivity_rows
 from meta.pooling import pool
 from meta.results import PoolResult, SubgroupResult
+from meta.sensitivity import sensitivity_table
+from meta.subgroups import pool_subgroups
 
 WORKED = make_counts(
     [4, 1, 0], [8, 1, 1], ["Narváez 2019 (local series)", "Daoussis 2012", "Poormoghim 2016"]
@@ -217,6 +219,28 @@ def test_subgroups_get_headers_subtotal_diamonds_and_q_between() -> None:
     assert subtotal_weights[0] == f"{overall_w['Narváez 2019']:.1f}%"
 
 
+def test_a_failed_subgroup_has_its_studies_and_no_diamond() -> None:
+    counts = make_counts(
+        [4, 3, 1, 0], [8, 7, 1, 1], ["A", "B", "C", "D"], ["series", "series", "case", "case"]
+    )
+    result = pool_subgroups(counts)  # the GLMM cannot fit 1/1 and 0/1
+    layout = forest_rows(result)
+    subtotals = [r for r in layout.rows if r.kind == "subtotal"]
+    assert [(r.label, r.ci_text, r.estimate) for r in subtotals][1] == (
+        "Subtotal: case",
+        "not pooled",
+        None,
+    )
+    ax = build_figure(result).axes[0]
+    assert len(_gids(ax, "diamond-subtotal")) == 1
+    offsets, _ = _squares(ax)
+    assert len(offsets) == 4
+    texts = " ".join(t.get_text() for t in ax.texts)
+    assert "Not pooled: the reason is in the warnings below" in texts
+    assert "Warning: subgroup 'case' not pooled: the GLMM cannot be fitted" in texts
+    assert "Test for subgroup differences: not computed (only 1 subgroup could be pooled)" in texts
+
+
 def test_height_grows_with_studies_and_fonts_stay_the_same() -> None:
     small = build_figure(_dl())
     many = make_counts([i % 7 for i in range(150)], [10 + i % 5 for i in range(150)])
@@ -284,3 +308,75 @@ def test_axis_holds_every_point_and_pooled_interval(studies: list[tuple[int, int
     assert lo - 1e-9 <= result.ci_lower and result.ci_upper <= hi + 1e-9
     studies_rows = [r for r in layout.rows if r.kind == "study"]
     assert len(studies_rows) == counts.k
+
+
+def test_sensitivity_plot_has_one_row_per_analysis_with_its_estimate_and_ci(
+    tmp_path: Path,
+) -> None:
+    """A leave-one-out forest: each analysis's pooled proportion and CI, the primary model's
+    estimate as the reference line, failed analyses named with their note."""
+    table = sensitivity_table(WORKED, without=["Narváez 2019 (local series)"])
+    layout = sensitivity_rows(table)
+    analyses = [r for r in layout.rows if r.kind == "study"]
+    assert len(analyses) == len(table.rows)
+    assert [r.kind for r in layout.rows].count("blank") == 3  # between the kinds of analysis
+    assert [r.label for r in analyses][:3] == ["All studies", "", ""]  # shown once
+    assert [r.left for r in analyses][:2] == [("GLMM", "3"), ("PLO REML z", "3")]
+    refs, notes = table.notes()
+    assert [r.right for r in analyses] == [
+        ("failed" if row.failed else r.ci_text, ref)
+        for r, row, ref in zip(analyses, table.rows, refs, strict=True)
+    ]
+    loo = analyses[10]  # leave out Daoussis 2012
+    assert (loo.estimate, loo.lower, loo.upper) == (table.rows[10].estimate, *table.rows[10].ci)
+    assert analyses[9].estimate is None and analyses[9].right[0] == "failed"
+    assert table.primary is not None and layout.reference == table.primary.estimate
+    assert layout.xlim == (0.0, 1.0)
+    assert layout.footnotes[1].startswith(
+        "Dashed line: the primary model (GLMM) on all 3 studies, 50.0 [22.5, 77.5]"
+    )
+    assert layout.footnotes[2:] == tuple(f"{i}. {t}" for i, t in enumerate(notes, start=1))
+    ax = build_figure(table).axes[0]
+    offsets, _ = _squares(ax)
+    assert len(offsets) == len(table.rows) - 2  # two analyses failed
+    assert [c for c in ax.collections if c.get_gid() == "reference-line"]
+    path = draw_sensitivity_forest(table, tmp_path / "loo.png")
+    assert path.read_bytes().startswith(b"\x89PNG")
+
+
+def test_squares_at_0_and_100_percent_keep_clear_of_the_text_columns() -> None:
+    """The 0% square (0/1) must not touch its events/n text, nor the 100% square its CI."""
+    fig = build_figure(pool(make_counts([4, 1, 0], [8, 1, 1], ["A", "B", "C"])))
+    ax = fig.axes[0]
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+
+    def width(text: object, string: str) -> float:
+        prop = text.get_fontproperties()  # type: ignore[attr-defined]
+        return float(renderer.get_text_width_height_descent(string, prop, ismath=False)[0])
+
+    (scatter,) = [c for c in ax.collections if c.get_gid() == "study-squares"]
+    half = np.sqrt(max(scatter.get_sizes())) * fig.dpi / 72 / 2
+    left_edge = ax.transData.transform((0.0, 0.0))[0] - half
+    right_edge = ax.transData.transform((1.0, 0.0))[0] + half
+    label = next(t for t in ax.get_yticklabels() if t.get_text().rstrip().endswith("0/1"))
+    ink_end = label.get_window_extent(renderer).x0 + width(label, label.get_text().rstrip())
+    ci = next(t for t in ax.texts if t.get_text().strip() == "100.0 [2.5, 100.0]")
+    text = ci.get_text()
+    ink_start = ci.get_window_extent(renderer).x0 + width(
+        ci, text[: len(text) - len(text.lstrip())]
+    )
+    two_characters = 2 * width(label, "0")
+    assert left_edge - ink_end >= two_characters
+    assert ink_start - right_edge >= two_characters
+
+
+def test_prediction_interval_equal_to_the_ci_is_explained_when_tau2_is_zero() -> None:
+    zero = pool(WORKED)  # GLMM: tau2 = 0 for 4/8, 1/1, 0/1
+    assert zero.tau2 == 0 and (zero.pi_lower, zero.pi_upper) == (zero.ci_lower, zero.ci_upper)
+    assert PI_TAU2_ZERO_NOTE in forest_rows(zero).footnotes
+    positive = pool(make_counts([2, 7, 5], [10, 9, 12]), method="REML")
+    assert positive.tau2 is not None and positive.tau2 > 0
+    notes = forest_rows(positive).footnotes
+    assert "Bar: prediction interval for the proportion in a new study." in notes
+    assert PI_TAU2_ZERO_NOTE not in notes

@@ -26,8 +26,9 @@ IPD_CASES: list[dict[str, Any]] = REFERENCE["ipd_cases"]
 FITTED = [c for c in GLMM_CASES if "mu" in c]
 
 # The reference set may grow but never shrink.
-MIN_GLMM_CASES = 26
-MIN_FITTED_GLMM_CASES = 23
+MIN_GLMM_CASES = 28
+MIN_FITTED_GLMM_CASES = 25
+MIN_LRT_CASES = 25  # fitted cases with metafor's QE.LRT, all checked below
 MIN_IPD_CASES = 6
 
 TOL = 1e-4  # GLMM agreement with metafor/lme4 (issue 5, METHODS.md)
@@ -47,6 +48,9 @@ def test_reference_set_never_shrinks() -> None:
     assert max(len(c["events"]) for c in FITTED) >= 100
     assert any(len(c["events"]) == 2 for c in FITTED)
     assert {1, 7} <= {c["nagq"] for c in FITTED}
+    assert sum(c.get("qe_lrt") is not None for c in FITTED) >= MIN_LRT_CASES
+    # a case where the Wald Q says 'homogeneous' and the LRT does not (issue 9)
+    assert any(c["qe_wald_pvalue"] > 0.9 and c["qe_lrt_pvalue"] < 0.001 for c in FITTED)
 
 
 @pytest.mark.parametrize(
@@ -62,11 +66,34 @@ def test_glmm_matches_metafor(case: dict[str, Any]) -> None:
     assert fit.q == pytest.approx(case["qe_wald"], abs=TOL, rel=TOL)
     assert fit.q_df == case["qe_df"]
     assert fit.q_pvalue == pytest.approx(case["qe_wald_pvalue"], abs=TOL)
+    assert fit.q_lrt == pytest.approx(case["qe_lrt"], abs=TOL, rel=TOL)
+    assert fit.q_lrt_pvalue == pytest.approx(case["qe_lrt_pvalue"], abs=TOL)
     assert fit.i2 == pytest.approx(case["i2"], abs=I2_TOL)
     assert fit.h2 == pytest.approx(case["h2"], abs=TOL)
     # lme4 reports the log-likelihood relative to the saturated model when nAGQ > 1
     offset = 0.0 if case["nagq"] == 1 else case["loglik_saturated"]
     assert fit.loglik == pytest.approx(case["loglik_glmer"] + offset, abs=TOL)
+
+
+LRT_TOL = 1e-6  # the LRT needs no quadrature: R's two glm fits, simulated
+
+
+@pytest.mark.parametrize("case", FITTED, ids=lambda c: c["name"])
+def test_glmm_likelihood_ratio_test_matches_metafor(case: dict[str, Any]) -> None:
+    """metafor's QE.LRT: -2 (ll.FE - ll.QE) of the common-proportion and saturated glm."""
+    fit = fit_glmm(case["events"], case["totals"], nodes=case["nagq"])
+    assert fit.q_lrt == pytest.approx(case["qe_lrt"], abs=LRT_TOL, rel=LRT_TOL)
+    assert fit.q_lrt_pvalue == pytest.approx(case["qe_lrt_pvalue"], abs=LRT_TOL)
+    assert fit.q_df == case["qe_df"]
+
+
+def test_glmm_lrt_of_the_worked_example_is_4_log_2() -> None:
+    """4/8, 1/1, 0/1: the common proportion is 1/2, the saturated model fits 1/2, 1 and 0,
+    so LRT = -2 (2 log 1/2) = 4 log 2 = 2.77 on 2 df (p = 1/4), where the Wald Q is 0."""
+    fit = fit_glmm([4, 1, 0], [8, 1, 1])
+    assert fit.q_lrt == pytest.approx(4 * math.log(2), abs=1e-9)
+    assert fit.q_lrt_pvalue == pytest.approx(0.25, abs=1e-9)
+    assert fit.q == pytest.approx(0.0, abs=1e-6)
 
 
 def test_glmm_beats_lme4_where_its_laplace_objective_is_noisy() -> None:
@@ -116,18 +143,28 @@ def test_glmm_without_any_event_is_a_clear_error() -> None:
     assert "Cannot fit ML model" in case["metafor_error"]
     with pytest.raises(ConvergenceError) as err:
         fit_glmm([0, 0, 0], [5, 3, 1])
+    # not 'use --method REML': its continuity correction would invent the pooled events
     assert str(err.value) == (
         "the GLMM cannot be fitted: no study has any event, so the logit-scale estimate is "
-        "infinite; use a two-stage method with a continuity correction, e.g. --method REML"
+        "infinite; no model estimates a proportion from such data (a continuity correction "
+        "would invent the events), so report the summed counts: 0/9 = 0.0% [0.0, 33.6], the "
+        "exact Clopper-Pearson 95% interval (naive pooling, which ignores differences between "
+        "studies)"
     )
-    with pytest.raises(ConvergenceError, match="every patient had the event"):
-        fit_glmm([1, 4], [1, 4])
+    with pytest.raises(ConvergenceError) as err:
+        fit_glmm([1, 4], [1, 4], level=0.9)
+    assert str(err.value).startswith("the GLMM cannot be fitted: every patient had the event")
+    assert str(err.value).endswith(
+        "report the summed counts: 5/5 = 100.0% [54.9, 100.0], the exact Clopper-Pearson 90% "
+        "interval (naive pooling, which ignores differences between studies)"
+    )
     with pytest.raises(ConvergenceError) as err:
         fit_glmm([0, 14, 0], [1, 14, 3])  # metafor returns tau2 = 27900 here
     assert str(err.value) == (
         "the GLMM cannot be fitted: every study has either no events or only events, so "
-        "tau2 grows without bound; use a two-stage method with a continuity correction, "
-        "e.g. --method REML"
+        "tau2 grows without bound; use a two-stage model that needs no continuity correction, "
+        "e.g. --method REML --measure PAS (with studies only at 0% or 100%, a correction "
+        "would decide the result)"
     )
 
 
@@ -230,7 +267,9 @@ def test_glmm_with_degenerate_tau2_is_refused() -> None:
         fit_glmm([1, 2, 0, 0, 0, 16, 0, 30], [1, 3, 6, 8, 9, 16, 23, 30])
     assert str(err.value) == (
         "the GLMM did not converge (tau2 runs above 900: nearly every study has 0% or 100%, "
-        "so the data barely inform it); use a two-stage method instead, e.g. --method REML"
+        "so the data barely inform it); use a two-stage method instead, e.g. --method REML, "
+        "or --method REML --measure PAS (no continuity correction) when most studies have 0% "
+        "or 100%"
     )
 
 
@@ -241,7 +280,10 @@ def test_glmm_that_never_converges_raises_with_what_to_do(monkeypatch: pytest.Mo
         fit_glmm(data["ci"], data["n2i"])
     message = str(err.value)
     assert message.startswith("the GLMM did not converge (gradient not zero")
-    assert message.endswith("use a two-stage method instead, e.g. --method REML")
+    assert message.endswith(
+        "use a two-stage method instead, e.g. --method REML, or --method REML --measure PAS "
+        "(no continuity correction) when most studies have 0% or 100%"
+    )
     assert "\n" not in message
 
 

@@ -61,6 +61,18 @@ def test_zero_events_without_correction_is_refused_naming_the_study() -> None:
     assert "use a continuity correction (e.g. --cc 0.5 --cc-mode only0)" in str(error.value)
 
 
+def test_no_events_anywhere_without_correction_suggests_no_correction() -> None:
+    """A correction, or the GLMM, cannot help when no study has an event: no trap offered."""
+    with pytest.raises(InputDataError) as error:
+        escalc([0, 0], [4, 10], "PLO", cc_mode="none", studies=["Case 1", "Series 2"])
+    assert str(error.value) == (
+        "study 'Case 1': 0 events of 4 give no finite PLO value with positive variance; no "
+        "study has any event, so no model estimates a proportion from these data (a "
+        "continuity correction would invent the events); report the summed counts with their "
+        "exact interval instead"
+    )
+
+
 def test_unknown_measure_and_mode_and_negative_correction_are_refused() -> None:
     with pytest.raises(InputDataError, match=r"^unknown measure 'LOGIT'; use one of PR, PLN"):
         escalc([1], [2], "LOGIT")  # type: ignore[arg-type]

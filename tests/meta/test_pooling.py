@@ -15,13 +15,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from meta.counts import StudyCounts, make_counts
-from meta.errors import ConvergenceError, InputDataError
+from meta.errors import ConvergenceError, InputDataError, MetaError
 from meta.influence import leave_one_out
 from meta.metareg import meta_regression
 from meta.pooling import GLMM_MEDIAN_NOTE, ONE_STUDY_WARNING, pool
-from meta.subgroups import pool_subgroups
+from meta.study_ci import naive_pooling, proportion_ci
+from meta.subgroups import pool_subgroups, q_between
+from meta.summary import subgroup_test_line, summarise
 from meta.tau2 import estimate_tau2
-from meta.types import METHODS
+from meta.types import CC_MODES, MEASURES, METHODS
 
 REFERENCE = Path(__file__).resolve().parents[1] / "reference" / "metafor_reference.json"
 TOLERANCE = 1e-6
@@ -98,18 +100,22 @@ def test_weights_are_percentages_summing_to_100() -> None:
 def test_json_keys_are_the_cli_contract() -> None:
     data = pool(PRITZ, method="DL").to_dict()
     assert list(data) == [
-        "k", "measure", "method", "test", "estimate", "ci_lower", "ci_upper", "pi_lower",
-        "pi_upper", "estimate_transformed", "se", "tau2", "i2", "q", "q_pvalue", "studies",
-        "warnings",
+        "k", "events", "total", "measure", "method", "test", "level", "study_ci", "estimate",
+        "ci_lower", "ci_upper", "pi_lower", "pi_upper", "estimate_transformed", "se", "tau2",
+        "tau2_ci_lower", "tau2_ci_upper", "i2", "q", "q_df", "q_pvalue", "q_lrt",
+        "q_lrt_pvalue", "studies", "warnings",
     ]  # fmt: skip
     assert list(data["studies"][0]) == [
         "study", "events", "total", "proportion", "ci_lower", "ci_upper", "weight",
     ]  # fmt: skip
 
 
-def test_ee_model_has_no_tau2_and_no_prediction_interval() -> None:
+def test_ee_model_fixes_tau2_at_zero_and_has_no_tau2_ci_or_prediction_interval() -> None:
+    """metafor's rma(method = "EE") has tau2 = 0: scripts comparing with it need no special case."""
     result = pool(PRITZ, method="EE", measure="PLO")
-    assert result.tau2 is None and result.pi_lower is None and result.tau2_ci_lower is None
+    assert result.tau2 == 0.0
+    assert result.pi_lower is None and result.tau2_ci_lower is None
+    assert pool(PRITZ.subset([0]), method="EE").tau2 == 0.0
     assert result.i2 == pytest.approx(100 * (result.q - 13) / result.q)  # type: ignore[operator]
 
 
@@ -277,15 +283,55 @@ def test_glmm_says_a_requested_continuity_correction_is_ignored() -> None:
     assert asked.estimate == default.estimate
 
 
-def test_a_subgroup_that_cannot_be_pooled_is_named_in_the_error() -> None:
-    counts = make_counts([0, 0, 2, 7], [5, 3, 10, 9], subgroups=["x", "x", "y", "y"])
-    with pytest.raises(ConvergenceError) as error:
-        pool_subgroups(counts, method="GLMM")
-    assert str(error.value) == (
-        "subgroup 'x': the GLMM cannot be fitted: no study has any event, so the logit-scale "
-        "estimate is infinite; use a two-stage method with a continuity correction, "
-        "e.g. --method REML"
+def test_a_subgroup_that_cannot_be_pooled_is_failed_and_the_others_are_pooled() -> None:
+    counts = make_counts(
+        [0, 0, 2, 7, 3, 5, 1],
+        [5, 3, 10, 9, 8, 9, 4],
+        subgroups=["x", "x", "y", "y", "z", "z", "z"],
     )
+    result = pool_subgroups(counts, method="GLMM")
+    assert [name for name, _ in result.groups] == ["y", "z"]
+    (failed,) = result.failed
+    assert (failed.name, failed.k) == ("x", 2)
+    assert failed.error.startswith(
+        "the GLMM cannot be fitted: no study has any event, so the logit-scale estimate is "
+        "infinite; no model estimates a proportion from such data"
+    )
+    assert f"subgroup 'x' not pooled: {failed.error}" in result.warnings
+    y, z = (group for _, group in result.groups)
+    assert (result.q_between, result.q_between_df) == q_between([y, z])[:2]
+    assert result.names == ("x", "y", "z")
+    assert result.overall == pool(counts, method="GLMM")
+    line = subgroup_test_line(result)
+    assert line.startswith(
+        "Test for subgroup differences (over the 2 subgroups that could be pooled: 'y', 'z'): "
+        f"Q = {result.q_between:.2f}, df = 1, p "
+    )
+    groups = result.to_dict()["subgroups"]
+    assert [(g["subgroup"], g["failed"], g["error"] is None) for g in groups["groups"]] == [
+        ("x", True, False),
+        ("y", False, True),
+        ("z", False, True),
+    ]
+    assert list(groups["groups"][0]) == ["subgroup", "failed", "error", "k", "studies"]
+    assert [s["study"] for s in groups["groups"][0]["studies"]] == ["Study 1", "Study 2"]
+    assert groups["q_between_subgroups"] == ["y", "z"]
+
+
+def test_with_fewer_than_two_pooled_subgroups_the_q_between_test_is_not_computed() -> None:
+    counts = make_counts([0, 0, 2, 7], [5, 3, 10, 9], subgroups=["x", "x", "y", "y"])
+    result = pool_subgroups(counts, method="GLMM")
+    assert [f.name for f in result.failed] == ["x"]
+    assert result.q_between is result.q_between_df is result.q_between_pvalue is None
+    assert subgroup_test_line(result) == (
+        "Test for subgroup differences: not computed (only 1 subgroup could be pooled)"
+    )
+    rows = summarise(result).rows
+    failed_subtotal = rows[3]
+    assert (failed_subtotal.kind, failed_subtotal.label) == ("subtotal", "Subtotal: x")
+    assert (failed_subtotal.events_n, failed_subtotal.ci_text) == ("0/8", "not pooled")
+    assert failed_subtotal.estimate is None and failed_subtotal.error == result.failed[0].error
+    assert [r.label for r in rows[:3]] == ["x", "Study 1", "Study 2"]
 
 
 # ---- leave-one-out ---------------------------------------------------------------------------
@@ -352,3 +398,61 @@ def test_meta_regression_refuses_bad_covariates() -> None:
         str(error.value)
         == "meta-regression supports the tau2 estimators DL, HE, ML, REML, not 'SJ'"
     )
+
+
+# ---- no study with an event, or every patient with it -----------------------------------------
+
+NO_EVENTS = make_counts([0, 0, 0], [4, 4, 4], ["A", "B", "C"])
+ALL_EVENTS = make_counts([4, 1, 5], [4, 1, 5], ["A", "B", "C"])
+
+
+def test_naive_pooling_is_the_exact_interval_of_the_summed_counts() -> None:
+    naive = naive_pooling(NO_EVENTS.events, NO_EVENTS.totals)
+    assert (naive.events, naive.total, naive.proportion) == (0, 12, 0.0)
+    assert naive.ci_lower == 0.0
+    assert naive.ci_upper == pytest.approx(1 - 0.025 ** (1 / 12), abs=1e-12)  # R: 0.2646
+    assert (naive.ci_lower, naive.ci_upper) == proportion_ci(0, 12, "CP")
+    assert naive.describe() == (
+        "0/12 = 0.0% [0.0, 26.5], the exact Clopper-Pearson 95% interval (naive pooling, "
+        "which ignores differences between studies)"
+    )
+    full = naive_pooling(ALL_EVENTS.events, ALL_EVENTS.totals, level=0.9)
+    assert full.ci_lower == pytest.approx(0.05 ** (1 / 10), abs=1e-12) and full.ci_upper == 1.0
+
+
+def test_two_stage_pooling_of_no_events_says_the_result_is_the_corrections() -> None:
+    """REML on 0/4, 0/4, 0/4 gives 10.0% [2.0, 37.5]: logit(0.5 / 5), made by the correction."""
+    result = pool(NO_EVENTS, method="REML")
+    assert round(result.estimate, 3) == 0.1
+    assert result.warnings[-1] == (
+        "no study has any event: the pooled estimate and its interval come from the continuity "
+        "correction, not from the data; report the summed counts instead: 0/12 = 0.0% "
+        "[0.0, 26.5], the exact Clopper-Pearson 95% interval (naive pooling, which ignores "
+        "differences between studies)"
+    )
+    arcsine = pool(ALL_EVENTS, method="REML", measure="PAS")
+    assert arcsine.warnings[-1].startswith(
+        "every patient had the event: the pooled estimate and its interval rest on a normal "
+        "approximation at 100%, which such data cannot support; report the summed counts "
+        "instead: 10/10 = 100.0% [69.2, 100.0]"
+    )
+    assert not any("report the summed counts" in w for w in pool(PRITZ, method="REML").warnings)
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("measure", MEASURES)
+@pytest.mark.parametrize("cc_mode", CC_MODES)
+def test_no_events_never_suggest_an_option_that_makes_a_result_up(
+    method: str, measure: str, cc_mode: str
+) -> None:
+    """Every way of pooling 0/12 either refuses or warns, and points at the summed counts,
+    never at a continuity correction, another method or the GLMM."""
+    try:
+        result = pool(NO_EVENTS, method=method, measure=measure, cc_mode=cc_mode)  # type: ignore[arg-type]
+    except MetaError as exc:
+        message = str(exc)
+    else:
+        message = result.warnings[-1]
+    assert "report the summed counts" in message and "0/12 = 0.0% [0.0, 26.5]" in message
+    for trap in ("--method", "--cc", "--measure", "method GLMM", "measure PAS"):
+        assert trap not in message

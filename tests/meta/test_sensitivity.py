@@ -141,3 +141,52 @@ def test_progress_is_reported_after_every_row() -> None:
     total = len(table.rows)
     assert total == 9 + 4 + 1 + 1
     assert seen == [(i, total) for i in range(1, total + 1)]
+
+
+def test_subgroups_are_left_out_in_turn_by_the_primary_model() -> None:
+    counts = make_counts(
+        [4, 1, 0, 3], [8, 1, 1, 6], ["A", "B", "C", "D"], ["series", "report", "report", "series"]
+    )
+    table = sensitivity_table(counts, method="DL", subgroup="design")
+    last = table.rows[-2:]
+    assert [(r.label, r.kind, r.k) for r in last] == [
+        ("Without series (design)", "without", 2),
+        ("Without report (design)", "without", 2),
+    ]
+    assert last[1].estimate == pool(counts.subset([0, 3]), method="DL").estimate
+    unlabelled = make_counts([4, 1], [8, 1], ["A", "B"], ["series", None])
+    with pytest.raises(InputDataError) as info:
+        sensitivity_table(unlabelled, subgroup="design")
+    assert str(info.value) == "study 'B' has no design; label every study (1 unlabelled)"
+
+
+def test_the_primary_model_on_all_studies_is_the_tables_reference() -> None:
+    table = sensitivity_table(SERIES, method="DL", test="knha")
+    assert table.primary is not None
+    assert (table.primary.model, table.primary.kind) == ("PLO DL knha", "method")
+    assert table.primary in table.rows  # one of the model rows, not fitted twice
+    ee = sensitivity_table(SERIES, method="EE")  # not among the models: pooled for itself
+    assert ee.primary is not None and ee.primary not in ee.rows
+    assert ee.primary.estimate == pool(SERIES, method="EE").estimate
+    assert ee.to_dict()["primary"]["method"] == "EE"
+    kinds = [r.kind for r in ee.rows]
+    assert kinds == ["method"] * 9 + ["leave-one-out"] * 4 + ["without-single-case-reports"]
+    assert [r["kind"] for r in ee.to_dict()["rows"]] == kinds
+
+
+def test_notes_are_numbered_once_in_the_order_they_first_appear() -> None:
+    table = sensitivity_table(WORKED, without=["Narváez 2019"])
+    refs, notes = table.notes()
+    assert len(refs) == len(table.rows)
+    assert refs[0] == "1,2" and notes[0].startswith("GLMM: the estimate is the median")
+    failed = [i for i, r in enumerate(table.rows) if r.failed]
+    assert refs[failed[0]] == refs[failed[1]]
+    assert notes[int(refs[failed[0]]) - 1].startswith("failed: the GLMM cannot be fitted")
+    assert len(set(notes)) == len(notes)
+
+
+def test_study_intervals_are_passed_to_every_fit_and_checked() -> None:
+    table = sensitivity_table(SERIES, study_ci="WS")
+    assert table.study_ci == "WS" and table.to_dict()["study_ci"] == "WS"
+    with pytest.raises(InputDataError, match="unknown study interval method 'XX'"):
+        sensitivity_table(SERIES, study_ci="XX")  # type: ignore[arg-type]

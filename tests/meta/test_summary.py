@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from meta.counts import make_counts
-from meta.forest_layout import forest_rows
-from meta.pooling import pool
+from meta.forest_layout import GLMM_TESTS_NOTE, forest_rows
+from meta.pooling import GLMM_WALD_NOTE, pool
 from meta.subgroups import pool_counts
 from meta.summary import heterogeneity_line, summarise
 
@@ -29,6 +29,11 @@ def test_rows_cover_studies_subtotals_overall_and_prediction_interval() -> None:
     assert summary.subgroup_test is not None
     assert summary.subgroup_test.startswith("Test for subgroup differences: Q = ")
     assert summary.show_weights and summary.rows[-2].weight_text == "100.0%"
+    series, reports = (r.heterogeneity for r in summary.rows if r.kind == "subtotal")
+    assert summary.group_heterogeneity == (
+        series.replace("Heterogeneity:", "Heterogeneity within series:"),
+        reports.replace("Heterogeneity:", "Heterogeneity within reports:"),
+    )
 
 
 def test_the_forest_plot_uses_the_summarys_lines() -> None:
@@ -60,3 +65,32 @@ def test_each_warning_is_shown_once_with_its_subgroup_named() -> None:
         "series: continuity correction 0.5 added to both cells of 1 study (cc_mode only0)",
         "reports: continuity correction 0.5 added to both cells of 2 studies (cc_mode only0)",
     )
+
+
+WORKED = make_counts([4, 1, 0], [8, 1, 1], ["Narváez 2019", "Daoussis 2012", "Poormoghim 2016"])
+
+
+def test_glmm_heterogeneity_line_gives_both_of_metafors_tests() -> None:
+    """The Wald-type Q is 0 here (0% and 100% studies); the LRT is 4 log 2 = 2.77, p = 0.25."""
+    result = pool(WORKED)
+    assert heterogeneity_line(result) == (
+        "Heterogeneity: τ² = 0; I² = 0.0%; Wald Q = 0.00, df = 2, p = 1.000; "
+        "LRT = 2.77, df = 2, p = 0.250"
+    )
+    assert GLMM_WALD_NOTE in summarise(result).warnings
+    layout = forest_rows(result)
+    assert [r.note for r in layout.rows if r.kind == "note"] == [heterogeneity_line(result)]
+    assert GLMM_TESTS_NOTE in layout.footnotes
+    assert GLMM_WALD_NOTE not in pool(make_counts([3, 5, 2], [10, 12, 9])).warnings
+    two_stage = pool(WORKED, method="DL")
+    assert "LRT" not in heterogeneity_line(two_stage) and two_stage.q_lrt is None
+    assert GLMM_TESTS_NOTE not in forest_rows(two_stage).footnotes
+
+
+def test_ee_heterogeneity_line_says_the_model_fixes_tau2_at_zero() -> None:
+    result = pool(COUNTS, method="EE")
+    assert heterogeneity_line(result).startswith(
+        "Heterogeneity: τ² = 0 (fixed by the common-effect model); I² = "
+    )
+    notes = forest_rows(result).footnotes
+    assert "I² as in metafor for a common-effect model: (Q − df) / Q." in notes

@@ -58,7 +58,9 @@ def test_xlsx_rows_are_numbered_as_the_spreadsheet_shows_them(tmp_path: Path) ->
     book.save(path)
     with pytest.raises(InputDataError) as info:
         read_counts_table(path, events="events", total="total", study="study")
-    assert str(info.value) == f"{path}, row 5, column 'events': 'eight' is not a whole number"
+    assert str(info.value) == (
+        f"{path}, sheet 'Sheet', row 5, column 'events': 'eight' is not a whole number"
+    )
     sheet.delete_rows(5)
     book.save(path)
     counts = read_counts_table(path, events="events", total="total", study="study")
@@ -206,7 +208,8 @@ def test_xlsx_formula_without_a_saved_value_says_so(tmp_path: Path) -> None:
     with pytest.raises(InputDataError) as caught:
         read_counts_table(path, events="e", total="n", study="s")
     assert str(caught.value) == (
-        f"{path}, row 3, column 'e': the formula '=1+2' has no saved value; open the workbook "
+        f"{path}, sheet 'Sheet', row 3, column 'e': the formula '=1+2' has no saved value; "
+        "open the workbook "
         "in Excel or LibreOffice and save it, or type the value"
     )
 
@@ -250,3 +253,80 @@ def test_a_semicolon_separated_csv_gets_a_hint_about_the_separator(tmp_path: Pat
     with pytest.raises(InputDataError) as caught:
         read_counts_table(plain, events="e", total="n")
     assert str(caught.value).endswith("the columns are: 's', 'x', 'n'")
+
+
+def _two_sheets(tmp_path: Path) -> Path:
+    """A workbook with a note on its first sheet and the counts on its second."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    notes = book.active
+    assert notes is not None
+    notes.title = "Notes"
+    notes.append(["Counts are on the next sheet"])
+    counts = book.create_sheet("Counts")
+    counts.append(["study", "e", "n"])
+    for row in (["A", 1, 4], ["B", 2, 5], ["C", 6, 3]):
+        counts.append(row)
+    book.create_sheet("Empty")
+    path = tmp_path / "counts.xlsx"
+    book.save(path)
+    return path
+
+
+def test_the_first_sheet_without_counts_names_the_sheet_and_the_others(tmp_path: Path) -> None:
+    path = _two_sheets(tmp_path)
+    with pytest.raises(InputDataError) as info:
+        read_counts_table(path, events="e", total="n")
+    assert str(info.value) == (
+        f"{path}, sheet 'Notes': no studies below the header row; add one row per study (the "
+        "workbook has other sheets: 'Counts', 'Empty'; choose one with --sheet)"
+    )
+
+
+def test_a_sheet_is_chosen_by_name_or_number_and_named_in_every_message(tmp_path: Path) -> None:
+    path = _two_sheets(tmp_path)
+    expected = f"{path}, sheet 'Counts', row 4: events (6, column 'e') exceed total (3, column 'n')"
+    for sheet in ("Counts", 2, "2"):
+        with pytest.raises(InputDataError) as info:
+            read_counts_table(path, events="e", total="n", study="study", sheet=sheet)
+        assert str(info.value) == expected
+    with pytest.raises(InputDataError) as info:
+        read_counts_table(path, events="e", total="total", sheet="Counts")
+    assert str(info.value) == (
+        f"{path}, sheet 'Counts': no column 'total' (given as --total); the columns are: "
+        "'study', 'e', 'n'"
+    )
+    with pytest.raises(InputDataError) as info:
+        read_counts_table(path, events="e", total="n", sheet="Empty")
+    assert str(info.value) == f"{path}, sheet 'Empty': the sheet is empty; it needs a header row"
+
+
+@pytest.mark.parametrize("sheet", ["Sheet1", 4, 0, "0"])
+def test_an_unknown_sheet_lists_the_sheets_there_are(tmp_path: Path, sheet: str | int) -> None:
+    path = _two_sheets(tmp_path)
+    with pytest.raises(InputDataError) as info:
+        read_counts_table(path, events="e", total="n", sheet=sheet)
+    shown = repr(sheet) if isinstance(sheet, str) else str(sheet)
+    assert str(info.value) == (
+        f"{path}: no sheet {shown}; the sheets are (number and name): 1 'Notes', 2 'Counts', "
+        "3 'Empty'"
+    )
+
+
+def test_a_sheet_of_a_text_table_is_refused(tmp_path: Path) -> None:
+    path = _write(tmp_path, "e,n\n1,4\n")
+    with pytest.raises(InputDataError) as info:
+        read_counts_table(path, events="e", total="n", sheet="Counts")
+    assert str(info.value) == (
+        f"{path}: a text table has no sheets, so sheet 'Counts' cannot be read; give a sheet "
+        "only for an Excel workbook (.xlsx, .xlsm)"
+    )
+
+
+def test_a_folder_is_named_as_a_folder(tmp_path: Path) -> None:
+    with pytest.raises(InputDataError) as info:
+        read_counts_table(tmp_path, events="e", total="n")
+    assert str(info.value) == (
+        f"{tmp_path}: is a folder; give the path of a counts table inside it"
+    )

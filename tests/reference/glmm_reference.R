@@ -8,7 +8,9 @@
 # GLMM cases: metafor::rma.glmm(measure = "PLO", method = "ML", nAGQ = q), i.e. the
 # binomial-normal model fitted by lme4::glmer(cbind(x, n - x) ~ 1 + (1 | study),
 # family = binomial, nAGQ = q). We record coef, se, tau2, QE.Wld/QE.LRT and their
-# p-values, I2, H2, metafor's logLik (ll.QE - deviance(glmer)/2, i.e. the conditional
+# p-values, I2, H2, the log-likelihoods of the common-proportion glm (loglik_common, metafor's
+# ll.FE) and of the saturated glm (loglik_saturated_glm, its ll.QE), checking that
+# QE.LRT = max(0, -2 (ll.FE - ll.QE)) as rma.glmm computes it, metafor's logLik (ll.QE - deviance(glmer)/2, i.e. the conditional
 # log-likelihood at the random-effect modes) and the marginal log-likelihood logLik()
 # of the same glmer fit (lme4 reports it relative to the saturated model when nAGQ > 1, so
 # loglik_saturated is recorded too). With nAGQ = 1 the default PIRLS tolerance of lme4
@@ -44,6 +46,13 @@ glmm_case <- function(name, x, n, nagq = 7, source = "", tight = nagq == 1) {
     glmer(cbind(x, n - x) ~ 1 + (1 | study), data = d, family = binomial, nAGQ = nagq,
           control = ctrl)))
   stopifnot(abs(fixef(g)[[1]] - res$beta[1]) < 1e-10)
+  # QE.LRT as rma.glmm computes it for measure "PLO": the saturated binomial glm (one
+  # proportion per study) against the common-proportion glm, k - 1 df
+  ll_common <- c(logLik(suppressWarnings(glm(cbind(x, n - x) ~ 1, family = binomial))))
+  ll_sat_glm <- c(logLik(suppressWarnings(
+    glm(cbind(x, n - x) ~ -1 + study, data = d, family = binomial))))
+  stopifnot(abs(res$QE.LRT - max(0, -2 * (ll_common - ll_sat_glm))) < 1e-8,
+            res$QE.df == length(x) - 1)
   c(out, list(
     mu = res$beta[1], se = res$se, tau2 = res$tau2,
     qe_wald = res$QE.Wld, qe_wald_pvalue = res$QEp.Wld,
@@ -51,6 +60,7 @@ glmm_case <- function(name, x, n, nagq = 7, source = "", tight = nagq == 1) {
     i2 = res$I2, h2 = res$H2,
     loglik_metafor = c(logLik(res)), loglik_glmer = c(logLik(g)),
     loglik_saturated = sum(dbinom(x, n, x / n, log = TRUE)),
+    loglik_common = ll_common, loglik_saturated_glm = ll_sat_glm,
     warnings = I(warns)))
 }
 
@@ -97,6 +107,12 @@ add(glmm_case("zero_and_all_events_nagq1", c(0, 5, 2, 0, 1, 7, 3, 0, 9), c(5, 5,
 add(glmm_case("case_reports", c(1, 0, 1, 1, 0, 1, 1, 5, 0, 1), c(1, 1, 1, 1, 1, 1, 1, 9, 1, 1), 7,
               "hand-made: nine n = 1 case reports and one series of 9"))
 add(glmm_case("high_heterogeneity", c(1, 18, 2, 25, 9, 40), c(30, 20, 40, 26, 10, 45), 7, "hand-made"))
+add(glmm_case("sparse_k12", c(1, 0, 1, 3, 0, 5, 1, 12, 2, 0, 1, 7),
+              c(1, 1, 1, 10, 4, 5, 2, 20, 9, 3, 1, 7), 7,
+              "the 'sparse' data of metafor_reference.R: n = 1 reports, 0% and 100% studies; the Wald Q is near 0, the LRT is not"))
+add(glmm_case("single_cases_and_series", c(1, 1, 0, 1, 0, 1, 1, 0, 6, 9, 2, 1),
+              c(1, 1, 1, 1, 1, 1, 1, 1, 10, 12, 9, 2), 7,
+              "hand-made: eight n = 1 case reports and four series"))
 add(glmm_case("one_study", 3, 10, 7, "hand-made: k = 1"))
 add(glmm_case("no_events", c(0, 0, 0), c(5, 3, 1), 7, "hand-made: no events anywhere"))
 

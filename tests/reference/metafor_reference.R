@@ -91,7 +91,7 @@ run_case <- function(name, measure, method, test, cc_mode, cc) {
       estimate = num(prb$pred), ci_lower = num(prb$ci.lb), ci_upper = num(prb$ci.ub),
       pi_lower = if (method == "EE") NULL else num(prb$pi.lb),
       pi_upper = if (method == "EE") NULL else num(prb$pi.ub),
-      tau2 = if (method == "EE") NULL else num(fit$tau2),
+      tau2 = num(fit$tau2),  # 0 for EE: the common-effect model fixes it
       tau2_ci_lower = num(tau_ci[1]), tau2_ci_upper = num(tau_ci[2]),
       i2 = num(fit$I2), h2 = num(fit$H2), q = num(fit$QE), q_pvalue = num(fit$QEp),
       weights = if (test == "z") as.numeric(weights(fit)) else NULL

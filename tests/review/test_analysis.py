@@ -45,9 +45,12 @@ def test_a_subgroup_without_values_is_reported_not_dropped(review_dir: Path) -> 
     assert by_variable["design"].error == (
         "no values of the study field 'design' for these studies"
     )
-    source = by_variable["source_type"]
-    assert source.result is None and source.error is not None
-    assert source.error.startswith("subgroup 'published': ")
+    source = by_variable["source_type"]  # 'published' is 1/1 and 0/1: no GLMM fit
+    assert source.error is None and source.result is not None
+    assert [name for name, _ in source.result.groups] == ["local series"]
+    assert [f.name for f in source.result.failed] == ["published"]
+    assert source.result.failed[0].error.startswith("the GLMM cannot be fitted: ")
+    assert source.result.q_between is None
 
 
 def test_an_unknown_outcome_names_the_known_ones(review_dir: Path) -> None:
