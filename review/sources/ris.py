@@ -19,6 +19,8 @@ because the database dialects need repairs rispy does not make:
   is written as the nearest code (``JOUR``, else ``GEN``) with the original in an
   ``N1  - casepool-type: ...`` line, which sets it again on import.
 - MeSH headings, which RIS has no tag for, are written and read as ``MH`` lines.
+- Pages are written as ``SP``/``EP`` with the last page in full (MEDLINE's ``244-55`` is
+  ``SP 244``, ``EP 255``; ``review.pages``), so they read back as ``244-255``.
 - PMIDs: ``N1  - PMID: n`` (as casepool and others write them), Ovid MEDLINE's ``AN`` and
   Scopus's ``C2``; ``C2  - PMC...`` (EndNote) is the PMCID.
 
@@ -33,6 +35,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from review.pages import split_pages
 from review.records import Author, Record, normalise_doi, normalise_pmcid, normalise_pmid
 from review.sources.formats import (
     ParsedFile,
@@ -414,9 +417,8 @@ def _has_name(author: Author) -> bool:
 
 
 def _page_lines(pages: str | None) -> list[str]:
+    """``SP`` and ``EP`` with the last page in full (MEDLINE's ``244-55`` is 244 to 255)."""
     if not pages:
         return []
-    start, dash, end = pages.partition("-")
-    if dash and start.strip() and end.strip() and start == start.strip() and end == end.strip():
-        return [_line("SP", start), _line("EP", end)]
-    return [_line("SP", pages)]
+    start, end = split_pages(pages)
+    return [_line("SP", start)] if end is None else [_line("SP", start), _line("EP", end)]

@@ -298,3 +298,17 @@ def test_pubmed_xml_records_round_trip_through_every_export_format(
         finally:
             fresh.close()
         assert again == replace(original, authors=_without_affiliations(original)), name
+
+
+def test_ris_export_writes_medline_page_ranges_in_full_and_csv_keeps_the_field(
+    store: Store, tmp_path: Path
+) -> None:
+    path = tmp_path / "pages.nbib"
+    path.write_text("PMID- 1\nTI  - One.\nPG  - 244-55\n\nPMID- 2\nTI  - Two.\nPG  - e24\n")
+    import_file(store, path, source="pubmed", clock=clock)
+    export_records(store, tmp_path / "out.ris")
+    first, second = (tmp_path / "out.ris").read_bytes().split(b"ER  - \r\n")[:2]
+    assert b"SP  - 244\r\nEP  - 255\r\n" in first
+    assert b"SP  - e24\r\n" in second and b"EP  - " not in second
+    export_records(store, tmp_path / "out.csv")
+    assert [r["pages"] for r in _csv_rows(tmp_path / "out.csv")] == ["244-55", "e24"]
