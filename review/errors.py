@@ -31,6 +31,10 @@ class ParseError(ReviewError):
     """A record file (XML, RIS, nbib, CSV, XLSX) is malformed; the message names the place."""
 
 
+class NotTextError(ParseError):
+    """A record file that should be text holds binary data (a program, an image, a database)."""
+
+
 class ImportFileError(ReviewError):
     """A file cannot be imported; nothing was written."""
 

@@ -21,7 +21,14 @@ from meta.progress import Progress
 from review.clock import Clock
 from review.errors import ImportFileError, ParseError
 from review.records import Record
-from review.sources.formats import FORMATS, ParsedFile, Rejected, detect_format
+from review.sources.formats import (
+    FORMATS,
+    GZIP_MAGIC,
+    ParsedFile,
+    Rejected,
+    detect_format,
+    gunzip,
+)
 from review.store import Store
 from review.store.loads import find_file_load, stored_by_source_id
 from review.store.records import finish_load, insert_records, mark_deleted, start_load
@@ -96,10 +103,18 @@ def _count(n: int, noun: str) -> str:
 
 
 def parse_bytes(data: bytes, name: str, *, source: str, fmt: str = "auto") -> ParsedFile:
-    """Parse a record file's bytes in ``fmt`` ('auto' detects it) into records and rejects."""
+    """Parse a record file's bytes in ``fmt`` ('auto' detects it) into records and rejects.
+
+    A gzip-compressed file (``embase.ris.gz``) is read as its content; PubMed XML is streamed
+    from the compressed bytes, other formats are decompressed first.
+    """
     from review.sources import medline, ris, tabular
 
     chosen = detect_format(name, data) if fmt == "auto" else fmt
+    if chosen == "pubmed-xml":
+        return _read_pubmed(data, name, source=source)
+    if data[:2] == GZIP_MAGIC:
+        data = gunzip(data, name)
     if chosen == "ris":
         return ris.read_ris(data, name, source=source)
     if chosen == "nbib":
@@ -110,8 +125,6 @@ def parse_bytes(data: bytes, name: str, *, source: str, fmt: str = "auto") -> Pa
         return tabular.read_delimited(data, name, source=source, delimiter="\t")
     if chosen == "xlsx":
         return tabular.read_xlsx(data, name, source=source)
-    if chosen == "pubmed-xml":
-        return _read_pubmed(data, name, source=source)
     raise ImportFileError(f"{name}: unknown format {fmt!r}; use one of auto, {', '.join(FORMATS)}")
 
 
@@ -121,7 +134,7 @@ def _read_pubmed(data: bytes, name: str, *, source: str) -> ParsedFile:
     from review.pubmed.pubmed_xml import iter_pubmed
 
     stream: BinaryIO = io.BytesIO(data)
-    if data[:2] == b"\x1f\x8b":
+    if data[:2] == GZIP_MAGIC:
         stream = cast(BinaryIO, gzip.GzipFile(fileobj=stream, mode="rb"))
     records: list[Record] = []
     withdrawn: list[str] = []

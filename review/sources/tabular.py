@@ -25,7 +25,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from review.errors import ParseError
+from review.errors import NotTextError, ParseError
 from review.records import Record, normalise_doi, normalise_pmcid, normalise_pmid
 from review.sources.formats import (
     ParsedFile,
@@ -212,6 +212,8 @@ def read_xlsx(data: bytes, name: str, *, source: str) -> ParsedFile:
 
     from openpyxl import load_workbook
 
+    if not data.startswith(b"PK\x03\x04"):
+        _refuse_non_workbook(data, name)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -226,6 +228,26 @@ def read_xlsx(data: bytes, name: str, *, source: str) -> ParsedFile:
         _refuse_unsaved_formulas(data, rows, header, name)
     numbered = ((n, row) for n, row in enumerate(rows[1:], start=2))
     return parse_rows(header, numbered, name, source=source, fmt="xlsx", encoding=None)
+
+
+def _refuse_non_workbook(data: bytes, name: str) -> None:
+    """Every XLSX workbook is a ZIP archive; say what the file is instead, and how to read it."""
+    try:
+        text, _ = decode_text(data[:8192], name)
+    except NotTextError:
+        raise
+    except ParseError:  # a multi-byte character cut at the end of the sample
+        text = data[:8192].decode("latin-1")
+    first = next((line for line in split_lines(text) if line.strip()), "")
+    fmt = "tsv" if "\t" in first else "csv" if ("," in first or ";" in first) else None
+    looks = (
+        f"it looks like {fmt.upper()}: import it with --format {fmt}"
+        if fmt
+        else ("export the records again as XLSX, or as CSV")
+    )
+    raise ParseError(
+        f"{name}: not an XLSX workbook (it holds text, not the ZIP archive every .xlsx is); {looks}"
+    )
 
 
 def _first_sheet_rows(book: Any) -> list[list[Any]]:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import shutil
+import sys
 from pathlib import Path
 
 from stores import store_snapshot
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from review.cli import app
 
@@ -165,3 +167,50 @@ def test_export_writes_the_file_and_reports_counts(review_dir: Path, tmp_path: P
         "Error: x.bib: cannot tell the export format from the extension; "
         "give --format ris|csv|xlsx\n"
     )
+
+
+def _import(review_dir: Path, path: Path, *options: str) -> Result:
+    return runner.invoke(
+        app, ["import", str(path), "--source", "s", "--review", str(review_dir), *options]
+    )
+
+
+def test_a_binary_file_renamed_ris_is_refused_as_not_a_text_file(
+    review_dir: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "x.ris"
+    path.write_bytes(Path(sys.executable).read_bytes()[:8192])
+    before = store_snapshot(review_dir)
+    result = _import(review_dir, path)
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "Error: x.ris: not a text file (it holds binary data); export the records again as "
+        "RIS, nbib, CSV or XLSX\n"
+    )
+    assert store_snapshot(review_dir) == before
+
+
+def test_a_gzipped_ris_file_is_read_as_ris(review_dir: Path, tmp_path: Path) -> None:
+    path = tmp_path / "embase.ris.gz"
+    path.write_bytes(gzip.compress((DATA / "embase.ris").read_bytes()))
+    result = _import(review_dir, path)
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "embase.ris.gz: read 3 records (ris, UTF-8), 3 new in source 's'\n"
+
+
+def test_a_csv_renamed_xlsx_says_so_and_format_csv_reads_it(
+    review_dir: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "asreview.xlsx"
+    shutil.copyfile(DATA / "asreview.csv", path)
+    before = store_snapshot(review_dir)
+    result = _import(review_dir, path)
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "Error: asreview.xlsx: not an XLSX workbook (it holds text, not the ZIP archive every "
+        ".xlsx is); it looks like CSV: import it with --format csv\n"
+    )
+    assert store_snapshot(review_dir) == before
+    again = _import(review_dir, path, "--format", "csv")
+    assert again.exit_code == 0, again.output
+    assert again.stdout == "asreview.xlsx: read 3 records (csv, UTF-8), 3 new in source 's'\n"

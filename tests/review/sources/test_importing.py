@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -231,6 +232,36 @@ def test_formats_are_detected_from_content_and_name() -> None:
         "old.xls: an old Excel .xls workbook, which casepool does not read; save it as "
         ".xlsx or CSV (UTF-8) and import that"
     )
+
+
+@pytest.mark.parametrize(
+    "name", ["embase.ris", "pubmed.nbib", "asreview.csv", "records.tsv", "update.xml"]
+)
+def test_a_gzip_compressed_file_imports_as_its_content(
+    name: str, store: Store, tmp_path: Path
+) -> None:
+    import gzip
+
+    if name == "records.tsv":
+        content = b"title\tyear\nTabbed record\t2001\n"
+    elif name == "update.xml":
+        content = _PUBMED_XML
+    else:
+        content = (DATA / name).read_bytes()
+    plain = tmp_path / name
+    plain.write_bytes(content)
+    expected = import_file(store, plain, source="plain", clock=clock)
+    packed = tmp_path / f"{name}.gz"
+    packed.write_bytes(gzip.compress(content))
+    summary = import_file(store, packed, source="packed", clock=clock)
+    assert (summary.format, summary.encoding, summary.n_read) == (
+        expected.format,
+        expected.encoding,
+        expected.n_read,
+    )
+    stored = records_of(store).values()
+    plain_records = [replace(r, source="x") for r in stored if r.source == "plain"]
+    assert [replace(r, source="x") for r in stored if r.source == "packed"] == plain_records
 
 
 def test_excel_unicode_text_utf16_tab_separated_is_imported(store: Store, tmp_path: Path) -> None:

@@ -296,6 +296,24 @@ def test_a_damaged_xlsx_is_refused() -> None:
         read_xlsx(b"PK\x03\x04 not really a zip", "broken.xlsx", source="s")
 
 
+@pytest.mark.parametrize(
+    ("data", "advice"),
+    [
+        ((DATA / "asreview.csv").read_bytes(), "it looks like CSV: import it with --format csv"),
+        (b"title;year\nA;2001\n", "it looks like CSV: import it with --format csv"),
+        (b"title\tyear\nA\t2001\n", "it looks like TSV: import it with --format tsv"),
+        (b"Just some notes\n", "export the records again as XLSX, or as CSV"),
+    ],
+)
+def test_a_text_file_renamed_xlsx_says_it_is_not_a_workbook(data: bytes, advice: str) -> None:
+    with pytest.raises(ParseError) as error:
+        read_xlsx(data, "records.xlsx", source="s")
+    assert str(error.value) == (
+        "records.xlsx: not an XLSX workbook (it holds text, not the ZIP archive every .xlsx "
+        f"is); {advice}"
+    )
+
+
 # ---------------------------------------------------------------- round trip (hypothesis)
 
 _TEXT = (
