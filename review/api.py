@@ -264,13 +264,14 @@ class Review:
         *,
         source: str,
         fmt: str = "auto",
+        sheet: str | int | None = None,
         skip_invalid: bool = False,
         rejects_path: Path | None = None,
         progress: Progress | None = None,
     ) -> ImportSummary:
         """Import a record file as records of ``source``: all or nothing (or, with
         ``skip_invalid``, the valid records and a rejects file); the same file again is a
-        no-op."""
+        no-op. ``sheet`` chooses an XLSX workbook's worksheet, by name or number from 1."""
         from review.sources.importing import import_file
 
         return import_file(
@@ -279,6 +280,7 @@ class Review:
             source=source,
             clock=self.clock,
             fmt=fmt,
+            sheet=sheet,
             skip_invalid=skip_invalid,
             rejects_path=rejects_path,
             progress=progress,

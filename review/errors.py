@@ -39,6 +39,14 @@ class ImportFileError(ReviewError):
     """A file cannot be imported; nothing was written."""
 
 
+class OptionError(ReviewError):
+    """An option that does not apply to the input it came with: a usage error in a front end."""
+
+    def __init__(self, message: str, option: str) -> None:
+        super().__init__(message)
+        self.option = option
+
+
 class DedupError(ReviewError):
     """A deduplication command cannot be carried out."""
 

@@ -9,6 +9,7 @@ import typer
 
 from review.cli.common import db_option, json_option, open_review, print_json, review_option
 from review.cli.progress import progress_bars
+from review.errors import OptionError
 
 _BIG_FILE = 1_000_000
 
@@ -45,6 +46,13 @@ def import_records(
         case_sensitive=False,
         help="The file's format (auto: from the name and content).",
     ),
+    sheet: str | None = typer.Option(
+        None,
+        "--sheet",
+        metavar="NAME|N",
+        help="For an XLSX workbook: the sheet to read, by name or number from 1 (default 1).",
+        show_default=False,
+    ),
     skip_invalid: bool = typer.Option(
         False,
         "--skip-invalid",
@@ -65,16 +73,26 @@ def import_records(
             "only --skip-invalid writes a rejects file; add --skip-invalid or drop --rejects",
             param_hint="'--rejects'",
         )
+    if sheet is not None and fmt not in (ImportFormat.auto, ImportFormat.xlsx):
+        raise typer.BadParameter(
+            f"--format {fmt.value} files have no sheets; --sheet chooses a sheet of an XLSX "
+            "workbook: drop it",
+            param_hint="'--sheet'",
+        )
     show = file.is_file() and file.stat().st_size >= _BIG_FILE
     with open_review(review, db) as opened, progress_bars(show) as progress:
-        summary = opened.import_file(
-            file,
-            source=source,
-            fmt=fmt.value,
-            skip_invalid=skip_invalid,
-            rejects_path=rejects,
-            progress=progress,
-        )
+        try:
+            summary = opened.import_file(
+                file,
+                source=source,
+                fmt=fmt.value,
+                sheet=sheet,
+                skip_invalid=skip_invalid,
+                rejects_path=rejects,
+                progress=progress,
+            )
+        except OptionError as exc:
+            raise typer.BadParameter(str(exc), param_hint=f"'{exc.option}'") from None
     if as_json:
         print_json(summary.as_dict())
         return

@@ -22,6 +22,15 @@ from review.records import Record
 
 Format = Literal["ris", "nbib", "csv", "tsv", "xlsx", "pubmed-xml"]
 FORMATS: tuple[str, ...] = get_args(Format)
+FORMAT_NAMES: dict[str, str] = {
+    "ris": "RIS",
+    "nbib": "MEDLINE (nbib)",
+    "csv": "CSV",
+    "tsv": "TSV",
+    "xlsx": "XLSX",
+    "pubmed-xml": "PubMed XML",
+}
+"""Each format as a person names it in a message."""
 
 _EXTENSIONS: dict[str, Format] = {
     ".ris": "ris",
@@ -63,7 +72,8 @@ class Rejected:
 class ParsedFile:
     """What a parser read: records with their places (parallel tuples), rejects, repairs made.
 
-    ``withdrawn`` holds the PMIDs a PubMed update file deletes (``DeleteCitation``).
+    ``withdrawn`` holds the PMIDs a PubMed update file deletes (``DeleteCitation``);
+    ``sheet`` names the worksheet of an XLSX workbook that was read.
     """
 
     name: str
@@ -74,6 +84,7 @@ class ParsedFile:
     rejects: tuple[Rejected, ...] = ()
     notes: tuple[str, ...] = ()
     withdrawn: tuple[str, ...] = ()
+    sheet: str | None = None
 
     @property
     def n_read(self) -> int:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import gzip
 import hashlib
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -19,9 +20,10 @@ from typing import Any, BinaryIO, cast
 
 from meta.progress import Progress
 from review.clock import Clock
-from review.errors import ImportFileError, ParseError
+from review.errors import ImportFileError, OptionError, ParseError
 from review.records import Record
 from review.sources.formats import (
+    FORMAT_NAMES,
     FORMATS,
     GZIP_MAGIC,
     ParsedFile,
@@ -29,11 +31,12 @@ from review.sources.formats import (
     detect_format,
     gunzip,
 )
-from review.store import Store
-from review.store.loads import find_file_load, stored_by_source_id
+from review.store import Store, Tx
+from review.store.loads import PriorLoad, find_file_loads, stored_by_source_id
 from review.store.records import finish_load, insert_records, mark_deleted, start_load
 
 _BATCH = 1000
+_PLACE_NUMBER = re.compile(r"\b(?:line|row|record) (\d+)")
 
 
 @dataclass(frozen=True)
@@ -54,18 +57,24 @@ class ImportSummary:
     rejects_path: Path | None = None
     load_id: int | None = None
     already_imported: bool = False
+    sheet: str | None = None
+
+    @property
+    def where(self) -> str:
+        """The file, and the sheet of a workbook: ``"records.xlsx, sheet 'Embase'"``."""
+        return f"{self.file}, sheet {self.sheet!r}" if self.sheet is not None else self.file
 
     @property
     def message(self) -> str:
         """One line for the user."""
         if self.already_imported:
             return (
-                f"{self.file} was already imported into source {self.source!r} (load "
+                f"{self.where} was already imported into source {self.source!r} (load "
                 f"{self.load_id}); nothing changed"
             )
         kind = f"{self.format}, {self.encoding}" if self.encoding else self.format
         parts = [
-            f"{self.file}: read {_count(self.n_read, 'record')} ({kind}), "
+            f"{self.where}: read {_count(self.n_read, 'record')} ({kind}), "
             f"{self.n_new} new in source {self.source!r}"
         ]
         if self.n_present:
@@ -82,6 +91,7 @@ class ImportSummary:
         """Plain data for ``--json``."""
         return {
             "file": self.file,
+            "sheet": self.sheet,
             "source": self.source,
             "format": self.format,
             "encoding": self.encoding,
@@ -102,13 +112,21 @@ def _count(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
-def parse_bytes(data: bytes, name: str, *, source: str, fmt: str = "auto") -> ParsedFile:
-    """Parse a record file's bytes in ``fmt`` ('auto' detects it) into records and rejects.
+def parse_bytes(
+    data: bytes,
+    name: str,
+    *,
+    source: str,
+    fmt: str = "auto",
+    sheet: str | int | None = None,
+) -> ParsedFile:
+    """Parse a record file's bytes in ``fmt`` ('auto' detects it) into records and rejects;
+    ``sheet`` chooses the worksheet of an XLSX workbook (by name or 1-based number).
 
     A gzip-compressed file (``embase.ris.gz``) is read as its content; PubMed XML is streamed
     from the compressed bytes, other formats are decompressed first.
     """
-    from review.sources import medline, ris, tabular
+    from review.sources import medline, ris, tabular, xlsx
 
     chosen = detect_format(name, data) if fmt == "auto" else fmt
     if chosen == "pubmed-xml":
@@ -124,7 +142,7 @@ def parse_bytes(data: bytes, name: str, *, source: str, fmt: str = "auto") -> Pa
     if chosen == "tsv":
         return tabular.read_delimited(data, name, source=source, delimiter="\t")
     if chosen == "xlsx":
-        return tabular.read_xlsx(data, name, source=source)
+        return xlsx.read_xlsx(data, name, source=source, sheet=sheet)
     raise ImportFileError(f"{name}: unknown format {fmt!r}; use one of auto, {', '.join(FORMATS)}")
 
 
@@ -154,14 +172,17 @@ def import_file(
     source: str,
     clock: Clock,
     fmt: str = "auto",
+    sheet: str | int | None = None,
     skip_invalid: bool = False,
     rejects_path: Path | None = None,
     progress: Progress | None = None,
 ) -> ImportSummary:
     """Import ``path`` into ``store`` as records of ``source``; see the module docstring.
+    ``sheet`` chooses the worksheet of an XLSX workbook (by name, or number from 1).
 
     Raises ``ParseError`` naming the file and line or row of the first invalid record
-    (unless ``skip_invalid``), and ``ImportFileError`` when the file cannot be read.
+    (unless ``skip_invalid``), ``ImportFileError`` when the file cannot be read, and
+    ``OptionError`` for a ``sheet`` of a file that is not a workbook.
     """
     source = source.strip()
     if not source:
@@ -171,14 +192,20 @@ def import_file(
     data = _read(path)
     if not data.strip():
         raise ImportFileError(f"{path}: the file is empty; export the records again")
-    sha256 = hashlib.sha256(data).hexdigest()
+    sha256 = hashlib.sha256(data).hexdigest()  # of the file as stored, compressed or not
+    chosen = detect_format(path.name, data) if fmt == "auto" else fmt
+    if chosen != "pubmed-xml" and data[:2] == GZIP_MAGIC:
+        data = gunzip(data, path.name)
+    chosen_sheet = _chosen_sheet(data, path.name, chosen, sheet)
     with store.read() as tx:
-        prior = find_file_load(tx, source=source, sha256=sha256)
+        prior = _prior_load(tx, source, sha256, chosen_sheet)
     if prior is not None:
-        return _no_op(path, source, sha256, prior.id, prior.details)
+        return _no_op(path, source, sha256, prior, chosen_sheet)
     if progress:
         progress(f"reading {path.name}", 0, None)
-    parsed = parse_bytes(data, path.name, source=source, fmt=fmt)
+    parsed = parse_bytes(
+        data, path.name, source=source, fmt=chosen, sheet=chosen_sheet[1] if chosen_sheet else None
+    )
     if progress:
         progress(f"reading {path.name}", parsed.n_read, parsed.n_read)
     fresh, present, rejects = _sort_records(store, parsed, source)
@@ -198,7 +225,37 @@ def import_file(
         rejects_path if rejects else None,
         progress,
         clock,
+        chosen_sheet,
     )
+
+
+def _chosen_sheet(
+    data: bytes, name: str, fmt: str, sheet: str | int | None
+) -> tuple[int, str] | None:
+    """(position, title) of the worksheet an XLSX import reads; None for other formats."""
+    if fmt == "xlsx":
+        from review.sources.xlsx import sheet_of
+
+        return sheet_of(data, name, sheet)
+    if sheet is not None:
+        raise OptionError(
+            f"{name} is {FORMAT_NAMES.get(fmt, fmt)}, not an XLSX workbook, so it has no "
+            "sheets; drop --sheet",
+            "--sheet",
+        )
+    return None
+
+
+def _prior_load(
+    tx: Tx, source: str, sha256: str, sheet: tuple[int, str] | None
+) -> PriorLoad | None:
+    """The earlier complete import of this file (and, for a workbook, this sheet) into
+    ``source``; an import from before sheets were recorded read the first sheet."""
+    for load in find_file_loads(tx, source=source, sha256=sha256):
+        recorded = load.details.get("sheet")
+        if sheet is None or recorded == sheet[1] or (recorded is None and sheet[0] == 0):
+            return load
+    return None
 
 
 def _read(path: Path) -> bytes:
@@ -215,8 +272,9 @@ def _read(path: Path) -> bytes:
 
 
 def _no_op(
-    path: Path, source: str, sha256: str, load_id: int, details: dict[str, Any]
+    path: Path, source: str, sha256: str, prior: PriorLoad, sheet: tuple[int, str] | None
 ) -> ImportSummary:
+    details = prior.details
     return ImportSummary(
         file=path.name,
         source=source,
@@ -227,8 +285,9 @@ def _no_op(
         n_new=0,
         n_present=0,
         n_rejected=0,
-        load_id=load_id,
+        load_id=prior.id,
         already_imported=True,
+        sheet=sheet[1] if sheet else None,
     )
 
 
@@ -314,8 +373,9 @@ def _same_record(title: str | None, doi: str | None, record: Record) -> bool:
 
 
 def _place_order(reject: Rejected) -> int:
-    digits = "".join(c if c.isdigit() else " " for c in reject.place).split()
-    return int(digits[0]) if digits else 0
+    """The line, row or record number of a reject's place (``"sheet 'S2', row 12"`` -> 12)."""
+    found = _PLACE_NUMBER.search(reject.place)
+    return int(found.group(1)) if found else 0
 
 
 def _write(
@@ -330,19 +390,21 @@ def _write(
     rejects_path: Path | None,
     progress: Progress | None,
     clock: Clock,
+    sheet: tuple[int, str] | None,
 ) -> ImportSummary:
     details: dict[str, Any] = {
         "format": parsed.format,
         "encoding": parsed.encoding,
+        **({"sheet": sheet[1]} if sheet else {}),
         "n_present": present,
         "n_rejected": len(rejects),
         "repairs": list(parsed.notes),
         "rejects_file": str(rejects_path) if rejects_path else None,
     }
     with store.transaction() as tx:
-        prior = find_file_load(tx, source=source, sha256=sha256)
+        prior = _prior_load(tx, source, sha256, sheet)
         if prior is not None:
-            return _no_op(path, source, sha256, prior.id, prior.details)
+            return _no_op(path, source, sha256, prior, sheet)
         started = clock()
         load_id = start_load(
             tx,
@@ -379,6 +441,7 @@ def _write(
         repairs=parsed.notes,
         rejects_path=rejects_path,
         load_id=load_id,
+        sheet=sheet[1] if sheet else None,
     )
 
 

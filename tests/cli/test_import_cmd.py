@@ -214,3 +214,75 @@ def test_a_csv_renamed_xlsx_says_so_and_format_csv_reads_it(
     again = _import(review_dir, path, "--format", "csv")
     assert again.exit_code == 0, again.output
     assert again.stdout == "asreview.xlsx: read 3 records (csv, UTF-8), 3 new in source 's'\n"
+
+
+def _two_sheets(path: Path) -> Path:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.remove(book.active)
+    for title, rows in (
+        ("Embase", [["title", "year"], ["From Embase", 2020]]),
+        ("Scopus", [["title", "year"], ["From Scopus", 2021], ["Also Scopus", 2022]]),
+    ):
+        sheet = book.create_sheet(title)
+        for row in rows:
+            sheet.append(row)
+    book.save(path)
+    return path
+
+
+def test_sheet_chooses_the_sheet_of_a_workbook_by_name_or_number(
+    review_dir: Path, tmp_path: Path
+) -> None:
+    path = _two_sheets(tmp_path / "records.xlsx")
+    first = _import(review_dir, path)
+    assert (
+        first.stdout == "records.xlsx, sheet 'Embase': read 1 record (xlsx), 1 new in source 's'\n"
+    )
+    second = _import(review_dir, path, "--sheet", "Scopus")
+    assert second.exit_code == 0, second.output
+    assert second.stdout == (
+        "records.xlsx, sheet 'Scopus': read 2 records (xlsx), 2 new in source 's'\n"
+    )
+    again = _import(review_dir, path, "--sheet", "2")
+    assert again.stdout == (
+        "records.xlsx, sheet 'Scopus' was already imported into source 's' (load 2); "
+        "nothing changed\n"
+    )
+    assert _count(review_dir) == (3, 2)
+
+
+def test_an_unknown_sheet_lists_the_sheets_and_imports_nothing(
+    review_dir: Path, tmp_path: Path
+) -> None:
+    path = _two_sheets(tmp_path / "records.xlsx")
+    before = store_snapshot(review_dir)
+    result = _import(review_dir, path, "--sheet", "Medline")
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "Error: records.xlsx: there is no sheet 'Medline'; the workbook has 2 sheets, "
+        "1 'Embase' and 2 'Scopus': give --sheet one of these names or its number\n"
+    )
+    assert store_snapshot(review_dir) == before
+
+
+def test_sheet_with_a_file_that_is_not_a_workbook_is_a_usage_error(
+    review_dir: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "embase.ris"
+    shutil.copyfile(DATA / "embase.ris", path)
+    before = store_snapshot(review_dir)
+    detected = _import(review_dir, path, "--sheet", "2")
+    assert detected.exit_code == 2
+    assert detected.stderr.splitlines()[-1] == (
+        "Error: Invalid value for '--sheet': embase.ris is RIS, not an XLSX workbook, so it "
+        "has no sheets; drop --sheet"
+    )
+    forced = _import(review_dir, path, "--sheet", "2", "--format", "ris")
+    assert forced.exit_code == 2
+    assert forced.stderr.splitlines()[-1] == (
+        "Error: Invalid value for '--sheet': --format ris files have no sheets; --sheet "
+        "chooses a sheet of an XLSX workbook: drop it"
+    )
+    assert store_snapshot(review_dir) == before

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import os
 import shutil
@@ -397,3 +398,52 @@ def test_load_details_are_json_with_repairs(store: Store, tmp_path: Path) -> Non
         "refworks.ris, line 1: record 1 had its authors split into 68 one-letter lines "
         "(a RefWorks round trip); joined back into 3 names"
     ]
+
+
+def test_each_sheet_of_a_workbook_imports_once(store: Store, tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    from review.store.records import finish_load, start_load
+
+    book = Workbook()
+    book.active.title = "Embase"
+    book.active.append(["title"])
+    book.active.append(["From Embase"])
+    scopus = book.create_sheet("Scopus")
+    scopus.append(["title"])
+    scopus.append(["From Scopus"])
+    path = tmp_path / "records.xlsx"
+    book.save(path)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    with store.transaction() as tx:  # an import recorded before loads named their sheet
+        load = start_load(
+            tx, kind="file", source="w", at="then", sha256=digest, details={"format": "xlsx"}
+        )
+        finish_load(tx, load, at="then", n_read=1, n_new=0)
+    first = import_file(store, path, source="w", clock=clock)
+    assert (first.already_imported, first.sheet, first.load_id) == (True, "Embase", load)
+    second = import_file(store, path, source="w", clock=clock, sheet="Scopus")
+    assert (second.already_imported, second.sheet, second.n_new) == (False, "Scopus", 1)
+    assert _loads(store)[-1]["details"]["sheet"] == "Scopus"
+    again = import_file(store, path, source="w", clock=clock, sheet=2)
+    assert (again.already_imported, again.load_id) == (True, second.load_id)
+    assert [r.title for r in records_of(store).values()] == ["From Scopus"]
+
+
+def test_rejects_are_listed_in_row_order_whatever_the_sheet_is_called(
+    store: Store, tmp_path: Path
+) -> None:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.title = "Batch 7"
+    rows = (["id", "title", "year"], ["1", "A", 2001], ["1", "Not A", 2001], ["2", "B", "x"])
+    for row in rows:
+        book.active.append(row)
+    path = tmp_path / "records.xlsx"
+    book.save(path)
+    summary = import_file(store, path, source="w", clock=clock, skip_invalid=True)
+    assert summary.rejects_path is not None
+    with summary.rejects_path.open(encoding="utf-8") as handle:
+        places = [row["place"] for row in csv.DictReader(handle)]
+    assert places == ["sheet 'Batch 7', row 3", "sheet 'Batch 7', row 4, column 'year'"]
