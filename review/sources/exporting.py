@@ -16,7 +16,7 @@ import csv
 import dataclasses
 import itertools
 import os
-import tempfile
+import secrets
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -144,14 +144,7 @@ class _replacing:
             raise ExportError(
                 f"{self.path}: the folder {folder} does not exist; create it or choose another"
             )
-        try:
-            handle, name = tempfile.mkstemp(
-                prefix=f".{self.path.name}.", suffix=".part", dir=folder
-            )
-        except OSError as exc:
-            raise ExportError(f"{self.path}: cannot write here: {exc.strerror or exc}") from None
-        os.close(handle)
-        self.temporary = Path(name)
+        self.temporary = _new_file(self.path)
         return self.temporary
 
     def __exit__(self, kind: object, exc: object, traceback: object) -> None:
@@ -166,6 +159,22 @@ class _replacing:
                     f"{self.path}: cannot write the file: {error.strerror or error}"
                 ) from None
         self.temporary.unlink(missing_ok=True)
+
+
+def _new_file(path: Path) -> Path:
+    """Create an empty ``.NAME.XXXX.part`` beside ``path``, readable as the umask allows
+    (``tempfile.mkstemp`` would make it ``rw-------`` whatever the umask, and a shared review
+    folder's export unreadable by the team)."""
+    for _ in range(100):
+        candidate = path.with_name(f".{path.name}.{secrets.token_hex(4)}.part")
+        try:
+            os.close(os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            raise ExportError(f"{path}: cannot write here: {exc.strerror or exc}") from None
+        return candidate
+    raise ExportError(f"{path}: cannot write here: no free temporary name beside it")
 
 
 def _notes(row: ExportRow, labels: Mapping[int, bool]) -> Iterator[str]:

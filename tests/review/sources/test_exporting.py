@@ -312,3 +312,15 @@ def test_ris_export_writes_medline_page_ranges_in_full_and_csv_keeps_the_field(
     assert b"SP  - e24\r\n" in second and b"EP  - " not in second
     export_records(store, tmp_path / "out.csv")
     assert [r["pages"] for r in _csv_rows(tmp_path / "out.csv")] == ["244-55", "e24"]
+
+
+@pytest.mark.parametrize("name", ["records.ris", "records.csv", "records.xlsx"])
+def test_an_export_is_as_readable_as_the_umask_allows(
+    store: Store, tmp_path: Path, umask: int, name: str
+) -> None:
+    _import(store, tmp_path, "zotero.ris")
+    export_records(store, tmp_path / name)
+    assert (tmp_path / name).stat().st_mode & 0o777 == 0o666 & ~umask
+    export_records(store, tmp_path / name)  # replacing an earlier export
+    assert (tmp_path / name).stat().st_mode & 0o777 == 0o666 & ~umask
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []

@@ -447,3 +447,13 @@ def test_rejects_are_listed_in_row_order_whatever_the_sheet_is_called(
     with summary.rejects_path.open(encoding="utf-8") as handle:
         places = [row["place"] for row in csv.DictReader(handle)]
     assert places == ["sheet 'Batch 7', row 3", "sheet 'Batch 7', row 4, column 'year'"]
+
+
+def test_the_rejects_file_is_as_readable_as_the_umask_allows(
+    store: Store, tmp_path: Path, umask: int
+) -> None:
+    path = tmp_path / "records.csv"
+    path.write_text("title,year\nA,2001\nB,n.d.\n")
+    summary = import_file(store, path, source="csv", clock=clock, skip_invalid=True)
+    assert summary.rejects_path == tmp_path / "records.rejects.csv"
+    assert summary.rejects_path.stat().st_mode & 0o777 == 0o666 & ~umask
