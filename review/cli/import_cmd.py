@@ -124,6 +124,8 @@ def export(
     if as_json:
         print_json(summary.as_dict())
         return
+    for note in summary.notes:
+        typer.echo(f"Note: {note}", err=True)
     typer.echo(summary.message)
 
 

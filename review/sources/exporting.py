@@ -25,6 +25,7 @@ from typing import Literal, get_args
 from review.dedup.clusters import merged_view
 from review.errors import ExportError
 from review.records import Record
+from review.sources.formats import FORMAT_NAMES, format_from_extension
 from review.store import Store
 from review.store.dedup import membership
 from review.store.records import iter_records
@@ -42,6 +43,7 @@ class ExportSummary:
     n_records: int
     n_clusters: int
     include_all: bool
+    notes: tuple[str, ...] = ()
 
     @property
     def message(self) -> str:
@@ -60,6 +62,7 @@ class ExportSummary:
             "n_records": self.n_records,
             "n_clusters": self.n_clusters,
             "include_all": self.include_all,
+            "notes": list(self.notes),
         }
 
 
@@ -86,6 +89,19 @@ def format_for(path: Path, fmt: str | None) -> ExportFormat:
             f"give --format {'|'.join(EXPORT_FORMATS)}"
         )
     return chosen  # type: ignore[return-value]
+
+
+def extension_note(path: Path, fmt: ExportFormat) -> str | None:
+    """A warning when the file's extension names another format than the one written
+    (``records.csv`` holding RIS): tools that go by the extension would misread the file."""
+    implied = format_from_extension(path.name)
+    if implied is None or implied == fmt:
+        return None
+    return (
+        f"{path.name} holds {FORMAT_NAMES[fmt]} (--format {fmt}) but its extension "
+        f"{path.suffix} says {FORMAT_NAMES[implied]}; programs that go by the extension will "
+        f"misread it: name it {path.with_suffix('.' + fmt).name}"
+    )
 
 
 def export_rows(store: Store, *, include_all: bool = False) -> list[ExportRow]:
@@ -128,7 +144,15 @@ def export_records(
     writer = {"ris": _write_ris, "csv": _write_csv, "xlsx": _write_xlsx}[chosen]
     with _replacing(path) as temporary:
         writer(temporary, rows, labels)
-    return ExportSummary(path, chosen, len(rows), len({r.cluster_id for r in rows}), include_all)
+    note = extension_note(path, chosen)
+    return ExportSummary(
+        path,
+        chosen,
+        len(rows),
+        len({r.cluster_id for r in rows}),
+        include_all,
+        notes=(note,) if note else (),
+    )
 
 
 class _replacing:
@@ -219,15 +243,47 @@ def _write_csv(path: Path, rows: list[ExportRow], labels: Mapping[int, bool]) ->
             writer.writerow(_cells(row, labels))
 
 
+# Column widths in characters: wide for the text a person reads, narrow for ids and flags.
+_XLSX_WIDTHS = {
+    "title": 60,
+    "authors": 40,
+    "journal": 30,
+    "journal_iso": 20,
+    "doi": 28,
+    "url": 30,
+    "keywords": 30,
+    "mesh": 30,
+    "publication_types": 24,
+    "abstract": 80,
+    "extra": 24,
+}
+
+
 def _write_xlsx(path: Path, rows: list[ExportRow], labels: Mapping[int, bool]) -> None:
+    """A streamed (write-only, constant-memory) sheet with its header frozen, bold and
+    filterable, and columns wide enough to read."""
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
 
     from review.sources.tabular import EXPORT_COLUMNS
 
     book = Workbook(write_only=True)
     sheet = book.create_sheet("records")
-    sheet.append(list(EXPORT_COLUMNS))
+    sheet.freeze_panes = "A2"
+    for number, column in enumerate(EXPORT_COLUMNS, start=1):
+        width = max(_XLSX_WIDTHS.get(column, 10), len(column) + 3)  # + the filter button
+        sheet.column_dimensions[get_column_letter(number)].width = width
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(EXPORT_COLUMNS))}{len(rows) + 1}"
+    bold = Font(bold=True)
+    header = []
+    for column in EXPORT_COLUMNS:
+        cell = WriteOnlyCell(sheet, value=column)
+        cell.font = bold
+        header.append(cell)
+    sheet.append(header)
     for row in rows:
         cells = _cells(row, labels)
         sheet.append([ILLEGAL_CHARACTERS_RE.sub("", c) if isinstance(c, str) else c for c in cells])

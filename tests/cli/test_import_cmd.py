@@ -160,6 +160,7 @@ def test_export_writes_the_file_and_reports_counts(review_dir: Path, tmp_path: P
         "n_records": 5,
         "n_clusters": 5,
         "include_all": True,
+        "notes": [],
     }
     refused = runner.invoke(app, ["export", str(tmp_path / "x.bib"), "--review", str(review_dir)])
     assert refused.exit_code == 1
@@ -286,3 +287,29 @@ def test_sheet_with_a_file_that_is_not_a_workbook_is_a_usage_error(
         "chooses a sheet of an XLSX workbook: drop it"
     )
     assert store_snapshot(review_dir) == before
+
+
+def test_export_warns_when_the_format_and_the_extension_disagree(
+    review_dir: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "embase.ris"
+    shutil.copyfile(DATA / "embase.ris", path)
+    _import(review_dir, path)
+    out = tmp_path / "records.csv"
+    result = runner.invoke(
+        app, ["export", str(out), "--format", "ris", "--review", str(review_dir)]
+    )
+    assert result.exit_code == 0, result.output
+    note = (
+        "records.csv holds RIS (--format ris) but its extension .csv says CSV; programs that "
+        "go by the extension will misread it: name it records.ris"
+    )
+    assert result.stderr == f"Note: {note}\n"
+    assert result.stdout == f"Wrote 3 primary records (3 clusters) to {out} (ris)\n"
+    assert out.read_text(encoding="utf-8").startswith("TY  - JOUR")
+    as_json = runner.invoke(
+        app, ["export", str(out), "-f", "ris", "--review", str(review_dir), "--json"]
+    )
+    assert json.loads(as_json.stdout)["notes"] == [note]
+    agreeing = runner.invoke(app, ["export", str(out), "--review", str(review_dir)])
+    assert agreeing.stderr == ""

@@ -324,3 +324,38 @@ def test_an_export_is_as_readable_as_the_umask_allows(
     export_records(store, tmp_path / name)  # replacing an earlier export
     assert (tmp_path / name).stat().st_mode & 0o777 == 0o666 & ~umask
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+
+
+def test_a_format_the_extension_does_not_name_is_noted(store: Store, tmp_path: Path) -> None:
+    _import(store, tmp_path, "zotero.ris")
+    summary = export_records(store, tmp_path / "for-rayyan.xlsx", fmt="csv")
+    assert summary.notes == (
+        "for-rayyan.xlsx holds CSV (--format csv) but its extension .xlsx says XLSX; programs "
+        "that go by the extension will misread it: name it for-rayyan.csv",
+    )
+    for name, fmt in (("x.ris", "ris"), ("x.txt", "csv"), ("x.dat", "xlsx"), ("x.csv", None)):
+        assert export_records(store, tmp_path / name, fmt=fmt).notes == ()
+
+
+def test_the_xlsx_export_has_a_frozen_filterable_header_and_readable_columns(
+    store: Store, tmp_path: Path
+) -> None:
+    from openpyxl import load_workbook
+
+    from review.sources.tabular import EXPORT_COLUMNS
+
+    _import(store, tmp_path, "embase.ris", "scopus.ris")
+    export_records(store, tmp_path / "out.xlsx")
+    book = load_workbook(tmp_path / "out.xlsx")
+    sheet = book.worksheets[0]
+    assert sheet.freeze_panes == "A2"
+    assert sheet.auto_filter.ref == "A1:Z6"  # the header and the 5 records, every column
+    assert len(EXPORT_COLUMNS) == 26
+    assert all(cell.font.b for cell in sheet[1])
+    widths = {
+        c: sheet.column_dimensions[sheet.cell(1, i).column_letter].width
+        for i, c in enumerate(EXPORT_COLUMNS, start=1)
+    }
+    assert (widths["title"], widths["abstract"], widths["year"]) == (60, 80, 10)
+    assert all(widths[c] >= len(c) + 3 for c in EXPORT_COLUMNS)
+    book.close()
