@@ -293,13 +293,20 @@ class Review:
         fmt: str | None = None,
         include_all: bool = False,
         labels: Mapping[int, bool] | None = None,
+        progress: Progress | None = None,
     ) -> ExportSummary:
         """Write each cluster's merged primary record (or, ``include_all``, every record)
-        to RIS, CSV or XLSX, with its source and cluster."""
+        to RIS, CSV or XLSX, with its source and cluster; ``progress`` counts records
+        written."""
         from review.sources.exporting import export_records
 
         return export_records(
-            self.store, Path(path), fmt=fmt, include_all=include_all, labels=labels
+            self.store,
+            Path(path),
+            fmt=fmt,
+            include_all=include_all,
+            labels=labels,
+            progress=progress,
         )
 
     # --- deduplication -------------------------------------------------------------------

@@ -11,8 +11,6 @@ from review.cli.common import db_option, json_option, open_review, print_json, r
 from review.cli.progress import progress_bars
 from review.errors import OptionError
 
-_BIG_FILE = 1_000_000
-
 
 class ImportFormat(StrEnum):
     """``--format`` of ``casepool import`` (review.sources.formats.FORMATS, or auto)."""
@@ -79,8 +77,7 @@ def import_records(
             "workbook: drop it",
             param_hint="'--sheet'",
         )
-    show = file.is_file() and file.stat().st_size >= _BIG_FILE
-    with open_review(review, db) as opened, progress_bars(show) as progress:
+    with open_review(review, db) as opened, progress_bars() as progress:
         try:
             summary = opened.import_file(
                 file,
@@ -119,8 +116,10 @@ def export(
 ) -> None:
     """Export the records with their source and duplicate cluster, for Zotero, EndNote,
     ASReview or Rayyan."""
-    with open_review(review, db) as opened:
-        summary = opened.export(file, fmt=fmt.value if fmt else None, include_all=include_all)
+    with open_review(review, db) as opened, progress_bars() as progress:
+        summary = opened.export(
+            file, fmt=fmt.value if fmt else None, include_all=include_all, progress=progress
+        )
     if as_json:
         print_json(summary.as_dict())
         return

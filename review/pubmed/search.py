@@ -16,11 +16,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from meta.progress import Progress
 from review.clock import Clock
-from review.errors import SearchError
+from review.errors import ParseError, SearchError
 from review.pubmed.dates import DateLimits
 from review.pubmed.entrez import EntrezClient, EntrezConfig
 from review.pubmed.log import SearchLogEntry
@@ -313,7 +313,8 @@ def load_search_file(
     Logged as a search load with the file's name and SHA-256, and ``query``, the query it
     stands for.
     """
-    from review.pubmed.pubmed_xml import iter_pubmed, open_pubmed_file
+    from review.pubmed.pubmed_xml import iter_pubmed, pubmed_stream
+    from review.sources.formats import bytes_progress
 
     path = Path(path)
     if path.is_dir():
@@ -336,8 +337,12 @@ def load_search_file(
             sha256=sha256,
         )
         batch: list[Record] = []
-        with open_pubmed_file(path) as handle:
+        size = max(path.stat().st_size, 1)
+        reached = bytes_progress(progress, f"reading {path.name}", size) if progress else None
+        with _open(path) as stored, pubmed_stream(stored) as handle:
             for item in iter_pubmed(handle, str(path)):
+                if reached:
+                    reached(stored.tell() / size)
                 if isinstance(item, DeleteCitation):
                     _flush_file_batch(tx, load_id, batch)
                     batch = []
@@ -348,14 +353,19 @@ def load_search_file(
                 if len(batch) >= batch_size:
                     _flush_file_batch(tx, load_id, batch)
                     batch = []
-                    if progress:
-                        progress(f"reading {path.name}", n_read, None)
         _flush_file_batch(tx, load_id, batch)
+        if reached:
+            reached(1.0)
         search_log.finish_run(tx, load_id, status="complete", finished_at=clock())
         entry = search_log.get_run(tx, load_id)
-    if progress:
-        progress(f"reading {path.name}", n_read, n_read)
     return SearchSummary(log=entry, deleted=deleted)
+
+
+def _open(path: Path) -> BinaryIO:
+    try:
+        return path.open("rb")
+    except OSError as exc:
+        raise ParseError(f"{path}: cannot open: {exc.strerror or exc}") from None
 
 
 def _flush_file_batch(tx: Tx, load_id: int, batch: list[Record]) -> None:

@@ -13,10 +13,11 @@ from __future__ import annotations
 import codecs
 import re
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal, get_args
 
+from meta.progress import Progress
 from review.errors import NotTextError, ParseError
 from review.records import Record
 
@@ -42,6 +43,9 @@ _EXTENSIONS: dict[str, Format] = {
     ".xlsx": "xlsx",
     ".xml": "pubmed-xml",
 }
+Reached = Callable[[float], None]
+"""Told how far through its file a parser has read, from 0 to 1 (for progress)."""
+
 GZIP_MAGIC = b"\x1f\x8b"
 _ZIP_MAGIC = b"PK\x03\x04"
 _SAMPLE = 8192
@@ -266,3 +270,19 @@ def format_from_extension(name: str) -> Format | None:
     """The format a file name's extension implies, if any."""
     suffix = name.lower()[name.rfind(".") :] if "." in name else ""
     return _EXTENSIONS.get(suffix)
+
+
+def bytes_progress(progress: Progress, phase: str, size: int) -> Reached:
+    """A ``Reached`` for a parser that reports to ``progress`` the bytes of a ``size``-byte
+    file read, in unit 'bytes': at most about 200 times, ever forward, and the whole file
+    only once the parser is done (``reached(1.0)``)."""
+    last = [-1]
+
+    def reached(fraction: float) -> None:
+        step = min(int(fraction * 200), 200)
+        if step > last[0]:
+            last[0] = step
+            done = size if step == 200 else min(int(fraction * size), size - 1)
+            progress(phase, done, size, "bytes")
+
+    return reached

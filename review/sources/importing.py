@@ -27,7 +27,9 @@ from review.sources.formats import (
     FORMATS,
     GZIP_MAGIC,
     ParsedFile,
+    Reached,
     Rejected,
+    bytes_progress,
     detect_format,
     gunzip,
 )
@@ -119,9 +121,11 @@ def parse_bytes(
     source: str,
     fmt: str = "auto",
     sheet: str | int | None = None,
+    reached: Reached | None = None,
 ) -> ParsedFile:
     """Parse a record file's bytes in ``fmt`` ('auto' detects it) into records and rejects;
-    ``sheet`` chooses the worksheet of an XLSX workbook (by name or 1-based number).
+    ``sheet`` chooses the worksheet of an XLSX workbook (by name or 1-based number), and
+    ``reached`` is told how far through the file the parser is (0 to 1).
 
     A gzip-compressed file (``embase.ris.gz``) is read as its content; PubMed XML is streamed
     from the compressed bytes, other formats are decompressed first.
@@ -130,37 +134,44 @@ def parse_bytes(
 
     chosen = detect_format(name, data) if fmt == "auto" else fmt
     if chosen == "pubmed-xml":
-        return _read_pubmed(data, name, source=source)
+        return _read_pubmed(data, name, source=source, reached=reached)
     if data[:2] == GZIP_MAGIC:
         data = gunzip(data, name)
     if chosen == "ris":
-        return ris.read_ris(data, name, source=source)
+        return ris.read_ris(data, name, source=source, reached=reached)
     if chosen == "nbib":
-        return medline.read_medline(data, name, source=source)
-    if chosen == "csv":
-        return tabular.read_delimited(data, name, source=source)
-    if chosen == "tsv":
-        return tabular.read_delimited(data, name, source=source, delimiter="\t")
+        return medline.read_medline(data, name, source=source, reached=reached)
+    if chosen in ("csv", "tsv"):
+        delimiter = "\t" if chosen == "tsv" else ","
+        return tabular.read_delimited(
+            data, name, source=source, delimiter=delimiter, reached=reached
+        )
     if chosen == "xlsx":
-        return xlsx.read_xlsx(data, name, source=source, sheet=sheet)
+        return xlsx.read_xlsx(data, name, source=source, sheet=sheet, reached=reached)
     raise ImportFileError(f"{name}: unknown format {fmt!r}; use one of auto, {', '.join(FORMATS)}")
 
 
-def _read_pubmed(data: bytes, name: str, *, source: str) -> ParsedFile:
+def _read_pubmed(
+    data: bytes, name: str, *, source: str, reached: Reached | None = None
+) -> ParsedFile:
     import io
 
     from review.pubmed.pubmed_xml import iter_pubmed
 
-    stream: BinaryIO = io.BytesIO(data)
+    stored = io.BytesIO(data)  # its position: how much of the file (compressed or not) is read
+    stream: BinaryIO = stored
     if data[:2] == GZIP_MAGIC:
-        stream = cast(BinaryIO, gzip.GzipFile(fileobj=stream, mode="rb"))
+        stream = cast(BinaryIO, gzip.GzipFile(fileobj=stored, mode="rb"))
     records: list[Record] = []
     withdrawn: list[str] = []
+    size = max(len(data), 1)
     for item in iter_pubmed(stream, name=name):
         if isinstance(item, Record):
             records.append(replace(item, source=source))
         else:
             withdrawn.extend(item.pmids)
+        if reached is not None:
+            reached(stored.tell() / size)
     places = tuple(f"record {i}" for i in range(1, len(records) + 1))
     return ParsedFile(name, "pubmed-xml", None, tuple(records), places, withdrawn=tuple(withdrawn))
 
@@ -193,6 +204,7 @@ def import_file(
     if not data.strip():
         raise ImportFileError(f"{path}: the file is empty; export the records again")
     sha256 = hashlib.sha256(data).hexdigest()  # of the file as stored, compressed or not
+    size = len(data)
     chosen = detect_format(path.name, data) if fmt == "auto" else fmt
     if chosen != "pubmed-xml" and data[:2] == GZIP_MAGIC:
         data = gunzip(data, path.name)
@@ -201,13 +213,20 @@ def import_file(
         prior = _prior_load(tx, source, sha256, chosen_sheet)
     if prior is not None:
         return _no_op(path, source, sha256, prior, chosen_sheet)
+    reached = None
     if progress:
-        progress(f"reading {path.name}", 0, None)
+        reached = bytes_progress(progress, f"reading {path.name}", size)
+        reached(0.0)
     parsed = parse_bytes(
-        data, path.name, source=source, fmt=chosen, sheet=chosen_sheet[1] if chosen_sheet else None
+        data,
+        path.name,
+        source=source,
+        fmt=chosen,
+        sheet=chosen_sheet[1] if chosen_sheet else None,
+        reached=reached,
     )
-    if progress:
-        progress(f"reading {path.name}", parsed.n_read, parsed.n_read)
+    if reached:
+        reached(1.0)
     fresh, present, rejects = _sort_records(store, parsed, source)
     if rejects and not skip_invalid:
         raise ParseError(_refusal(rejects))

@@ -39,6 +39,7 @@ from review.pages import split_pages
 from review.records import Author, Record, normalise_doi, normalise_pmcid, normalise_pmid
 from review.sources.formats import (
     ParsedFile,
+    Reached,
     Rejected,
     decode_text,
     qualify_source_ids,
@@ -95,20 +96,31 @@ class _Block:
     lines: list[str] = field(default_factory=list)
 
 
-def read_ris(data: bytes, name: str, *, source: str) -> ParsedFile:
+def read_ris(data: bytes, name: str, *, source: str, reached: Reached | None = None) -> ParsedFile:
     """Decode a RIS file's bytes (see ``formats.decode_text``) and parse it."""
     text, encoding = decode_text(data, name)
-    return parse_ris(text, name, source=source, encoding=encoding)
+    return parse_ris(text, name, source=source, encoding=encoding, reached=reached)
 
 
-def parse_ris(text: str, name: str, *, source: str, encoding: str | None = None) -> ParsedFile:
-    """Every record of a RIS text; broken records become rejects naming their line."""
+def parse_ris(
+    text: str,
+    name: str,
+    *,
+    source: str,
+    encoding: str | None = None,
+    reached: Reached | None = None,
+) -> ParsedFile:
+    """Every record of a RIS text; broken records become rejects naming their line.
+    ``reached`` is told, record by record, how far through the text the parser is."""
     records: list[Record] = []
     places: list[str] = []
     origins: list[str | None] = []
     rejects: list[Rejected] = []
     notes: list[str] = []
-    for item in _blocks(split_lines(text)):
+    lines = split_lines(text)
+    for item in _blocks(lines):
+        if reached is not None:
+            reached((item[0] if isinstance(item, tuple) else item.start) / len(lines))
         if isinstance(item, tuple):
             rejects.append(Rejected(name, f"line {item[0]}", item[1]))
             continue

@@ -22,7 +22,7 @@ import csv
 import io
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -30,6 +30,7 @@ from review.errors import ParseError
 from review.records import Record, normalise_doi, normalise_pmcid, normalise_pmid
 from review.sources.formats import (
     ParsedFile,
+    Reached,
     Rejected,
     decode_text,
     qualify_source_ids,
@@ -142,8 +143,16 @@ def _key(header: str) -> str:
     return re.sub(r"[\s_\-]+", "_", header.strip().lower())
 
 
-def read_delimited(data: bytes, name: str, *, source: str, delimiter: str = ",") -> ParsedFile:
-    """Parse a CSV (``delimiter=','``; ``;`` is detected) or TSV (``'\\t'``) file's bytes."""
+def read_delimited(
+    data: bytes,
+    name: str,
+    *,
+    source: str,
+    delimiter: str = ",",
+    reached: Reached | None = None,
+) -> ParsedFile:
+    """Parse a CSV (``delimiter=','``; ``;`` is detected) or TSV (``'\\t'``) file's bytes;
+    ``reached`` is told, row by row, how far through the file the parser is."""
     text, encoding = decode_text(data, name)
     if delimiter == ",":
         first = split_lines(text)[0] if text else ""
@@ -172,8 +181,20 @@ def read_delimited(data: bytes, name: str, *, source: str, delimiter: str = ",")
     _refuse_unclosed_quote(text, *last, delimiter, name)
     if not rows:
         raise ParseError(f"{name}: the file is empty; expected a header row")
-    numbered = ((n, row) for n, row in enumerate(rows[1:], start=2))
+    numbered = counted_rows(rows, reached, start=0.1)  # reading the cells was the first tenth
     return parse_rows(rows[0], numbered, name, source=source, fmt=fmt, encoding=encoding)
+
+
+def counted_rows(
+    rows: Sequence[Sequence[Any]], reached: Reached | None, *, start: float = 0.0
+) -> Iterator[tuple[int, Sequence[Any]]]:
+    """The rows after the header, numbered as a spreadsheet shows them (the header is row 1),
+    telling ``reached`` how far through them the parser is, from ``start`` to 1."""
+    total = max(len(rows) - 1, 1)
+    for n, row in enumerate(rows[1:], start=2):
+        if reached is not None:
+            reached(start + (1 - start) * (n - 2) / total)
+        yield n, row
 
 
 def _refuse_unclosed_quote(text: str, start: int, line: int, delimiter: str, name: str) -> None:

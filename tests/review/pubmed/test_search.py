@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import random
 from datetime import date
 from pathlib import Path
 
 import pytest
 from eutils_server import EUtilsServer, Fault, QuerySpec, fixture_records, synthetic_corpus
+from progress_calls import Recorder
 from stores import clock, records_of, store_snapshot
 
 from review.errors import ParseError, SearchError
@@ -400,3 +402,26 @@ def test_zero_hits_with_phrase_not_found_is_logged(store: Store, server: EUtilsS
     assert summary.line().startswith("0 records retrieved, 0 new to the review")
     assert summary.log.warnings == ("PhraseNotFound: abcXYZ", "OutputMessage: No items found.")
     assert server.calls("efetch") == [] and summary.log.status == "complete"
+
+
+def test_loading_a_saved_file_reports_the_bytes_read(tmp_path: Path, store: Store) -> None:
+    article = (
+        "<PubmedArticle><MedlineCitation><PMID>{pmid}</PMID><Article><ArticleTitle>Case "
+        "{pmid}.</ArticleTitle><Abstract><AbstractText>{words}</AbstractText></Abstract>"
+        "</Article></MedlineCitation></PubmedArticle>\n"
+    )
+    rng = random.Random(3)  # words gzip cannot squeeze into a few blocks
+    body = "".join(
+        article.format(
+            pmid=40000000 + i, words=" ".join(f"{rng.getrandbits(40):x}" for _ in range(40))
+        )
+        for i in range(2000)
+    )
+    path = tmp_path / "saved.xml.gz"
+    path.write_bytes(gzip.compress(f"<PubmedArticleSet>{body}</PubmedArticleSet>".encode()))
+    recorder = Recorder()
+    summary = load_search_file(store, path, clock=clock, progress=recorder)
+    assert summary.log.records_read == 2000
+    assert recorder.phases() == ["reading saved.xml.gz"]
+    size = path.stat().st_size
+    assert recorder.counts_up("reading saved.xml.gz", size, "bytes", updates=20)

@@ -8,8 +8,10 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from stores import AT, clock, link, records_of
+from progress_calls import Recorder
+from stores import AT, add_records, clock, link, records_of
 
+from review.dedup.clusters import Membership
 from review.errors import ExportError
 from review.records import Author, Record
 from review.sources.exporting import export_records
@@ -359,3 +361,39 @@ def test_the_xlsx_export_has_a_frozen_filterable_header_and_readable_columns(
     assert (widths["title"], widths["abstract"], widths["year"]) == (60, 80, 10)
     assert all(widths[c] >= len(c) + 3 for c in EXPORT_COLUMNS)
     book.close()
+
+
+@pytest.mark.parametrize("name", ["out.ris", "out.csv", "out.xlsx"])
+@pytest.mark.parametrize("include_all", [False, True])
+def test_export_progress_counts_the_records_written(
+    store: Store, tmp_path: Path, name: str, include_all: bool
+) -> None:
+    records = [Record(source="s", source_id=str(i), title=f"Record {i}") for i in range(2500)]
+    add_records(store, "s", records)
+    recorder = Recorder()
+    summary = export_records(store, tmp_path / name, include_all=include_all, progress=recorder)
+    assert summary.n_records == 2500
+    assert recorder.counts_up(f"writing {name}", 2500, "records", updates=4)
+    if name.endswith(".xlsx"):
+        assert recorder.of(f"compressing {name}") == [(0, None, "steps"), (1, 1, "steps")]
+        assert recorder.phases() == [f"writing {name}", f"compressing {name}"]
+    else:
+        assert recorder.phases() == [f"writing {name}"]
+
+
+def test_an_export_reads_the_store_a_batch_at_a_time(store: Store, tmp_path: Path) -> None:
+    """Memory stays bounded: no more than a batch of clusters is read at once."""
+    from review.sources import exporting
+
+    add_records(
+        store, "s", [Record(source="s", source_id=str(i), title=f"R {i}") for i in range(2500)]
+    )
+    batches = list(exporting._batches(exporting.plan_export(_membership(store)).clusters))
+    assert [sum(len(ids) for _, ids in batch) for batch in batches] == [1000, 1000, 500]
+
+
+def _membership(store: Store) -> Membership:
+    from review.store.dedup import membership
+
+    with store.read() as tx:
+        return membership(tx)

@@ -15,6 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from progress_calls import Recorder
 from stores import clock, records_of, store_snapshot
 
 from review.errors import ImportFileError, ParseError
@@ -457,3 +458,63 @@ def test_the_rejects_file_is_as_readable_as_the_umask_allows(
     summary = import_file(store, path, source="csv", clock=clock, skip_invalid=True)
     assert summary.rejects_path == tmp_path / "records.rejects.csv"
     assert summary.rejects_path.stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+def _pubmed_xml(n: int) -> bytes:
+    article = (
+        "<PubmedArticle><MedlineCitation><PMID>{pmid}</PMID><Article><Journal><Title>J</Title>"
+        "</Journal><ArticleTitle>Generated case report {pmid}.</ArticleTitle><Abstract>"
+        "<AbstractText>{words}</AbstractText></Abstract></Article></MedlineCitation>"
+        "</PubmedArticle>\n"
+    )
+    body = "".join(article.format(pmid=40000000 + i, words="words " * 60) for i in range(n))
+    return f'<?xml version="1.0"?>\n<PubmedArticleSet>\n{body}</PubmedArticleSet>\n'.encode()
+
+
+def _big_file(name: str, path: Path) -> int:
+    """Write a record file of ``name``'s format with several thousand records; return how many."""
+    import gzip
+
+    from openpyxl import Workbook
+
+    if name.endswith(".ris"):
+        _big_ris(path, 3000)
+    elif name.endswith(".nbib"):
+        path.write_text(
+            "".join(f"PMID- {i}\nTI  - Record {i}\nAB  - {'w ' * 80}\n\n" for i in range(1, 3001))
+        )
+    elif name.endswith(".csv"):
+        path.write_text(
+            "id,title,abstract\n" + "".join(f"{i},Record {i},{'w ' * 80}\n" for i in range(3000))
+        )
+    elif name.endswith(".xlsx"):
+        book = Workbook()
+        book.active.append(["id", "title", "abstract"])
+        for i in range(3000):
+            book.active.append([i, f"Record {i}", "w " * 80])
+        book.save(path)
+    elif name.endswith(".xml.gz"):
+        path.write_bytes(gzip.compress(_pubmed_xml(3000)))
+    else:
+        path.write_bytes(_pubmed_xml(3000))
+    return 3000
+
+
+@pytest.mark.parametrize(
+    "name", ["big.ris", "big.nbib", "big.csv", "big.xlsx", "big.xml", "big.xml.gz"]
+)
+def test_import_progress_counts_bytes_while_reading_and_records_while_writing(
+    name: str, store: Store, tmp_path: Path
+) -> None:
+    path = tmp_path / name
+    n = _big_file(name, path)
+    recorder = Recorder()
+    summary = import_file(store, path, source="big", clock=clock, progress=recorder)
+    assert summary.n_new == n
+    assert recorder.phases() == [f"reading {name}", "writing"]
+    size = path.stat().st_size
+    assert recorder.counts_up(f"reading {name}", size, "bytes", updates=20), recorder.of(
+        f"reading {name}"
+    )[:5]
+    assert len(recorder.of(f"reading {name}")) <= 202  # a bar's worth, not one per record
+    assert recorder.counts_up("writing", n, "records", updates=3)
