@@ -93,8 +93,9 @@ def import_records(
     if as_json:
         print_json(summary.as_dict())
         return
-    for note in summary.repairs:
-        typer.echo(f"Note: {note}", err=True)
+    if not summary.already_imported:  # its repairs were noted when it was imported
+        for note in summary.repairs:
+            typer.echo(f"Note: {note}", err=True)
     typer.echo(summary.message)
 
 

@@ -36,7 +36,6 @@ def progress_bars(
     from rich.progress import (
         BarColumn,
         DownloadColumn,
-        MofNCompleteColumn,
         ProgressColumn,
         TextColumn,
         TimeElapsedColumn,
@@ -51,7 +50,6 @@ def progress_bars(
 
         def __init__(self) -> None:
             super().__init__()
-            self._counts = MofNCompleteColumn()
             self._bytes = DownloadColumn()
 
         def render(self, task: Any) -> Any:
@@ -62,7 +60,11 @@ def progress_bars(
                 return Text("")  # a step that cannot count: the bar pulses, the time runs
             if unit == "bytes":
                 return self._bytes.render(task)
-            return self._counts.render(task)
+            done = int(task.completed)
+            if task.total is None:
+                return Text(f"{done:,}/?", style="progress.download")
+            total = f"{int(task.total):,}"
+            return Text(f"{done:>{len(total)},}/{total}", style="progress.download")
 
     bars = Bars(
         TextColumn("{task.description}"),

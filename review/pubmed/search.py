@@ -27,6 +27,7 @@ from review.pubmed.log import SearchLogEntry
 from review.records import DeleteCitation, Record, normalise_pmid
 from review.store import Store, Tx, search_log
 from review.store.records import insert_records, mark_deleted
+from review.wording import count
 
 MAX_BATCH = 10_000
 
@@ -61,25 +62,25 @@ class SearchSummary:
             )
         if self.log.windows:
             notes.append(
-                f"the query matched {self.log.count:,} records, more than ESearch returns at "
-                f"once: split into {len(self.log.windows)} entry-date windows, PMIDs merged "
-                "and deduplicated"
+                f"the query matched {count(self.log.count or 0, 'record')}, more than ESearch "
+                f"returns at once: split into {count(len(self.log.windows), 'entry-date window')}, "
+                "PMIDs merged and deduplicated"
             )
         if self.log.windows and self.log.count is not None:
             listed = sum(int(w["count"]) for w in self.log.windows)
             if listed != self.log.count:
                 notes.append(
-                    f"ESearch counted {self.log.count:,} records but its entry-date windows "
+                    f"ESearch counted {count(self.log.count, 'record')} but its entry-date windows "
                     f"listed {listed:,} (records entered, removed or re-dated while the search "
                     "ran); the log keeps both, run the search again to catch up"
                 )
         notes.extend(f"PubMed: {w}" for w in self.log.warnings)
         if self.log.missing:
             notes.append(
-                f"{self.log.missing:,} PMIDs listed by ESearch were not returned by EFetch"
+                f"{count(self.log.missing, 'PMID')} listed by ESearch, not returned by EFetch"
             )
         if self.deleted:
-            notes.append(f"{self.deleted:,} records withdrawn by DeleteCitation")
+            notes.append(f"{count(self.deleted, 'record')} withdrawn by DeleteCitation")
         return notes
 
     def line(self) -> str:
@@ -87,12 +88,12 @@ class SearchSummary:
         day = self.log.started_at[:10]
         if self.log.mode == "file":
             return (
-                f"{self.log.records_read:,} records loaded from {self.log.file_name} "
+                f"{count(self.log.records_read, 'record')} loaded from {self.log.file_name} "
                 f"(sha256 {(self.log.sha256 or '')[:12]}), {self.new:,} new to the review "
                 f"(loaded {day}); log: casepool search log"
             )
         return (
-            f"{self.identified:,} records retrieved, {self.new:,} new to the review "
+            f"{count(self.identified, 'record')} retrieved, {self.new:,} new to the review "
             f"(query run {day}); log: casepool search log"
         )
 
@@ -156,7 +157,7 @@ def run_search(
         entry = _fail(store, load_id, str(exc), clock)
         done = entry.fetched + entry.already_in_review
         raise SearchError(
-            f"{exc}; {done:,} of {entry.identified:,} records are in the review, "
+            f"{exc}; the review holds {done:,} of the {count(entry.identified, 'record')} found, "
             "run the same search again to fetch the rest"
         ) from None
     except KeyboardInterrupt:

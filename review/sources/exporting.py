@@ -29,6 +29,7 @@ from review.sources.formats import FORMAT_NAMES, format_from_extension
 from review.store import Store, Tx
 from review.store.dedup import membership
 from review.store.records import records_by_id
+from review.wording import count
 
 _BATCH = 1000
 ExportFormat = Literal["ris", "csv", "xlsx"]
@@ -49,10 +50,10 @@ class ExportSummary:
     @property
     def message(self) -> str:
         """One line for the user."""
-        which = "records" if self.include_all else "primary records"
+        which = "record" if self.include_all else "primary record"
         return (
-            f"Wrote {self.n_records} {which} ({self.n_clusters} clusters) to {self.path} "
-            f"({self.format})"
+            f"Wrote {count(self.n_records, which)} ({count(self.n_clusters, 'cluster')}) to "
+            f"{self.path} ({self.format})"
         )
 
     def as_dict(self) -> dict[str, object]:

@@ -36,6 +36,7 @@ from review.sources.formats import (
 from review.store import Store, Tx
 from review.store.loads import PriorLoad, find_file_loads, stored_by_source_id
 from review.store.records import finish_load, insert_records, mark_deleted, start_load
+from review.wording import count
 
 _BATCH = 1000
 _PLACE_NUMBER = re.compile(r"\b(?:line|row|record) (\d+)")
@@ -76,17 +77,17 @@ class ImportSummary:
             )
         kind = f"{self.format}, {self.encoding}" if self.encoding else self.format
         parts = [
-            f"{self.where}: read {_count(self.n_read, 'record')} ({kind}), "
-            f"{self.n_new} new in source {self.source!r}"
+            f"{self.where}: read {count(self.n_read, 'record')} ({kind}), "
+            f"{self.n_new:,} new in source {self.source!r}"
         ]
         if self.n_present:
-            parts.append(f"{self.n_present} already present")
+            parts.append(f"{self.n_present:,} already present")
         if self.n_withdrawn:
-            parts.append(f"{self.n_withdrawn} withdrawn")
+            parts.append(f"{self.n_withdrawn:,} withdrawn")
         if self.repairs:
-            parts.append(f"{len(self.repairs)} repaired")
+            parts.append(f"{len(self.repairs):,} repaired")
         if self.n_rejected:
-            parts.append(f"{self.n_rejected} rejected (reasons in {self.rejects_path})")
+            parts.append(f"{self.n_rejected:,} rejected (reasons in {self.rejects_path})")
         return ", ".join(parts)
 
     def as_dict(self) -> dict[str, Any]:
@@ -108,10 +109,6 @@ class ImportSummary:
             "load_id": self.load_id,
             "already_imported": self.already_imported,
         }
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def parse_bytes(
@@ -293,17 +290,22 @@ def _read(path: Path) -> bytes:
 def _no_op(
     path: Path, source: str, sha256: str, prior: PriorLoad, sheet: tuple[int, str] | None
 ) -> ImportSummary:
+    """The summary of a file imported before: that import's counts, from its load row."""
     details = prior.details
+    rejects = details.get("rejects_file")
     return ImportSummary(
         file=path.name,
         source=source,
         format=str(details.get("format", "?")),
         encoding=details.get("encoding"),
         sha256=sha256,
-        n_read=0,
-        n_new=0,
-        n_present=0,
-        n_rejected=0,
+        n_read=prior.n_read,
+        n_new=prior.n_new,
+        n_present=int(details.get("n_present", 0)),
+        n_rejected=int(details.get("n_rejected", 0)),
+        n_withdrawn=int(details.get("n_withdrawn", 0)),
+        repairs=tuple(details.get("repairs", ())),
+        rejects_path=Path(rejects) if rejects else None,
         load_id=prior.id,
         already_imported=True,
         sheet=sheet[1] if sheet else None,
@@ -311,7 +313,7 @@ def _no_op(
 
 
 def _refusal(rejects: Sequence[Rejected]) -> str:
-    more = f" (and {len(rejects) - 1} more invalid records)" if len(rejects) > 1 else ""
+    more = f" (and {count(len(rejects) - 1, 'more invalid record')})" if len(rejects) > 1 else ""
     return (
         f"{rejects[0].message}{more}; nothing was imported: fix the file, or use "
         "--skip-invalid to import the valid records and list the rejects in a file"

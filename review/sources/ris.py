@@ -46,6 +46,7 @@ from review.sources.formats import (
     split_lines,
 )
 from review.sources.names import format_name, parse_name
+from review.wording import count
 
 _TAG_LINE = re.compile(r"^([A-Z][A-Z0-9])  ?-(?: (.*))?$")
 _YEAR = re.compile(r"(?<!\d)(1[5-9]\d\d|2\d\d\d)(?!\d)")
@@ -327,7 +328,7 @@ def _author_names(raw_values: list[str]) -> tuple[list[str], str | None]:
             )
         return names, (
             f"had its authors split into {len(raw_values)} one-letter lines (a RefWorks "
-            f"round trip); joined back into {len(names)} names"
+            f"round trip); joined back into {count(len(names), 'name')}"
         )
     names = []
     for value in raw_values:

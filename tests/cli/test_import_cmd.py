@@ -313,3 +313,54 @@ def test_export_warns_when_the_format_and_the_extension_disagree(
     assert json.loads(as_json.stdout)["notes"] == [note]
     agreeing = runner.invoke(app, ["export", str(out), "--review", str(review_dir)])
     assert agreeing.stderr == ""
+
+
+def test_counts_are_worded_alike_singular_for_one_thousands_separated(
+    review_dir: Path, tmp_path: Path
+) -> None:
+    one = tmp_path / "one.ris"
+    one.write_text("TY  - JOUR\nID  - 1\nTI  - The only one\nER  - \n")
+    assert _import(review_dir, one).stdout == (
+        "one.ris: read 1 record (ris, UTF-8), 1 new in source 's'\n"
+    )
+    many = tmp_path / "many.csv"
+    many.write_text("id,title\n" + "".join(f"{i},Record {i}\n" for i in range(2, 1202)))
+    assert _import(review_dir, many).stdout == (
+        "many.csv: read 1,200 records (csv, UTF-8), 1,200 new in source 's'\n"
+    )
+    out = tmp_path / "all.ris"
+    exported = runner.invoke(app, ["export", str(out), "--all", "--review", str(review_dir)])
+    assert exported.stdout == f"Wrote 1,201 records (1,201 clusters) to {out} (ris)\n"
+    deduped = runner.invoke(app, ["dedup", "--review", str(review_dir)])
+    assert "  s                       1,201 records\n" in deduped.stdout
+    assert "  identified              1,201\n" in deduped.stdout
+
+
+def test_one_primary_record_is_singular(review_dir: Path, tmp_path: Path) -> None:
+    one = tmp_path / "one.ris"
+    one.write_text("TY  - JOUR\nID  - 1\nTI  - The only one\nER  - \n")
+    _import(review_dir, one)
+    out = tmp_path / "one-out.csv"
+    result = runner.invoke(app, ["export", str(out), "--review", str(review_dir)])
+    assert result.stdout == f"Wrote 1 primary record (1 cluster) to {out} (csv)\n"
+    membership = runner.invoke(
+        app, ["dedup", "--export", str(tmp_path / "m.csv"), "--review", str(review_dir)]
+    )
+    assert membership.stdout == f"Wrote 1 record to {tmp_path / 'm.csv'}.\n"
+
+
+def test_import_json_of_a_file_already_imported_gives_that_imports_numbers(
+    review_dir: Path, tmp_path: Path
+) -> None:
+    path = tmp_path / "records.csv"
+    path.write_text("title,year\nA,2001\nB,n.d.\nC,2003\n")
+    args = ["--skip-invalid", "--json"]
+    first = json.loads(_import(review_dir, path, *args).stdout)
+    before = store_snapshot(review_dir)
+    again = json.loads(_import(review_dir, path, *args).stdout)
+    assert store_snapshot(review_dir) == before
+    assert (again["already_imported"], first["already_imported"]) == (True, False)
+    assert {k: v for k, v in again.items() if k != "already_imported"} == {
+        k: v for k, v in first.items() if k != "already_imported"
+    }
+    assert (again["n_read"], again["n_new"], again["n_rejected"]) == (3, 2, 1)

@@ -39,7 +39,7 @@ def test_bytes_are_drawn_as_megabytes_and_records_as_counts() -> None:
         console.print()
     text = out.getvalue()
     assert "8.4/16.7 MB" in text
-    assert "12000/30000" in text and "records" in text
+    assert "12,000/30,000" in text and "records" in text
 
 
 def test_nothing_is_drawn_into_a_pipe() -> None:

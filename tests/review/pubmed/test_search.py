@@ -196,8 +196,8 @@ def test_a_spent_retry_budget_keeps_what_was_fetched(store: Store, server: EUtil
             store, QUERY, config=config(server.url, max_attempts=3), batch_size=40, clock=clock
         )
     assert str(info.value) == (
-        "efetch failed after 3 attempts (last: HTTP 503 Service Unavailable); 80 of 128 "
-        "records are in the review, run the same search again to fetch the rest"
+        "efetch failed after 3 attempts (last: HTTP 503 Service Unavailable); the review holds "
+        "80 of the 128 records found, run the same search again to fetch the rest"
     )
     assert len(stored_pmids(store)) == 80
     summary = run_search(store, QUERY, config=config(server.url), batch_size=40, clock=clock)
@@ -352,7 +352,7 @@ def test_delete_citation_in_a_saved_file_withdraws_records(tmp_path: Path, store
         + b"</PMID></DeleteCitation></PubmedArticleSet>\n"
     )
     summary = load_search_file(store, update, clock=clock)
-    assert summary.deleted == 1 and summary.notes() == ["1 records withdrawn by DeleteCitation"]
+    assert summary.deleted == 1 and summary.notes() == ["1 record withdrawn by DeleteCitation"]
     (row,) = store_snapshot(store)["records"]
     assert row["deleted_at"] == clock()
 
@@ -388,7 +388,7 @@ def test_pmids_efetch_does_not_return_are_logged_as_missing(
     )
     assert (summary.log.missing, summary.log.fetched, summary.log.status) == (1, 127, "complete")
     assert gone not in stored_pmids(store)
-    assert "1 PMIDs listed by ESearch were not returned by EFetch" in summary.notes()
+    assert "1 PMID listed by ESearch, not returned by EFetch" in summary.notes()
 
 
 def test_zero_hits_with_phrase_not_found_is_logged(store: Store, server: EUtilsServer) -> None:

@@ -111,7 +111,7 @@ def test_text_in_the_year_column_imports_nothing(store: Store, tmp_path: Path) -
         import_file(store, path, source="csv", clock=clock)
     assert str(error.value) == (
         "records.csv, row 812, column 'year': 'n.d.' is not a year (and 1 more invalid "
-        "records); nothing was imported: fix the file, or use --skip-invalid to import the "
+        "record); nothing was imported: fix the file, or use --skip-invalid to import the "
         "valid records and list the rejects in a file"
     )
     assert _state(store) == ([], [])
