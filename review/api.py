@@ -345,13 +345,14 @@ class Review:
         *,
         source: str,
         fmt: str = "auto",
+        sheet: str | int | None = None,
         skip_invalid: bool = False,
         rejects_path: Path | None = None,
         progress: Progress | None = None,
     ) -> ImportSummary:
         """Import a record file as records of ``source``: all or nothing (or, with
         ``skip_invalid``, the valid records and a rejects file); the same file again is a
-        no-op."""
+        no-op. ``sheet`` chooses an XLSX workbook's worksheet, by name or number from 1."""
         from review.sources.importing import import_file
 
         return import_file(
@@ -360,6 +361,7 @@ class Review:
             source=source,
             clock=self.clock,
             fmt=fmt,
+            sheet=sheet,
             skip_invalid=skip_invalid,
             rejects_path=rejects_path,
             progress=progress,
@@ -372,13 +374,20 @@ class Review:
         fmt: str | None = None,
         include_all: bool = False,
         labels: Mapping[int, bool] | None = None,
+        progress: Progress | None = None,
     ) -> ExportSummary:
         """Write each cluster's merged primary record (or, ``include_all``, every record)
-        to RIS, CSV or XLSX, with its source and cluster."""
+        to RIS, CSV or XLSX, with its source and cluster; ``progress`` counts records
+        written."""
         from review.sources.exporting import export_records
 
         return export_records(
-            self.store, Path(path), fmt=fmt, include_all=include_all, labels=labels
+            self.store,
+            Path(path),
+            fmt=fmt,
+            include_all=include_all,
+            labels=labels,
+            progress=progress,
         )
 
     # --- deduplication -------------------------------------------------------------------

@@ -75,8 +75,20 @@ class ParseError(ReviewError):
     """A record file (XML, RIS, nbib, CSV, XLSX) is malformed; the message names the place."""
 
 
+class NotTextError(ParseError):
+    """A record file that should be text holds binary data (a program, an image, a database)."""
+
+
 class ImportFileError(ReviewError):
     """A file cannot be imported; nothing was written."""
+
+
+class OptionError(ReviewError):
+    """An option that does not apply to the input it came with: a usage error in a front end."""
+
+    def __init__(self, message: str, option: str) -> None:
+        super().__init__(message)
+        self.option = option
 
 
 class DedupError(ReviewError):

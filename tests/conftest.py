@@ -107,3 +107,13 @@ def sqlite_review_dir(tmp_path: Path) -> Path:
     directory = tmp_path / "review"
     Review.create(directory, BUNDLED_PROTOCOL)
     return directory
+
+
+@pytest.fixture(params=[0o022, 0o077], ids=["umask022", "umask077"])
+def umask(request: pytest.FixtureRequest) -> Iterator[int]:
+    """The process umask set to 022 (a shared folder) and to 077 (a private one)."""
+    previous = os.umask(request.param)
+    try:
+        yield int(request.param)
+    finally:
+        os.umask(previous)

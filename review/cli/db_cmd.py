@@ -8,6 +8,7 @@ import typer
 
 from review.cli.common import db_option, json_option, print_json, review_option
 from review.cli.progress import progress_bars
+from review.wording import count
 
 db_app = typer.Typer(
     help="The review's database: migrate it to this casepool's schema, or copy it.",
@@ -62,7 +63,8 @@ def copy(
         print_json(report.as_dict())
         return
     typer.echo(
-        f"Copied {report.total:,} rows in {len(report.rows)} tables from {report.source} to "
+        f"Copied {count(report.total, 'row')} in {count(len(report.rows), 'table')} from "
+        f"{report.source} to "
         f"{report.target}; every table checked row for row."
     )
 

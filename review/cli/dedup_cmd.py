@@ -9,6 +9,7 @@ import typer
 
 from review.cli.common import db_option, json_option, open_review, print_json, review_option
 from review.cli.progress import progress_bars
+from review.wording import count
 
 if TYPE_CHECKING:
     from review.api import Review
@@ -26,12 +27,12 @@ dedup_app = typer.Typer(
 
 def _print_counts(counts: DedupCounts) -> None:
     for source, n in counts.per_source:
-        typer.echo(f"  {source:<20} {n:>8} record{'' if n == 1 else 's'}")
-    typer.echo(f"  {'identified':<20} {counts.records_identified:>8}")
-    typer.echo(f"  {'clusters':<20} {counts.clusters:>8} (of two or more records)")
-    typer.echo(f"  {'duplicates removed':<20} {counts.duplicates_removed:>8}")
-    typer.echo(f"  {'after dedup':<20} {counts.records_after_dedup:>8}")
-    typer.echo(f"  {'pairs queued':<20} {counts.pairs_queued:>8} (casepool dedup review)")
+        typer.echo(f"  {source:<20} {n:>8,} record{'' if n == 1 else 's'}")
+    typer.echo(f"  {'identified':<20} {counts.records_identified:>8,}")
+    typer.echo(f"  {'clusters':<20} {counts.clusters:>8,} (of two or more records)")
+    typer.echo(f"  {'duplicates removed':<20} {counts.duplicates_removed:>8,}")
+    typer.echo(f"  {'after dedup':<20} {counts.records_after_dedup:>8,}")
+    typer.echo(f"  {'pairs queued':<20} {counts.pairs_queued:>8,} (casepool dedup review)")
 
 
 @dedup_app.callback()
@@ -59,7 +60,7 @@ def dedup(
             if as_json:
                 print_json({"export": str(export), "rows": n})
             else:
-                typer.echo(f"Wrote {n} records to {export}.")
+                typer.echo(f"Wrote {count(n, 'record')} to {export}.")
             return
         counts = _run_with_progress(rv)
     if as_json:
@@ -147,8 +148,8 @@ def review_pairs(
         print_json({**tally, "pairs_left": left})
     else:
         typer.echo(
-            f"Merged {tally['merged']}, kept apart {tally['kept_apart']}, skipped "
-            f"{tally['skipped']}; {left} {'pair' if left == 1 else 'pairs'} left."
+            f"Merged {tally['merged']:,}, kept apart {tally['kept_apart']:,}, skipped "
+            f"{tally['skipped']:,}; {count(left, 'pair')} left."
         )
 
 
@@ -167,7 +168,7 @@ def undo(
         print_json({"cluster": cluster, "records": list(members)})
     else:
         ids = ", ".join(str(m) for m in members)
-        typer.echo(f"Split cluster {cluster} into {len(members)} single records ({ids}).")
+        typer.echo(f"Split cluster {cluster} into {count(len(members), 'single record')} ({ids}).")
 
 
 def register(app: typer.Typer) -> None:

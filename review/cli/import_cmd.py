@@ -9,8 +9,7 @@ import typer
 
 from review.cli.common import db_option, json_option, open_review, print_json, review_option
 from review.cli.progress import progress_bars
-
-_BIG_FILE = 1_000_000
+from review.errors import OptionError
 
 
 class ImportFormat(StrEnum):
@@ -45,6 +44,13 @@ def import_records(
         case_sensitive=False,
         help="The file's format (auto: from the name and content).",
     ),
+    sheet: str | None = typer.Option(
+        None,
+        "--sheet",
+        metavar="NAME|N",
+        help="For an XLSX workbook: the sheet to read, by name or number from 1 (default 1).",
+        show_default=False,
+    ),
     skip_invalid: bool = typer.Option(
         False,
         "--skip-invalid",
@@ -70,21 +76,31 @@ def import_records(
             "only --skip-invalid writes a rejects file; add --skip-invalid or drop --rejects",
             param_hint="'--rejects'",
         )
-    show = file.is_file() and file.stat().st_size >= _BIG_FILE
-    with open_review(review, db) as opened, progress_bars(show) as progress:
-        summary = opened.import_file(
-            file,
-            source=source,
-            fmt=fmt.value,
-            skip_invalid=skip_invalid,
-            rejects_path=rejects,
-            progress=progress,
+    if sheet is not None and fmt not in (ImportFormat.auto, ImportFormat.xlsx):
+        raise typer.BadParameter(
+            f"--format {fmt.value} files have no sheets; --sheet chooses a sheet of an XLSX "
+            "workbook: drop it",
+            param_hint="'--sheet'",
         )
+    with open_review(review, db) as opened, progress_bars() as progress:
+        try:
+            summary = opened.import_file(
+                file,
+                source=source,
+                fmt=fmt.value,
+                sheet=sheet,
+                skip_invalid=skip_invalid,
+                rejects_path=rejects,
+                progress=progress,
+            )
+        except OptionError as exc:
+            raise typer.BadParameter(str(exc), param_hint=f"'{exc.option}'") from None
     if as_json:
         print_json(summary.as_dict())
         return
-    for note in summary.repairs:
-        typer.echo(f"Note: {note}", err=True)
+    if not summary.already_imported:  # its repairs were noted when it was imported
+        for note in summary.repairs:
+            typer.echo(f"Note: {note}", err=True)
     typer.echo(summary.message)
 
 
@@ -106,11 +122,15 @@ def export(
 ) -> None:
     """Export the records with their source and duplicate cluster, for Zotero, EndNote,
     ASReview or Rayyan."""
-    with open_review(review, db) as opened:
-        summary = opened.export(file, fmt=fmt.value if fmt else None, include_all=include_all)
+    with open_review(review, db) as opened, progress_bars() as progress:
+        summary = opened.export(
+            file, fmt=fmt.value if fmt else None, include_all=include_all, progress=progress
+        )
     if as_json:
         print_json(summary.as_dict())
         return
+    for note in summary.notes:
+        typer.echo(f"Note: {note}", err=True)
     typer.echo(summary.message)
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
 
+from review.pages import full_last_page
 from review.records import Record
 
 Kind = Literal["article", "erratum", "comment", "reply", "retraction", "conference"]
@@ -185,9 +186,7 @@ def page_range(pages: str | None) -> tuple[str, str]:
         return "", ""
     first = match.group(1).lstrip("0") or "0"
     last = (match.group(2) or "").lstrip("0") or first
-    if first.isdigit() and last.isdigit() and len(last) < len(first):
-        last = first[: len(first) - len(last)] + last
-    return first, last
+    return first, full_last_page(first, last)
 
 
 @lru_cache(maxsize=65536)

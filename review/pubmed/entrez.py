@@ -37,6 +37,7 @@ from review.pubmed.entrez_xml import (
     parse_esearch,
     refuse_internal_dtd,
 )
+from review.wording import count
 
 if TYPE_CHECKING:
     import requests
@@ -422,8 +423,8 @@ class EntrezClient:
         else:
             if not first.ids:
                 raise SearchError(
-                    f"ESearch counted {first.count:,} records but listed none of their PMIDs; "
-                    "try again later, and check $CASEPOOL_EUTILS_URL if you set it"
+                    f"ESearch counted {count(first.count, 'record')} but listed none of their "
+                    "PMIDs; try again later, and check $CASEPOOL_EUTILS_URL if you set it"
                 )
             # A server that lists fewer ids than it counts has a lower cap than ours: use it.
             cap = min(cap, len(first.ids))
@@ -443,7 +444,8 @@ class EntrezClient:
                     pmids.extend(result.ids)
                 elif window.mindate == window.maxdate:
                     raise SearchError(
-                        f"{result.count:,} records were entered on {window.mindate:%Y/%m/%d}, "
+                        f"{count(result.count, 'record')} were entered on "
+                        f"{window.mindate:%Y/%m/%d}, "
                         f"more than ESearch's limit of {cap:,} for one entry-date window; "
                         "narrow the query or its date limits"
                     )

@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from review.wording import count
+
 
 @dataclass(frozen=True)
 class SearchLogEntry:
@@ -64,7 +66,7 @@ def log_lines(e: SearchLogEntry) -> list[tuple[str, str]]:
     """The entry as (label, value) lines; the first line, without a label, is the heading."""
     status = e.status
     if e.status != "complete" and e.pending:
-        status += f" ({e.pending:,} PMIDs still to fetch: run the same search again)"
+        status += f" ({count(e.pending, 'PMID')} still to fetch: run the same search again)"
     lines: list[tuple[str, str]] = [
         ("", f"Search {e.load_id}: {status}"),
         ("started", e.started_at),
@@ -82,13 +84,15 @@ def log_lines(e: SearchLogEntry) -> list[tuple[str, str]]:
     lines.append(("retrieved", f"{e.identified:,} ({e.already_in_review:,} already in the review)"))
     lines.append(("new", f"{e.records_new:,}"))
     if e.missing:
-        lines.append(("missing", f"{e.missing:,} listed by ESearch, not returned by EFetch"))
+        lines.append(
+            ("missing", f"{count(e.missing, 'PMID')} listed by ESearch, not returned by EFetch")
+        )
     if e.windows:
         spans = ", ".join(f"{w['mindate']}-{w['maxdate']} ({w['count']:,})" for w in e.windows)
-        lines.append(("split", f"{len(e.windows)} entry-date windows: {spans}"))
+        lines.append(("split", f"{count(len(e.windows), 'entry-date window')}: {spans}"))
     lines += [("warning", w) for w in e.warnings]
     if e.resumed:
-        lines.append(("resumed", f"{e.resumed} time(s)"))
+        lines.append(("resumed", count(e.resumed, "time")))
     if e.error:
         lines.append(("error", e.error))
     return lines

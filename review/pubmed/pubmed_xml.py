@@ -53,7 +53,7 @@ from review.records import (
 if TYPE_CHECKING:
     from lxml.etree import _Element
 
-__all__ = ["iter_pubmed", "iter_pubmed_file", "open_pubmed_file", "parse_pubmed"]
+__all__ = ["iter_pubmed", "iter_pubmed_file", "open_pubmed_file", "parse_pubmed", "pubmed_stream"]
 
 _RECORD_TAGS = ("PubmedArticle", "PubmedBookArticle", "DeleteCitation")
 # Never load a DTD, touch the network or expand an entity (XXE, XML bombs). The parser
@@ -172,6 +172,15 @@ def open_pubmed_file(path: Path | str) -> BinaryIO:
         return path.open("rb")
     except OSError as exc:
         raise ParseError(f"{path}: cannot open: {exc.strerror or exc}") from None
+
+
+def pubmed_stream(stored: BinaryIO) -> BinaryIO:
+    """The XML of an open ``.xml`` or ``.xml.gz`` file (by its magic bytes), read from
+    ``stored``, whose position then says how much of the file as stored has been read."""
+    head = stored.peek(2)[:2] if hasattr(stored, "peek") else b""
+    if head == _GZIP_MAGIC:
+        return cast(BinaryIO, gzip.GzipFile(fileobj=stored, mode="rb"))
+    return stored
 
 
 def iter_pubmed_file(path: Path | str) -> Iterator[Record | DeleteCitation]:

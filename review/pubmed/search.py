@@ -16,17 +16,18 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from meta.progress import Progress
 from review.clock import Clock
-from review.errors import SearchError
+from review.errors import ParseError, SearchError
 from review.pubmed.dates import DateLimits
 from review.pubmed.entrez import EntrezClient, EntrezConfig, Retry
 from review.pubmed.log import SearchLogEntry
 from review.records import DeleteCitation, Record, normalise_pmid
 from review.store import Store, Tx, search_log
 from review.store.records import insert_records, mark_deleted
+from review.wording import count
 
 MAX_BATCH = 10_000
 
@@ -61,25 +62,25 @@ class SearchSummary:
             )
         if self.log.windows:
             notes.append(
-                f"the query matched {self.log.count:,} records, more than ESearch returns at "
-                f"once: split into {len(self.log.windows)} entry-date windows, PMIDs merged "
-                "and deduplicated"
+                f"the query matched {count(self.log.count or 0, 'record')}, more than ESearch "
+                f"returns at once: split into {count(len(self.log.windows), 'entry-date window')}, "
+                "PMIDs merged and deduplicated"
             )
         if self.log.windows and self.log.count is not None:
             listed = sum(int(w["count"]) for w in self.log.windows)
             if listed != self.log.count:
                 notes.append(
-                    f"ESearch counted {self.log.count:,} records but its entry-date windows "
+                    f"ESearch counted {count(self.log.count, 'record')} but its entry-date windows "
                     f"listed {listed:,} (records entered, removed or re-dated while the search "
                     "ran); the log keeps both, run the search again to catch up"
                 )
         notes.extend(f"PubMed: {w}" for w in self.log.warnings)
         if self.log.missing:
             notes.append(
-                f"{self.log.missing:,} PMIDs listed by ESearch were not returned by EFetch"
+                f"{count(self.log.missing, 'PMID')} listed by ESearch, not returned by EFetch"
             )
         if self.deleted:
-            notes.append(f"{self.deleted:,} records withdrawn by DeleteCitation")
+            notes.append(f"{count(self.deleted, 'record')} withdrawn by DeleteCitation")
         return notes
 
     def line(self) -> str:
@@ -87,12 +88,12 @@ class SearchSummary:
         day = self.log.started_at[:10]
         if self.log.mode == "file":
             return (
-                f"{self.log.records_read:,} records loaded from {self.log.file_name} "
+                f"{count(self.log.records_read, 'record')} loaded from {self.log.file_name} "
                 f"(sha256 {(self.log.sha256 or '')[:12]}), {self.new:,} new to the review "
                 f"(loaded {day}); log: casepool search log"
             )
         return (
-            f"{self.identified:,} records retrieved, {self.new:,} new to the review "
+            f"{count(self.identified, 'record')} retrieved, {self.new:,} new to the review "
             f"(query run {day}); log: casepool search log"
         )
 
@@ -158,7 +159,7 @@ def run_search(
         entry = _fail(store, load_id, str(exc), clock)
         done = entry.fetched + entry.already_in_review
         raise SearchError(
-            f"{exc}; {done:,} of {entry.identified:,} records are in the review, "
+            f"{exc}; the review holds {done:,} of the {count(entry.identified, 'record')} found, "
             "run the same search again to fetch the rest"
         ) from None
     except KeyboardInterrupt:
@@ -318,7 +319,8 @@ def load_search_file(
     stands for, with where that came from (``query_origin``: 'stated' by the person loading
     it, or 'assumed' to be the protocol's): casepool did not run it.
     """
-    from review.pubmed.pubmed_xml import iter_pubmed, open_pubmed_file
+    from review.pubmed.pubmed_xml import iter_pubmed, pubmed_stream
+    from review.sources.formats import bytes_progress
 
     path = Path(path)
     if path.is_dir():
@@ -342,8 +344,12 @@ def load_search_file(
             sha256=sha256,
         )
         batch: list[Record] = []
-        with open_pubmed_file(path) as handle:
+        size = max(path.stat().st_size, 1)
+        reached = bytes_progress(progress, f"reading {path.name}", size) if progress else None
+        with _open(path) as stored, pubmed_stream(stored) as handle:
             for item in iter_pubmed(handle, str(path)):
+                if reached:
+                    reached(stored.tell() / size)
                 if isinstance(item, DeleteCitation):
                     _flush_file_batch(tx, load_id, batch)
                     batch = []
@@ -354,14 +360,19 @@ def load_search_file(
                 if len(batch) >= batch_size:
                     _flush_file_batch(tx, load_id, batch)
                     batch = []
-                    if progress:
-                        progress(f"reading {path.name}", n_read, None)
         _flush_file_batch(tx, load_id, batch)
+        if reached:
+            reached(1.0)
         search_log.finish_run(tx, load_id, status="complete", finished_at=clock())
         entry = search_log.get_run(tx, load_id)
-    if progress:
-        progress(f"reading {path.name}", n_read, n_read)
     return SearchSummary(log=entry, deleted=deleted)
+
+
+def _open(path: Path) -> BinaryIO:
+    try:
+        return path.open("rb")
+    except OSError as exc:
+        raise ParseError(f"{path}: cannot open: {exc.strerror or exc}") from None
 
 
 def _flush_file_batch(tx: Tx, load_id: int, batch: list[Record]) -> None:

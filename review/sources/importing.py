@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import gzip
 import hashlib
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -19,14 +20,26 @@ from typing import Any, BinaryIO, cast
 
 from meta.progress import Progress
 from review.clock import Clock
-from review.errors import ImportFileError, ParseError
+from review.errors import ImportFileError, OptionError, ParseError
 from review.records import Record
-from review.sources.formats import FORMATS, ParsedFile, Rejected, detect_format
-from review.store import Store
-from review.store.loads import find_file_load, stored_by_source_id
+from review.sources.formats import (
+    FORMAT_NAMES,
+    FORMATS,
+    GZIP_MAGIC,
+    ParsedFile,
+    Reached,
+    Rejected,
+    bytes_progress,
+    detect_format,
+    gunzip,
+)
+from review.store import Store, Tx
+from review.store.loads import PriorLoad, find_file_loads, stored_by_source_id
 from review.store.records import finish_load, insert_records, mark_deleted, start_load
+from review.wording import count
 
 _BATCH = 1000
+_PLACE_NUMBER = re.compile(r"\b(?:line|row|record) (\d+)")
 
 
 @dataclass(frozen=True)
@@ -47,34 +60,41 @@ class ImportSummary:
     rejects_path: Path | None = None
     load_id: int | None = None
     already_imported: bool = False
+    sheet: str | None = None
+
+    @property
+    def where(self) -> str:
+        """The file, and the sheet of a workbook: ``"records.xlsx, sheet 'Embase'"``."""
+        return f"{self.file}, sheet {self.sheet!r}" if self.sheet is not None else self.file
 
     @property
     def message(self) -> str:
         """One line for the user."""
         if self.already_imported:
             return (
-                f"{self.file} was already imported into source {self.source!r} (load "
+                f"{self.where} was already imported into source {self.source!r} (load "
                 f"{self.load_id}); nothing changed"
             )
         kind = f"{self.format}, {self.encoding}" if self.encoding else self.format
         parts = [
-            f"{self.file}: read {_count(self.n_read, 'record')} ({kind}), "
-            f"{self.n_new} new in source {self.source!r}"
+            f"{self.where}: read {count(self.n_read, 'record')} ({kind}), "
+            f"{self.n_new:,} new in source {self.source!r}"
         ]
         if self.n_present:
-            parts.append(f"{self.n_present} already present")
+            parts.append(f"{self.n_present:,} already present")
         if self.n_withdrawn:
-            parts.append(f"{self.n_withdrawn} withdrawn")
+            parts.append(f"{self.n_withdrawn:,} withdrawn")
         if self.repairs:
-            parts.append(f"{len(self.repairs)} repaired")
+            parts.append(f"{len(self.repairs):,} repaired")
         if self.n_rejected:
-            parts.append(f"{self.n_rejected} rejected (reasons in {self.rejects_path})")
+            parts.append(f"{self.n_rejected:,} rejected (reasons in {self.rejects_path})")
         return ", ".join(parts)
 
     def as_dict(self) -> dict[str, Any]:
         """Plain data for ``--json``."""
         return {
             "file": self.file,
+            "sheet": self.sheet,
             "source": self.source,
             "format": self.format,
             "encoding": self.encoding,
@@ -91,45 +111,64 @@ class ImportSummary:
         }
 
 
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+def parse_bytes(
+    data: bytes,
+    name: str,
+    *,
+    source: str,
+    fmt: str = "auto",
+    sheet: str | int | None = None,
+    reached: Reached | None = None,
+) -> ParsedFile:
+    """Parse a record file's bytes in ``fmt`` ('auto' detects it) into records and rejects;
+    ``sheet`` chooses the worksheet of an XLSX workbook (by name or 1-based number), and
+    ``reached`` is told how far through the file the parser is (0 to 1).
 
-
-def parse_bytes(data: bytes, name: str, *, source: str, fmt: str = "auto") -> ParsedFile:
-    """Parse a record file's bytes in ``fmt`` ('auto' detects it) into records and rejects."""
-    from review.sources import medline, ris, tabular
+    A gzip-compressed file (``embase.ris.gz``) is read as its content; PubMed XML is streamed
+    from the compressed bytes, other formats are decompressed first.
+    """
+    from review.sources import medline, ris, tabular, xlsx
 
     chosen = detect_format(name, data) if fmt == "auto" else fmt
-    if chosen == "ris":
-        return ris.read_ris(data, name, source=source)
-    if chosen == "nbib":
-        return medline.read_medline(data, name, source=source)
-    if chosen == "csv":
-        return tabular.read_delimited(data, name, source=source)
-    if chosen == "tsv":
-        return tabular.read_delimited(data, name, source=source, delimiter="\t")
-    if chosen == "xlsx":
-        return tabular.read_xlsx(data, name, source=source)
     if chosen == "pubmed-xml":
-        return _read_pubmed(data, name, source=source)
+        return _read_pubmed(data, name, source=source, reached=reached)
+    if data[:2] == GZIP_MAGIC:
+        data = gunzip(data, name)
+    if chosen == "ris":
+        return ris.read_ris(data, name, source=source, reached=reached)
+    if chosen == "nbib":
+        return medline.read_medline(data, name, source=source, reached=reached)
+    if chosen in ("csv", "tsv"):
+        delimiter = "\t" if chosen == "tsv" else ","
+        return tabular.read_delimited(
+            data, name, source=source, delimiter=delimiter, reached=reached
+        )
+    if chosen == "xlsx":
+        return xlsx.read_xlsx(data, name, source=source, sheet=sheet, reached=reached)
     raise ImportFileError(f"{name}: unknown format {fmt!r}; use one of auto, {', '.join(FORMATS)}")
 
 
-def _read_pubmed(data: bytes, name: str, *, source: str) -> ParsedFile:
+def _read_pubmed(
+    data: bytes, name: str, *, source: str, reached: Reached | None = None
+) -> ParsedFile:
     import io
 
     from review.pubmed.pubmed_xml import iter_pubmed
 
-    stream: BinaryIO = io.BytesIO(data)
-    if data[:2] == b"\x1f\x8b":
-        stream = cast(BinaryIO, gzip.GzipFile(fileobj=stream, mode="rb"))
+    stored = io.BytesIO(data)  # its position: how much of the file (compressed or not) is read
+    stream: BinaryIO = stored
+    if data[:2] == GZIP_MAGIC:
+        stream = cast(BinaryIO, gzip.GzipFile(fileobj=stored, mode="rb"))
     records: list[Record] = []
     withdrawn: list[str] = []
+    size = max(len(data), 1)
     for item in iter_pubmed(stream, name=name):
         if isinstance(item, Record):
             records.append(replace(item, source=source))
         else:
             withdrawn.extend(item.pmids)
+        if reached is not None:
+            reached(stored.tell() / size)
     places = tuple(f"record {i}" for i in range(1, len(records) + 1))
     return ParsedFile(name, "pubmed-xml", None, tuple(records), places, withdrawn=tuple(withdrawn))
 
@@ -141,14 +180,17 @@ def import_file(
     source: str,
     clock: Clock,
     fmt: str = "auto",
+    sheet: str | int | None = None,
     skip_invalid: bool = False,
     rejects_path: Path | None = None,
     progress: Progress | None = None,
 ) -> ImportSummary:
     """Import ``path`` into ``store`` as records of ``source``; see the module docstring.
+    ``sheet`` chooses the worksheet of an XLSX workbook (by name, or number from 1).
 
     Raises ``ParseError`` naming the file and line or row of the first invalid record
-    (unless ``skip_invalid``), and ``ImportFileError`` when the file cannot be read.
+    (unless ``skip_invalid``), ``ImportFileError`` when the file cannot be read, and
+    ``OptionError`` for a ``sheet`` of a file that is not a workbook.
     """
     source = source.strip()
     if not source:
@@ -158,16 +200,30 @@ def import_file(
     data = _read(path)
     if not data.strip():
         raise ImportFileError(f"{path}: the file is empty; export the records again")
-    sha256 = hashlib.sha256(data).hexdigest()
+    sha256 = hashlib.sha256(data).hexdigest()  # of the file as stored, compressed or not
+    size = len(data)
+    chosen = detect_format(path.name, data) if fmt == "auto" else fmt
+    if chosen != "pubmed-xml" and data[:2] == GZIP_MAGIC:
+        data = gunzip(data, path.name)
+    chosen_sheet = _chosen_sheet(data, path.name, chosen, sheet)
     with store.read() as tx:
-        prior = find_file_load(tx, source=source, sha256=sha256)
+        prior = _prior_load(tx, source, sha256, chosen_sheet)
     if prior is not None:
-        return _no_op(path, source, sha256, prior.id, prior.details)
+        return _no_op(path, source, sha256, prior, chosen_sheet)
+    reached = None
     if progress:
-        progress(f"reading {path.name}", 0, None)
-    parsed = parse_bytes(data, path.name, source=source, fmt=fmt)
-    if progress:
-        progress(f"reading {path.name}", parsed.n_read, parsed.n_read)
+        reached = bytes_progress(progress, f"reading {path.name}", size)
+        reached(0.0)
+    parsed = parse_bytes(
+        data,
+        path.name,
+        source=source,
+        fmt=chosen,
+        sheet=chosen_sheet[1] if chosen_sheet else None,
+        reached=reached,
+    )
+    if reached:
+        reached(1.0)
     fresh, present, rejects = _sort_records(store, parsed, source)
     if rejects and not skip_invalid:
         raise ParseError(_refusal(rejects))
@@ -185,7 +241,37 @@ def import_file(
         rejects_path if rejects else None,
         progress,
         clock,
+        chosen_sheet,
     )
+
+
+def _chosen_sheet(
+    data: bytes, name: str, fmt: str, sheet: str | int | None
+) -> tuple[int, str] | None:
+    """(position, title) of the worksheet an XLSX import reads; None for other formats."""
+    if fmt == "xlsx":
+        from review.sources.xlsx import sheet_of
+
+        return sheet_of(data, name, sheet)
+    if sheet is not None:
+        raise OptionError(
+            f"{name} is {FORMAT_NAMES.get(fmt, fmt)}, not an XLSX workbook, so it has no "
+            "sheets; drop --sheet",
+            "--sheet",
+        )
+    return None
+
+
+def _prior_load(
+    tx: Tx, source: str, sha256: str, sheet: tuple[int, str] | None
+) -> PriorLoad | None:
+    """The earlier complete import of this file (and, for a workbook, this sheet) into
+    ``source``; an import from before sheets were recorded read the first sheet."""
+    for load in find_file_loads(tx, source=source, sha256=sha256):
+        recorded = load.details.get("sheet")
+        if sheet is None or recorded == sheet[1] or (recorded is None and sheet[0] == 0):
+            return load
+    return None
 
 
 def _read(path: Path) -> bytes:
@@ -202,25 +288,32 @@ def _read(path: Path) -> bytes:
 
 
 def _no_op(
-    path: Path, source: str, sha256: str, load_id: int, details: dict[str, Any]
+    path: Path, source: str, sha256: str, prior: PriorLoad, sheet: tuple[int, str] | None
 ) -> ImportSummary:
+    """The summary of a file imported before: that import's counts, from its load row."""
+    details = prior.details
+    rejects = details.get("rejects_file")
     return ImportSummary(
         file=path.name,
         source=source,
         format=str(details.get("format", "?")),
         encoding=details.get("encoding"),
         sha256=sha256,
-        n_read=0,
-        n_new=0,
-        n_present=0,
-        n_rejected=0,
-        load_id=load_id,
+        n_read=prior.n_read,
+        n_new=prior.n_new,
+        n_present=int(details.get("n_present", 0)),
+        n_rejected=int(details.get("n_rejected", 0)),
+        n_withdrawn=int(details.get("n_withdrawn", 0)),
+        repairs=tuple(details.get("repairs", ())),
+        rejects_path=Path(rejects) if rejects else None,
+        load_id=prior.id,
         already_imported=True,
+        sheet=sheet[1] if sheet else None,
     )
 
 
 def _refusal(rejects: Sequence[Rejected]) -> str:
-    more = f" (and {len(rejects) - 1} more invalid records)" if len(rejects) > 1 else ""
+    more = f" (and {count(len(rejects) - 1, 'more invalid record')})" if len(rejects) > 1 else ""
     return (
         f"{rejects[0].message}{more}; nothing was imported: fix the file, or use "
         "--skip-invalid to import the valid records and list the rejects in a file"
@@ -301,8 +394,9 @@ def _same_record(title: str | None, doi: str | None, record: Record) -> bool:
 
 
 def _place_order(reject: Rejected) -> int:
-    digits = "".join(c if c.isdigit() else " " for c in reject.place).split()
-    return int(digits[0]) if digits else 0
+    """The line, row or record number of a reject's place (``"sheet 'S2', row 12"`` -> 12)."""
+    found = _PLACE_NUMBER.search(reject.place)
+    return int(found.group(1)) if found else 0
 
 
 def _write(
@@ -317,19 +411,21 @@ def _write(
     rejects_path: Path | None,
     progress: Progress | None,
     clock: Clock,
+    sheet: tuple[int, str] | None,
 ) -> ImportSummary:
     details: dict[str, Any] = {
         "format": parsed.format,
         "encoding": parsed.encoding,
+        **({"sheet": sheet[1]} if sheet else {}),
         "n_present": present,
         "n_rejected": len(rejects),
         "repairs": list(parsed.notes),
         "rejects_file": str(rejects_path) if rejects_path else None,
     }
     with store.transaction() as tx:
-        prior = find_file_load(tx, source=source, sha256=sha256)
+        prior = _prior_load(tx, source, sha256, sheet)
         if prior is not None:
-            return _no_op(path, source, sha256, prior.id, prior.details)
+            return _no_op(path, source, sha256, prior, sheet)
         started = clock()
         load_id = start_load(
             tx,
@@ -366,6 +462,7 @@ def _write(
         repairs=parsed.notes,
         rejects_path=rejects_path,
         load_id=load_id,
+        sheet=sheet[1] if sheet else None,
     )
 
 

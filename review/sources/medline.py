@@ -11,10 +11,11 @@ no field of their own are kept in ``Record.extra`` as ``('medline:TAG', value)``
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
 from review.records import Author, Record, normalise_doi, normalise_pmcid, normalise_pmid
-from review.sources.formats import ParsedFile, Rejected, decode_text, split_lines
+from review.sources.formats import ParsedFile, Reached, Rejected, decode_text, split_lines
 from review.sources.names import initials_of, parse_name
 
 _TAG_LINE = re.compile(r"^([A-Z][A-Z0-9]{1,3}) {0,3}- ?(.*)$")
@@ -38,18 +39,31 @@ class _Block:
     problem: str | None = None
 
 
-def read_medline(data: bytes, name: str, *, source: str) -> ParsedFile:
+def read_medline(
+    data: bytes, name: str, *, source: str, reached: Reached | None = None
+) -> ParsedFile:
     """Decode a MEDLINE/nbib file's bytes (see ``formats.decode_text``) and parse it."""
     text, encoding = decode_text(data, name)
-    return parse_medline(text, name, source=source, encoding=encoding)
+    return parse_medline(text, name, source=source, encoding=encoding, reached=reached)
 
 
-def parse_medline(text: str, name: str, *, source: str, encoding: str | None = None) -> ParsedFile:
-    """Every record of a MEDLINE text (records separated by blank lines)."""
+def parse_medline(
+    text: str,
+    name: str,
+    *,
+    source: str,
+    encoding: str | None = None,
+    reached: Reached | None = None,
+) -> ParsedFile:
+    """Every record of a MEDLINE text (records separated by blank lines). ``reached`` is
+    told, record by record, how far through the text the parser is."""
     records: list[Record] = []
     places: list[str] = []
     rejects: list[Rejected] = []
-    for block in _blocks(split_lines(text)):
+    lines = split_lines(text)
+    for block in _blocks(lines):
+        if reached is not None:
+            reached(block.start / len(lines))
         place = f"line {block.start}"
         try:
             if block.problem:
@@ -63,16 +77,19 @@ def parse_medline(text: str, name: str, *, source: str, encoding: str | None = N
     return ParsedFile(name, "nbib", encoding, tuple(records), tuple(places), tuple(rejects))
 
 
-def _blocks(lines: list[str]) -> list[_Block]:
-    blocks: list[_Block] = []
+def _blocks(lines: list[str]) -> Iterator[_Block]:
+    """The records' blocks of lines, each yielded when the blank line after it is read."""
+    count = 0
     block: _Block | None = None
     for number, line in enumerate(lines, start=1):
         if not line.strip():
+            if block is not None:
+                yield block
             block = None
             continue
         if block is None:
-            block = _Block(number, len(blocks) + 1)
-            blocks.append(block)
+            count += 1
+            block = _Block(number, count)
         block.lines.append(line)
         if line.startswith("      ") and block.fields:
             tag, value = block.fields[-1]
@@ -86,7 +103,8 @@ def _blocks(lines: list[str]) -> list[_Block]:
             )
             continue
         block.fields.append((match.group(1), match.group(2).strip()))
-    return blocks
+    if block is not None:
+        yield block
 
 
 def _to_record(block: _Block, source: str) -> Record:

@@ -75,5 +75,10 @@ def _leading_initials(tokens: list[str]) -> list[str]:
 
 
 def format_name(author: Author) -> str:
-    """The name as RIS and CSV files write it ('Last, Fore' or 'Last, Initials')."""
-    return author.display
+    """The name as RIS and CSV files write it ('Last, Fore' or 'Last, Initials'); a surname
+    alone that would read back as a collective name ('van der Berg') keeps its comma."""
+    text = author.display
+    surname_only = not (author.collective_name or author.fore_name or author.initials)
+    if author.last_name and surname_only and parse_name(text) != author:
+        return f"{text},"
+    return text

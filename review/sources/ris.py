@@ -19,6 +19,8 @@ because the database dialects need repairs rispy does not make:
   is written as the nearest code (``JOUR``, else ``GEN``) with the original in an
   ``N1  - casepool-type: ...`` line, which sets it again on import.
 - MeSH headings, which RIS has no tag for, are written and read as ``MH`` lines.
+- Pages are written as ``SP``/``EP`` with the last page in full (MEDLINE's ``244-55`` is
+  ``SP 244``, ``EP 255``; ``review.pages``), so they read back as ``244-255``.
 - PMIDs: ``N1  - PMID: n`` (as casepool and others write them), Ovid MEDLINE's ``AN`` and
   Scopus's ``C2``; ``C2  - PMC...`` (EndNote) is the PMCID.
 
@@ -33,15 +35,18 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from review.pages import split_pages
 from review.records import Author, Record, normalise_doi, normalise_pmcid, normalise_pmid
 from review.sources.formats import (
     ParsedFile,
+    Reached,
     Rejected,
     decode_text,
     qualify_source_ids,
     split_lines,
 )
 from review.sources.names import format_name, parse_name
+from review.wording import count
 
 _TAG_LINE = re.compile(r"^([A-Z][A-Z0-9])  ?-(?: (.*))?$")
 _YEAR = re.compile(r"(?<!\d)(1[5-9]\d\d|2\d\d\d)(?!\d)")
@@ -92,20 +97,31 @@ class _Block:
     lines: list[str] = field(default_factory=list)
 
 
-def read_ris(data: bytes, name: str, *, source: str) -> ParsedFile:
+def read_ris(data: bytes, name: str, *, source: str, reached: Reached | None = None) -> ParsedFile:
     """Decode a RIS file's bytes (see ``formats.decode_text``) and parse it."""
     text, encoding = decode_text(data, name)
-    return parse_ris(text, name, source=source, encoding=encoding)
+    return parse_ris(text, name, source=source, encoding=encoding, reached=reached)
 
 
-def parse_ris(text: str, name: str, *, source: str, encoding: str | None = None) -> ParsedFile:
-    """Every record of a RIS text; broken records become rejects naming their line."""
+def parse_ris(
+    text: str,
+    name: str,
+    *,
+    source: str,
+    encoding: str | None = None,
+    reached: Reached | None = None,
+) -> ParsedFile:
+    """Every record of a RIS text; broken records become rejects naming their line.
+    ``reached`` is told, record by record, how far through the text the parser is."""
     records: list[Record] = []
     places: list[str] = []
     origins: list[str | None] = []
     rejects: list[Rejected] = []
     notes: list[str] = []
-    for item in _blocks(split_lines(text)):
+    lines = split_lines(text)
+    for item in _blocks(lines):
+        if reached is not None:
+            reached((item[0] if isinstance(item, tuple) else item.start) / len(lines))
         if isinstance(item, tuple):
             rejects.append(Rejected(name, f"line {item[0]}", item[1]))
             continue
@@ -312,7 +328,7 @@ def _author_names(raw_values: list[str]) -> tuple[list[str], str | None]:
             )
         return names, (
             f"had its authors split into {len(raw_values)} one-letter lines (a RefWorks "
-            f"round trip); joined back into {len(names)} names"
+            f"round trip); joined back into {count(len(names), 'name')}"
         )
     names = []
     for value in raw_values:
@@ -414,9 +430,8 @@ def _has_name(author: Author) -> bool:
 
 
 def _page_lines(pages: str | None) -> list[str]:
+    """``SP`` and ``EP`` with the last page in full (MEDLINE's ``244-55`` is 244 to 255)."""
     if not pages:
         return []
-    start, dash, end = pages.partition("-")
-    if dash and start.strip() and end.strip() and start == start.strip() and end == end.strip():
-        return [_line("SP", start), _line("EP", end)]
-    return [_line("SP", pages)]
+    start, end = split_pages(pages)
+    return [_line("SP", start)] if end is None else [_line("SP", start), _line("EP", end)]

@@ -1,6 +1,7 @@
 """CSV, TSV and XLSX record tables, with the column names the common tools use.
 
-Pure: text or rows in, ``ParsedFile`` out; ``record_cells`` lays a record out for export.
+Pure: text or rows in, ``ParsedFile`` out (an XLSX workbook's rows come from ``xlsx``);
+``record_cells`` lays a record out for export.
 Column names are matched case-insensitively with spaces, ``_`` and ``-`` alike, as ASReview
 (``title, abstract, authors, doi, included``), Rayyan (``key, title, authors, journal``),
 Covidence (``Covidence #, Title, Authors, Published Year``), Zotero (``Key, Item Type,
@@ -21,7 +22,7 @@ import csv
 import io
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -29,6 +30,7 @@ from review.errors import ParseError
 from review.records import Record, normalise_doi, normalise_pmcid, normalise_pmid
 from review.sources.formats import (
     ParsedFile,
+    Reached,
     Rejected,
     decode_text,
     qualify_source_ids,
@@ -141,8 +143,16 @@ def _key(header: str) -> str:
     return re.sub(r"[\s_\-]+", "_", header.strip().lower())
 
 
-def read_delimited(data: bytes, name: str, *, source: str, delimiter: str = ",") -> ParsedFile:
-    """Parse a CSV (``delimiter=','``; ``;`` is detected) or TSV (``'\\t'``) file's bytes."""
+def read_delimited(
+    data: bytes,
+    name: str,
+    *,
+    source: str,
+    delimiter: str = ",",
+    reached: Reached | None = None,
+) -> ParsedFile:
+    """Parse a CSV (``delimiter=','``; ``;`` is detected) or TSV (``'\\t'``) file's bytes;
+    ``reached`` is told, row by row, how far through the file the parser is."""
     text, encoding = decode_text(data, name)
     if delimiter == ",":
         first = split_lines(text)[0] if text else ""
@@ -171,8 +181,20 @@ def read_delimited(data: bytes, name: str, *, source: str, delimiter: str = ",")
     _refuse_unclosed_quote(text, *last, delimiter, name)
     if not rows:
         raise ParseError(f"{name}: the file is empty; expected a header row")
-    numbered = ((n, row) for n, row in enumerate(rows[1:], start=2))
+    numbered = counted_rows(rows, reached, start=0.1)  # reading the cells was the first tenth
     return parse_rows(rows[0], numbered, name, source=source, fmt=fmt, encoding=encoding)
+
+
+def counted_rows(
+    rows: Sequence[Sequence[Any]], reached: Reached | None, *, start: float = 0.0
+) -> Iterator[tuple[int, Sequence[Any]]]:
+    """The rows after the header, numbered as a spreadsheet shows them (the header is row 1),
+    telling ``reached`` how far through them the parser is, from ``start`` to 1."""
+    total = max(len(rows) - 1, 1)
+    for n, row in enumerate(rows[1:], start=2):
+        if reached is not None:
+            reached(start + (1 - start) * (n - 2) / total)
+        yield n, row
 
 
 def _refuse_unclosed_quote(text: str, start: int, line: int, delimiter: str, name: str) -> None:
@@ -205,62 +227,8 @@ def _refuse_unclosed_quote(text: str, start: int, line: int, delimiter: str, nam
         )
 
 
-def read_xlsx(data: bytes, name: str, *, source: str) -> ParsedFile:
-    """Parse the first worksheet of an XLSX workbook's bytes (cached values, not formulas)."""
-    import warnings
-    import zipfile
-
-    from openpyxl import load_workbook
-
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise ParseError(f"{name}: not a readable XLSX workbook ({exc})") from None
-    rows = _first_sheet_rows(book)
-    if not rows:
-        raise ParseError(f"{name}: the first worksheet is empty; expected a header row")
-    header = [_cell(v) for v in rows[0]]
-    if any(v is None for row in rows for v in row):
-        _refuse_unsaved_formulas(data, rows, header, name)
-    numbered = ((n, row) for n, row in enumerate(rows[1:], start=2))
-    return parse_rows(header, numbered, name, source=source, fmt="xlsx", encoding=None)
-
-
-def _first_sheet_rows(book: Any) -> list[list[Any]]:
-    try:
-        sheet = book.worksheets[0]
-        if hasattr(sheet, "reset_dimensions"):  # some writers store a wrong sheet size
-            sheet.reset_dimensions()
-        return [list(r) for r in sheet.iter_rows(values_only=True)]
-    finally:
-        book.close()
-
-
-def _refuse_unsaved_formulas(
-    data: bytes, rows: list[list[Any]], header: list[str], name: str
-) -> None:
-    """A formula with no saved result reads as empty: refuse it rather than lose the value."""
-    import warnings
-
-    from openpyxl import load_workbook
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        formulas = _first_sheet_rows(load_workbook(io.BytesIO(data), read_only=True))
-    for number, (values, cells) in enumerate(zip(rows, formulas, strict=False), start=1):
-        for column, (value, cell) in enumerate(zip(values, cells, strict=False)):
-            if value is None and isinstance(cell, str) and cell.startswith("="):
-                label = header[column] if number > 1 and column < len(header) else column + 1
-                raise ParseError(
-                    f"{name}, row {number}, column {label!r}: the formula {cell} has no saved "
-                    "value (the file was written by a program, not saved by a spreadsheet); "
-                    "open and save it in a spreadsheet, or paste the values, and import again"
-                )
-
-
-def _cell(value: Any) -> str:
+def cell_text(value: Any) -> str:
+    """A cell as text: whole numbers without ``.0``, dates in ISO form, booleans TRUE/FALSE."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -280,9 +248,12 @@ def parse_rows(
     source: str,
     fmt: str,
     encoding: str | None,
+    sheet: str | None = None,
 ) -> ParsedFile:
-    """Records from a header and numbered rows; bad cells become rejects naming row and column."""
-    columns = _map_columns(header, name)
+    """Records from a header and numbered rows; bad cells become rejects naming row and column
+    (and the ``sheet`` of a workbook: ``"sheet 'Embase', row 4, column 'year'"``)."""
+    at = f"sheet {sheet!r}, " if sheet is not None else ""
+    columns = _map_columns(header, name, at)
     records: list[Record] = []
     places: list[str] = []
     origins: list[str | None] = []
@@ -290,14 +261,14 @@ def parse_rows(
     width = len(header)
     origin = columns.get("-source")
     for number, row in rows:
-        cells = [unneutralise(_cell(v).strip()) for v in row]
+        cells = [unneutralise(cell_text(v).strip()) for v in row]
         if not any(cells):
             continue
         if len(cells) > width and any(cells[width:]):
             rejects.append(
                 Rejected(
                     name,
-                    f"row {number}",
+                    f"{at}row {number}",
                     (
                         f"has {len(cells)} cells but the header has {width}; "
                         "a quote or delimiter inside a value is probably unbalanced"
@@ -307,11 +278,11 @@ def parse_rows(
             continue
         try:
             records.append(_to_record(columns, header, cells, source))
-            places.append(f"row {number}")
+            places.append(f"{at}row {number}")
             origins.append(cells[origin] if origin is not None and origin < len(cells) else None)
         except _Invalid as exc:
             column, reason = exc.args
-            rejects.append(Rejected(name, f"row {number}, column {column!r}", reason))
+            rejects.append(Rejected(name, f"{at}row {number}, column {column!r}", reason))
     return ParsedFile(
         name,
         fmt,
@@ -319,10 +290,11 @@ def parse_rows(
         qualify_source_ids(records, origins),
         tuple(places),
         tuple(rejects),
+        sheet=sheet,
     )
 
 
-def _map_columns(header: Sequence[str], name: str) -> dict[str, int]:
+def _map_columns(header: Sequence[str], name: str, at: str = "") -> dict[str, int]:
     """Field -> column index, the first matching column winning; -1 marks dropped columns."""
     keys = [_key(h) for h in header]
     columns: dict[str, int] = {}
@@ -338,7 +310,7 @@ def _map_columns(header: Sequence[str], name: str) -> dict[str, int]:
     if not {"title", "doi", "pmid"} & columns.keys():
         found = ", ".join(repr(h) for h in header[:12])
         raise ParseError(
-            f"{name}, row 1: no column for the title, DOI or PMID (the header has {found}); "
+            f"{name}, {at}row 1: no column for the title, DOI or PMID (the header has {found}); "
             "name one of them 'title', 'doi' or 'pmid'"
         )
     return columns

@@ -27,9 +27,9 @@ class PriorLoad:
     details: dict[str, Any]
 
 
-def find_file_load(tx: Tx, *, source: str, sha256: str) -> PriorLoad | None:
-    """The first complete import of a file with this sha256 into ``source``, if any."""
-    row = tx.connection.execute(
+def find_file_loads(tx: Tx, *, source: str, sha256: str) -> list[PriorLoad]:
+    """The complete imports of a file with this sha256 into ``source``, oldest first."""
+    rows = tx.connection.execute(
         select(loads)
         .where(
             loads.c.kind == "file",
@@ -38,18 +38,18 @@ def find_file_load(tx: Tx, *, source: str, sha256: str) -> PriorLoad | None:
             loads.c.status == "complete",
         )
         .order_by(loads.c.id)
-        .limit(1)
-    ).first()
-    if row is None:
-        return None
-    return PriorLoad(
-        int(row.id),
-        row.file_name,
-        row.finished_at,
-        int(row.n_read),
-        int(row.n_new),
-        json.loads(row.details or "{}"),
     )
+    return [
+        PriorLoad(
+            int(row.id),
+            row.file_name,
+            row.finished_at,
+            int(row.n_read),
+            int(row.n_new),
+            json.loads(row.details or "{}"),
+        )
+        for row in rows
+    ]
 
 
 def stored_by_source_id(

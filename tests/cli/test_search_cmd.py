@@ -264,3 +264,17 @@ def test_an_unreachable_server_reports_each_attempt_before_giving_up() -> None:
         ("esearch", 2, 3),
     ]
     assert heard[0].reason.startswith("cannot connect to http://127.0.0.1:9/")
+
+
+def test_a_saved_file_of_one_record_says_1_record(review_dir: Path, tmp_path: Path) -> None:
+    text = (DATA / "pubmed5.xml").read_bytes()
+    path = tmp_path / "one.xml"
+    path.write_bytes(
+        PUBMED_HEAD
+        + text[text.index(b"<PubmedArticle>") : text.rindex(b"</PubmedArticleSet>")]
+        + PUBMED_TAIL
+    )
+    result = runner.invoke(app, ["search", "-r", str(review_dir), "--from-file", str(path)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("1 record loaded from one.xml (sha256 ")
+    assert ", 1 new to the review (loaded " in result.stdout

@@ -131,6 +131,13 @@ def test_decision_on_unknown_record_is_an_error(filled: Store) -> None:
     )
 
 
+def test_the_membership_export_is_as_readable_as_the_umask_allows(
+    filled: Store, tmp_path: Path, umask: int
+) -> None:
+    export_membership(filled, tmp_path / "clusters.csv")
+    assert (tmp_path / "clusters.csv").stat().st_mode & 0o777 == 0o666 & ~umask
+
+
 def test_export_writes_one_row_per_record(filled: Store, tmp_path: Path) -> None:
     run_dedup(filled, clock=clock)
     out = tmp_path / "clusters.csv"

@@ -38,3 +38,21 @@ def test_an_unfinished_run_says_how_to_resume_and_a_file_load_names_its_file() -
     assert loaded["database"] == "pubmed (saved file)"
     assert (loaded["file"], loaded["sha256"]) == ("saved.xml", "ab12")
     assert "translation" not in loaded
+
+
+def test_counts_in_the_log_are_singular_for_one() -> None:
+    lines = dict(
+        log_lines(
+            entry(
+                status="failed",
+                pending=1,
+                missing=1,
+                resumed=1,
+                windows=({"mindate": "2020/01/01", "maxdate": "2020/12/31", "count": 9_000},),
+            )
+        )
+    )
+    assert lines[""] == "Search 3: failed (1 PMID still to fetch: run the same search again)"
+    assert lines["missing"] == "1 PMID listed by ESearch, not returned by EFetch"
+    assert lines["resumed"] == "1 time"
+    assert lines["split"] == "1 entry-date window: 2020/01/01-2020/12/31 (9,000)"

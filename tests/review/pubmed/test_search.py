@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import random
 from datetime import date
 from pathlib import Path
 
 import pytest
 from eutils_server import EUtilsServer, Fault, QuerySpec, fixture_records, synthetic_corpus
+from progress_calls import Recorder
 from stores import clock, records_of, store_snapshot
 
 from review.errors import ParseError, SearchError
@@ -194,8 +196,8 @@ def test_a_spent_retry_budget_keeps_what_was_fetched(store: Store, server: EUtil
             store, QUERY, config=config(server.url, max_attempts=3), batch_size=40, clock=clock
         )
     assert str(info.value) == (
-        "efetch failed after 3 attempts (last: HTTP 503 Service Unavailable); 80 of 128 "
-        "records are in the review, run the same search again to fetch the rest"
+        "efetch failed after 3 attempts (last: HTTP 503 Service Unavailable); the review holds "
+        "80 of the 128 records found, run the same search again to fetch the rest"
     )
     assert len(stored_pmids(store)) == 80
     summary = run_search(store, QUERY, config=config(server.url), batch_size=40, clock=clock)
@@ -350,7 +352,7 @@ def test_delete_citation_in_a_saved_file_withdraws_records(tmp_path: Path, store
         + b"</PMID></DeleteCitation></PubmedArticleSet>\n"
     )
     summary = load_search_file(store, update, clock=clock)
-    assert summary.deleted == 1 and summary.notes() == ["1 records withdrawn by DeleteCitation"]
+    assert summary.deleted == 1 and summary.notes() == ["1 record withdrawn by DeleteCitation"]
     (row,) = store_snapshot(store)["records"]
     assert row["deleted_at"] == clock()
 
@@ -386,7 +388,7 @@ def test_pmids_efetch_does_not_return_are_logged_as_missing(
     )
     assert (summary.log.missing, summary.log.fetched, summary.log.status) == (1, 127, "complete")
     assert gone not in stored_pmids(store)
-    assert "1 PMIDs listed by ESearch were not returned by EFetch" in summary.notes()
+    assert "1 PMID listed by ESearch, not returned by EFetch" in summary.notes()
 
 
 def test_zero_hits_with_phrase_not_found_is_logged(store: Store, server: EUtilsServer) -> None:
@@ -400,3 +402,26 @@ def test_zero_hits_with_phrase_not_found_is_logged(store: Store, server: EUtilsS
     assert summary.line().startswith("0 records retrieved, 0 new to the review")
     assert summary.log.warnings == ("PhraseNotFound: abcXYZ", "OutputMessage: No items found.")
     assert server.calls("efetch") == [] and summary.log.status == "complete"
+
+
+def test_loading_a_saved_file_reports_the_bytes_read(tmp_path: Path, store: Store) -> None:
+    article = (
+        "<PubmedArticle><MedlineCitation><PMID>{pmid}</PMID><Article><ArticleTitle>Case "
+        "{pmid}.</ArticleTitle><Abstract><AbstractText>{words}</AbstractText></Abstract>"
+        "</Article></MedlineCitation></PubmedArticle>\n"
+    )
+    rng = random.Random(3)  # words gzip cannot squeeze into a few blocks
+    body = "".join(
+        article.format(
+            pmid=40000000 + i, words=" ".join(f"{rng.getrandbits(40):x}" for _ in range(40))
+        )
+        for i in range(2000)
+    )
+    path = tmp_path / "saved.xml.gz"
+    path.write_bytes(gzip.compress(f"<PubmedArticleSet>{body}</PubmedArticleSet>".encode()))
+    recorder = Recorder()
+    summary = load_search_file(store, path, clock=clock, progress=recorder)
+    assert summary.log.records_read == 2000
+    assert recorder.phases() == ["reading saved.xml.gz"]
+    size = path.stat().st_size
+    assert recorder.counts_up("reading saved.xml.gz", size, "bytes", updates=20)

@@ -8,8 +8,10 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from stores import AT, clock, link, records_of
+from progress_calls import Recorder
+from stores import AT, add_records, clock, link, records_of
 
+from review.dedup.clusters import Membership
 from review.errors import ExportError
 from review.records import Author, Record
 from review.sources.exporting import export_records
@@ -298,3 +300,100 @@ def test_pubmed_xml_records_round_trip_through_every_export_format(
         finally:
             fresh.close()
         assert again == replace(original, authors=_without_affiliations(original)), name
+
+
+def test_ris_export_writes_medline_page_ranges_in_full_and_csv_keeps_the_field(
+    store: Store, tmp_path: Path
+) -> None:
+    path = tmp_path / "pages.nbib"
+    path.write_text("PMID- 1\nTI  - One.\nPG  - 244-55\n\nPMID- 2\nTI  - Two.\nPG  - e24\n")
+    import_file(store, path, source="pubmed", clock=clock)
+    export_records(store, tmp_path / "out.ris")
+    first, second = (tmp_path / "out.ris").read_bytes().split(b"ER  - \r\n")[:2]
+    assert b"SP  - 244\r\nEP  - 255\r\n" in first
+    assert b"SP  - e24\r\n" in second and b"EP  - " not in second
+    export_records(store, tmp_path / "out.csv")
+    assert [r["pages"] for r in _csv_rows(tmp_path / "out.csv")] == ["244-55", "e24"]
+
+
+@pytest.mark.parametrize("name", ["records.ris", "records.csv", "records.xlsx"])
+def test_an_export_is_as_readable_as_the_umask_allows(
+    store: Store, tmp_path: Path, umask: int, name: str
+) -> None:
+    _import(store, tmp_path, "zotero.ris")
+    export_records(store, tmp_path / name)
+    assert (tmp_path / name).stat().st_mode & 0o777 == 0o666 & ~umask
+    export_records(store, tmp_path / name)  # replacing an earlier export
+    assert (tmp_path / name).stat().st_mode & 0o777 == 0o666 & ~umask
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+
+
+def test_a_format_the_extension_does_not_name_is_noted(store: Store, tmp_path: Path) -> None:
+    _import(store, tmp_path, "zotero.ris")
+    summary = export_records(store, tmp_path / "for-rayyan.xlsx", fmt="csv")
+    assert summary.notes == (
+        "for-rayyan.xlsx holds CSV (--format csv) but its extension .xlsx says XLSX; programs "
+        "that go by the extension will misread it: name it for-rayyan.csv",
+    )
+    for name, fmt in (("x.ris", "ris"), ("x.txt", "csv"), ("x.dat", "xlsx"), ("x.csv", None)):
+        assert export_records(store, tmp_path / name, fmt=fmt).notes == ()
+
+
+def test_the_xlsx_export_has_a_frozen_filterable_header_and_readable_columns(
+    store: Store, tmp_path: Path
+) -> None:
+    from openpyxl import load_workbook
+
+    from review.sources.tabular import EXPORT_COLUMNS
+
+    _import(store, tmp_path, "embase.ris", "scopus.ris")
+    export_records(store, tmp_path / "out.xlsx")
+    book = load_workbook(tmp_path / "out.xlsx")
+    sheet = book.worksheets[0]
+    assert sheet.freeze_panes == "A2"
+    assert sheet.auto_filter.ref == "A1:Z6"  # the header and the 5 records, every column
+    assert len(EXPORT_COLUMNS) == 26
+    assert all(cell.font.b for cell in sheet[1])
+    widths = {
+        c: sheet.column_dimensions[sheet.cell(1, i).column_letter].width
+        for i, c in enumerate(EXPORT_COLUMNS, start=1)
+    }
+    assert (widths["title"], widths["abstract"], widths["year"]) == (60, 80, 10)
+    assert all(widths[c] >= len(c) + 3 for c in EXPORT_COLUMNS)
+    book.close()
+
+
+@pytest.mark.parametrize("name", ["out.ris", "out.csv", "out.xlsx"])
+@pytest.mark.parametrize("include_all", [False, True])
+def test_export_progress_counts_the_records_written(
+    store: Store, tmp_path: Path, name: str, include_all: bool
+) -> None:
+    records = [Record(source="s", source_id=str(i), title=f"Record {i}") for i in range(2500)]
+    add_records(store, "s", records)
+    recorder = Recorder()
+    summary = export_records(store, tmp_path / name, include_all=include_all, progress=recorder)
+    assert summary.n_records == 2500
+    assert recorder.counts_up(f"writing {name}", 2500, "records", updates=4)
+    if name.endswith(".xlsx"):
+        assert recorder.of(f"compressing {name}") == [(0, None, "steps"), (1, 1, "steps")]
+        assert recorder.phases() == [f"writing {name}", f"compressing {name}"]
+    else:
+        assert recorder.phases() == [f"writing {name}"]
+
+
+def test_an_export_reads_the_store_a_batch_at_a_time(store: Store, tmp_path: Path) -> None:
+    """Memory stays bounded: no more than a batch of clusters is read at once."""
+    from review.sources import exporting
+
+    add_records(
+        store, "s", [Record(source="s", source_id=str(i), title=f"R {i}") for i in range(2500)]
+    )
+    batches = list(exporting._batches(exporting.plan_export(_membership(store)).clusters))
+    assert [sum(len(ids) for _, ids in batch) for batch in batches] == [1000, 1000, 500]
+
+
+def _membership(store: Store) -> Membership:
+    from review.store.dedup import membership
+
+    with store.read() as tx:
+        return membership(tx)

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import os
+import random
 import shutil
 import signal
 import subprocess
 import sys
 import textwrap
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from progress_calls import Recorder
 from stores import clock, records_of, store_snapshot
 
 from review.errors import ImportFileError, ParseError
@@ -107,7 +111,7 @@ def test_text_in_the_year_column_imports_nothing(store: Store, tmp_path: Path) -
         import_file(store, path, source="csv", clock=clock)
     assert str(error.value) == (
         "records.csv, row 812, column 'year': 'n.d.' is not a year (and 1 more invalid "
-        "records); nothing was imported: fix the file, or use --skip-invalid to import the "
+        "record); nothing was imported: fix the file, or use --skip-invalid to import the "
         "valid records and list the rejects in a file"
     )
     assert _state(store) == ([], [])
@@ -231,6 +235,36 @@ def test_formats_are_detected_from_content_and_name() -> None:
         "old.xls: an old Excel .xls workbook, which casepool does not read; save it as "
         ".xlsx or CSV (UTF-8) and import that"
     )
+
+
+@pytest.mark.parametrize(
+    "name", ["embase.ris", "pubmed.nbib", "asreview.csv", "records.tsv", "update.xml"]
+)
+def test_a_gzip_compressed_file_imports_as_its_content(
+    name: str, store: Store, tmp_path: Path
+) -> None:
+    import gzip
+
+    if name == "records.tsv":
+        content = b"title\tyear\nTabbed record\t2001\n"
+    elif name == "update.xml":
+        content = _PUBMED_XML
+    else:
+        content = (DATA / name).read_bytes()
+    plain = tmp_path / name
+    plain.write_bytes(content)
+    expected = import_file(store, plain, source="plain", clock=clock)
+    packed = tmp_path / f"{name}.gz"
+    packed.write_bytes(gzip.compress(content))
+    summary = import_file(store, packed, source="packed", clock=clock)
+    assert (summary.format, summary.encoding, summary.n_read) == (
+        expected.format,
+        expected.encoding,
+        expected.n_read,
+    )
+    stored = records_of(store).values()
+    plain_records = [replace(r, source="x") for r in stored if r.source == "plain"]
+    assert [replace(r, source="x") for r in stored if r.source == "packed"] == plain_records
 
 
 def test_excel_unicode_text_utf16_tab_separated_is_imported(store: Store, tmp_path: Path) -> None:
@@ -366,3 +400,128 @@ def test_load_details_are_json_with_repairs(store: Store, tmp_path: Path) -> Non
         "refworks.ris, line 1: record 1 had its authors split into 68 one-letter lines "
         "(a RefWorks round trip); joined back into 3 names"
     ]
+
+
+def test_each_sheet_of_a_workbook_imports_once(store: Store, tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    from review.store.records import finish_load, start_load
+
+    book = Workbook()
+    book.active.title = "Embase"
+    book.active.append(["title"])
+    book.active.append(["From Embase"])
+    scopus = book.create_sheet("Scopus")
+    scopus.append(["title"])
+    scopus.append(["From Scopus"])
+    path = tmp_path / "records.xlsx"
+    book.save(path)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    with store.transaction() as tx:  # an import recorded before loads named their sheet
+        load = start_load(
+            tx, kind="file", source="w", at="then", sha256=digest, details={"format": "xlsx"}
+        )
+        finish_load(tx, load, at="then", n_read=1, n_new=0)
+    first = import_file(store, path, source="w", clock=clock)
+    assert (first.already_imported, first.sheet, first.load_id) == (True, "Embase", load)
+    second = import_file(store, path, source="w", clock=clock, sheet="Scopus")
+    assert (second.already_imported, second.sheet, second.n_new) == (False, "Scopus", 1)
+    assert _loads(store)[-1]["details"]["sheet"] == "Scopus"
+    again = import_file(store, path, source="w", clock=clock, sheet=2)
+    assert (again.already_imported, again.load_id) == (True, second.load_id)
+    assert [r.title for r in records_of(store).values()] == ["From Scopus"]
+
+
+def test_rejects_are_listed_in_row_order_whatever_the_sheet_is_called(
+    store: Store, tmp_path: Path
+) -> None:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.title = "Batch 7"
+    rows = (["id", "title", "year"], ["1", "A", 2001], ["1", "Not A", 2001], ["2", "B", "x"])
+    for row in rows:
+        book.active.append(row)
+    path = tmp_path / "records.xlsx"
+    book.save(path)
+    summary = import_file(store, path, source="w", clock=clock, skip_invalid=True)
+    assert summary.rejects_path is not None
+    with summary.rejects_path.open(encoding="utf-8") as handle:
+        places = [row["place"] for row in csv.DictReader(handle)]
+    assert places == ["sheet 'Batch 7', row 3", "sheet 'Batch 7', row 4, column 'year'"]
+
+
+def test_the_rejects_file_is_as_readable_as_the_umask_allows(
+    store: Store, tmp_path: Path, umask: int
+) -> None:
+    path = tmp_path / "records.csv"
+    path.write_text("title,year\nA,2001\nB,n.d.\n")
+    summary = import_file(store, path, source="csv", clock=clock, skip_invalid=True)
+    assert summary.rejects_path == tmp_path / "records.rejects.csv"
+    assert summary.rejects_path.stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+def _pubmed_xml(n: int) -> bytes:
+    article = (
+        "<PubmedArticle><MedlineCitation><PMID>{pmid}</PMID><Article><Journal><Title>J</Title>"
+        "</Journal><ArticleTitle>Generated case report {pmid}.</ArticleTitle><Abstract>"
+        "<AbstractText>{words}</AbstractText></Abstract></Article></MedlineCitation>"
+        "</PubmedArticle>\n"
+    )
+    rng = random.Random(5)  # words gzip cannot squeeze into a few blocks, as real abstracts
+    body = "".join(
+        article.format(
+            pmid=40000000 + i, words=" ".join(f"{rng.getrandbits(40):x}" for _ in range(30))
+        )
+        for i in range(n)
+    )
+    return f'<?xml version="1.0"?>\n<PubmedArticleSet>\n{body}</PubmedArticleSet>\n'.encode()
+
+
+def _big_file(name: str, path: Path) -> int:
+    """Write a record file of ``name``'s format with several thousand records; return how many."""
+    import gzip
+
+    from openpyxl import Workbook
+
+    if name.endswith(".ris"):
+        _big_ris(path, 2000)
+    elif name.endswith(".nbib"):
+        path.write_text(
+            "".join(f"PMID- {i}\nTI  - Record {i}\nAB  - {'w ' * 80}\n\n" for i in range(1, 2001))
+        )
+    elif name.endswith(".csv"):
+        path.write_text(
+            "id,title,abstract\n" + "".join(f"{i},Record {i},{'w ' * 80}\n" for i in range(2000))
+        )
+    elif name.endswith(".xlsx"):
+        book = Workbook()
+        book.active.append(["id", "title", "abstract"])
+        for i in range(2000):
+            book.active.append([i, f"Record {i}", "w " * 80])
+        book.save(path)
+    elif name.endswith(".xml.gz"):
+        path.write_bytes(gzip.compress(_pubmed_xml(2000)))
+    else:
+        path.write_bytes(_pubmed_xml(2000))
+    return 2000
+
+
+@pytest.mark.parametrize(
+    "name", ["big.ris", "big.nbib", "big.csv", "big.xlsx", "big.xml", "big.xml.gz"]
+)
+def test_import_progress_counts_bytes_while_reading_and_records_while_writing(
+    name: str, store: Store, tmp_path: Path
+) -> None:
+    path = tmp_path / name
+    n = _big_file(name, path)
+    recorder = Recorder()
+    summary = import_file(store, path, source="big", clock=clock, progress=recorder)
+    assert summary.n_new == n
+    assert recorder.phases() == [f"reading {name}", "writing"]
+    size = path.stat().st_size
+    assert recorder.counts_up(f"reading {name}", size, "bytes", updates=20), recorder.of(
+        f"reading {name}"
+    )[:5]
+    assert len(recorder.of(f"reading {name}")) <= 202  # a bar's worth, not one per record
+    assert recorder.counts_up("writing", n, "records", updates=2)

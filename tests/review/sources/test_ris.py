@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import codecs
 import re
+from dataclasses import replace
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from review.pages import split_pages
 from review.records import Author, Record
 from review.sources.names import format_name, parse_name
 from review.sources.ris import format_ris, parse_ris, read_ris
@@ -266,13 +269,36 @@ RIS_RECORDS = st.builds(
 )
 
 
+def _in_full(pages: str | None) -> str | None:
+    """The pages field as RIS carries it back: an abbreviated last page written in full."""
+    first, last = split_pages(pages)
+    return pages if last is None else f"{first}-{last}"
+
+
 @settings(max_examples=150, deadline=None)
 @given(st.lists(RIS_RECORDS, min_size=1, max_size=4))
 def test_records_round_trip_through_ris_unchanged(records: list[Record]) -> None:
     text = "\n".join(format_ris(r) for r in records)
     parsed = parse_ris(text, "x.ris", source="s")
     assert parsed.rejects == ()
-    assert list(parsed.records) == records
+    assert list(parsed.records) == [replace(r, pages=_in_full(r.pages)) for r in records]
+
+
+@pytest.mark.parametrize(
+    ("pages", "lines"),
+    [
+        ("244-55", "SP  - 244\nEP  - 255\n"),
+        ("113-25", "SP  - 113\nEP  - 125\n"),
+        ("1021-4", "SP  - 1021\nEP  - 1024\n"),
+        ("e24", "SP  - e24\n"),
+        ("S1-S2", "SP  - S1\nEP  - S2\n"),
+        ("A-F24_1-10", "SP  - A\nEP  - F24_1-10\n"),
+    ],
+)
+def test_ris_export_writes_medline_abbreviated_last_pages_in_full(pages: str, lines: str) -> None:
+    text = format_ris(Record(source="s", record_type="JOUR", title="T", pages=pages))
+    assert lines in text
+    assert text.count("SP  - ") == 1 and text.count("EP  - ") == lines.count("EP  - ")
 
 
 @settings(max_examples=200, deadline=None)

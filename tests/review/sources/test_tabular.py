@@ -1,4 +1,4 @@
-"""CSV/TSV/XLSX: the tools' column names, encodings, exact errors, neutralisation, round trip."""
+"""CSV/TSV: the tools' column names, encodings, exact errors, neutralisation, round trips."""
 
 from __future__ import annotations
 
@@ -18,10 +18,10 @@ from review.sources.tabular import (
     EXPORT_COLUMNS,
     neutralise,
     read_delimited,
-    read_xlsx,
     record_cells,
     unneutralise,
 )
+from review.sources.xlsx import read_xlsx
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "import"
 SHARED = Path(__file__).resolve().parents[4] / "shared" / "data"
@@ -250,50 +250,6 @@ def test_neutralise_prefixes_formula_cells_and_is_reversed_exactly(
 ) -> None:
     assert neutralise(value) == written
     assert unneutralise(neutralise(value)) == value
-
-
-def test_xlsx_reads_numbers_and_text(tmp_path: Path) -> None:
-    from openpyxl import Workbook
-
-    book = Workbook()
-    sheet = book.active
-    sheet.append(["Title", "Publication Year", "PubMed ID", "Authors"])
-    sheet.append(["A study", 2020, 33541234, "Smith, J"])
-    sheet.append([None, None, None, None])
-    sheet.append(["Another", "in press", None, None])
-    path = tmp_path / "x.xlsx"
-    book.save(path)
-    parsed = read_xlsx(path.read_bytes(), "x.xlsx", source="s")
-    (record,) = parsed.records
-    assert (record.year, record.pmid) == (2020, "33541234")
-    assert [r.message for r in parsed.rejects] == [
-        "x.xlsx, row 4, column 'Publication Year': 'in press' is not a year"
-    ]
-
-
-def test_a_formula_without_a_saved_value_is_refused_not_read_as_empty(tmp_path: Path) -> None:
-    from openpyxl import Workbook
-
-    book = Workbook()
-    sheet = book.active
-    sheet.append(["Title", "Publication Year"])
-    sheet.append(["A study", 2020])
-    sheet.append(['=CONCAT("Rituximab", " for calcinosis")', 2021])
-    path = tmp_path / "scripted.xlsx"
-    book.save(path)  # openpyxl saves formulas without a computed value, as scripts do
-    with pytest.raises(ParseError) as error:
-        read_xlsx(path.read_bytes(), "scripted.xlsx", source="s")
-    assert str(error.value) == (
-        "scripted.xlsx, row 3, column 'Title': the formula "
-        '=CONCAT("Rituximab", " for calcinosis") has no saved value (the file was written by '
-        "a program, not saved by a spreadsheet); open and save it in a spreadsheet, or paste "
-        "the values, and import again"
-    )
-
-
-def test_a_damaged_xlsx_is_refused() -> None:
-    with pytest.raises(ParseError, match=r"^broken\.xlsx: not a readable XLSX workbook"):
-        read_xlsx(b"PK\x03\x04 not really a zip", "broken.xlsx", source="s")
 
 
 # ---------------------------------------------------------------- round trip (hypothesis)
