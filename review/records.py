@@ -81,16 +81,57 @@ class DeleteCitation:
     pmids: tuple[str, ...]
 
 
-_DOI_PREFIX = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)", re.IGNORECASE)
-_DOI_SHAPE = re.compile(r"^10\.\d{4,9}/\S+$")
+_DOI = re.compile(r"10\.\d{4,9}/\S+")
+_DOI_TRAILING = ".,;:'\"" + "»›"
+DOI_SEPARATOR = "; "
+"""Between the DOIs of a record that carries several (some databases export two)."""
+
+
+_PERCENT = re.compile(rb"%([0-9A-Fa-f]{2})")
+
+
+def _percent_decoded(text: str) -> str:
+    """``%28`` as ``(``: DOIs copied from URLs arrive percent-encoded (RFC 3986)."""
+    raw = _PERCENT.sub(lambda m: bytes([int(m.group(1), 16)]), text.encode("utf-8"))
+    return raw.decode("utf-8", "replace")
+
+
+def _trim_doi(doi: str) -> str:
+    """A DOI without the punctuation that ends the sentence or list it stood in: trailing
+    '.', ',', ';', quotes, and a ')' or ']' that closes nothing inside the DOI."""
+    while doi:
+        last = doi[-1]
+        if (
+            last in _DOI_TRAILING
+            or (last == ")" and doi.count("(") < doi.count(")"))
+            or (last == "]" and doi.count("[") < doi.count("]"))
+        ):
+            doi = doi[:-1]
+        else:
+            return doi
+    return doi
+
+
+def doi_list(value: str | None) -> tuple[str, ...]:
+    """Every DOI in a field, canonical and in order: lower case, percent-encoding decoded,
+    without resolver prefixes (``doi:``, ``https://doi.org/``, ``http://dx.doi.org/``) or
+    trailing punctuation. A value holding no DOI (``NA``, a landing page) gives none."""
+    if not value:
+        return ()
+    text = _percent_decoded(value) if "%" in value else value
+    found: list[str] = []
+    for match in _DOI.finditer(text):
+        doi = _trim_doi(match.group()).lower()
+        if doi and doi not in found:
+            found.append(doi)
+    return tuple(found)
 
 
 def normalise_doi(value: str | None) -> str | None:
-    """A DOI in canonical form (lower case, no resolver prefix), or None if it is not one."""
-    if not value:
-        return None
-    doi = _DOI_PREFIX.sub("", value.strip()).strip().rstrip(".").lower()
-    return doi if _DOI_SHAPE.match(doi) else None
+    """The field's DOIs in canonical form (see ``doi_list``), several joined by
+    ``DOI_SEPARATOR``; None when it holds none."""
+    dois = doi_list(value)
+    return DOI_SEPARATOR.join(dois) if dois else None
 
 
 def normalise_pmid(value: str | None) -> str | None:

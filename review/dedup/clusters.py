@@ -192,7 +192,32 @@ def _prepare(
         prepared.append((features(rec), rid, rec))
     if progress is not None:
         progress("preparing records", len(records), len(records))
-    return prepared
+    return mark_recurring(prepared)
+
+
+RECURRING_PLACES = 3
+"""A title printed at this many different places in one bibliography is a recurring one."""
+
+
+def mark_recurring(
+    prepared: list[tuple[Features, int, Record]],
+) -> list[tuple[Features, int, Record]]:
+    """Mark as repeated every title that the bibliography itself shows at several places
+    (different years, volumes or first pages): a column or notice the patterns of
+    ``features.recurring_title`` do not know, such as "Images in cardiology". Issue numbers
+    are not places here: exports fill that field with anything."""
+    places: dict[str, set[tuple[object, ...]]] = defaultdict(set)
+    for f, _, _ in prepared:
+        if f.compact and not f.recurring and f.first_page:
+            places[f.compact].add((f.year, f.volume, f.first_page))
+    repeated = {title for title, seen in places.items() if len(seen) >= RECURRING_PLACES}
+    if not repeated:
+        return prepared
+    return [
+        (dataclasses.replace(f, repeated=True), rid, rec) if f.compact in repeated else item
+        for item in prepared
+        for f, rid, rec in (item,)
+    ]
 
 
 def deduplicate(

@@ -16,7 +16,7 @@ from functools import lru_cache
 from typing import Literal
 
 from review.pages import full_last_page
-from review.records import Record
+from review.records import Record, doi_list
 
 Kind = Literal["article", "erratum", "comment", "reply", "retraction", "conference"]
 
@@ -141,7 +141,15 @@ def journal_tokens(journal: str | None) -> tuple[str, ...]:
         return ()
     text = _JOURNAL_DROP.sub(" ", html.unescape(journal))
     text = _CONFERENCE_PART.split(text)[0].split(":")[0].replace("&", " and ")
-    return tuple(w for w in fold(text).split() if w not in _STOPWORDS)
+    words = [w for w in fold(text).split() if w not in _STOPWORDS]
+    while words and words[-1] in _SUPPLEMENT_WORDS:  # "Journal of X Supplements"
+        words.pop()
+    if " ".join(words) in PLACEHOLDERS:
+        return ()
+    return tuple(words)
+
+
+_SUPPLEMENT_WORDS = frozenset({"supplement", "supplements", "suppl", "supp", "supplementum"})
 
 
 def journals_compatible(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
@@ -160,13 +168,80 @@ def journals_compatible(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
 _ROMAN = re.compile(r"^[ivxlc]+$")
 
 
+PLACEHOLDERS = frozenset(
+    {"", "unknown", "na", "n a", "none", "null", "nd", "n d", "not available", "no pagination"}
+)
+"""What exports write for a missing value (CoLRev writes UNKNOWN): it says nothing."""
+_MONTH_WORD = re.compile(
+    r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b", re.IGNORECASE
+)
+
+
 def normalise_volume(volume: str | None) -> str:
-    """The volume's leading number ("Vol. 108", "108 (Pt 2)" -> "108"), or its folded text."""
+    """The volume's leading number ("Vol. 108", "108 (Pt 2)" -> "108"), or its folded text;
+    "" for a placeholder (UNKNOWN) or a date that proceedings give as their volume
+    ("2018-September")."""
     text = fold(volume)
+    if text in PLACEHOLDERS or _MONTH_WORD.search(text):
+        return ""
     match = re.search(r"\d+", text)
     if match:
         return str(int(match.group()))
     return text
+
+
+_SUPPLEMENT = re.compile(r"\b(?:suppl(?:ement)?s?|supp|sup|s)\s*(\d*)", re.IGNORECASE)
+
+
+def normalise_issue(issue: str | None) -> tuple[str, str]:
+    """The issue as (number, supplement): "3" -> ("3", ""); "4 Suppl 1", "4 SUPPL. 1",
+    "4 Supplement 1", "4S1" -> ("4", "s1"); "Suppl 2", "S2" -> ("", "s2"); a bare "Suppl"
+    -> ("", "s"); a placeholder -> ("", "")."""
+    text = fold(issue)
+    if text in PLACEHOLDERS:
+        return "", ""
+    supplement = ""
+    found = _SUPPLEMENT.search(text)
+    if found:
+        supplement = "s" + (str(int(found.group(1))) if found.group(1) else "")
+        text = (text[: found.start()] + " " + text[found.end() :]).strip()
+    number = re.match(r"\d+", text)
+    main = str(int(number.group())) if number else ("" if not text else text.split()[0])
+    return main, supplement
+
+
+# Items that recur under the same title in issue after issue of a journal (editorials,
+# notices, columns); the same title is no evidence that two records are one item.
+_RECURRING = re.compile(
+    r"^(?:(?:guest\s+)?editorials?|editors?(?:\s+s)?\s+(?:comments?|notes?|choice|"
+    r"introduction|preface|message|page|corner|desk|letter)|(?:a\s+)?letters?\s+from\s+the\s+"
+    r"(?:editors?|president|chair)|from\s+the\s+(?:editors?|president|chair)(?:\s+s)?"
+    r"(?:\s+desk)?|in\s+this\s+issue|this\s+issue|presidents?(?:\s+s)?\s+(?:message|column|"
+    r"letter|report)|(?:society|association|member|college)\s+news|news(?:\s+and\s+views)?"
+    r"|announcements?|meeting\s+(?:announcements?|reports?|calendar)|calendar(?:\s+of\s+"
+    r"events)?|upcoming\s+(?:meetings|events)|book\s+reviews?|reviewers?(?:\s+acknowledg\w+)?"
+    r"|acknowledg\w+(?:\s+to\s+reviewers)?|thanks?\s+to\s+(?:our\s+)?reviewers"
+    r"|(?:table\s+of\s+)?contents|index(?:\s+to\s+volume\s+\d+)?|masthead|cover"
+    r"|front\s+matter|back\s+matter|introduction|preface|foreword|obituary|in\s+memoriam"
+    r"|errat(?:um|a)|corrigend(?:um|a)|correction|highlights|abstracts|poster\s+(?:session|"
+    r"presentations?|abstracts)|oral\s+(?:presentations?|abstracts))(?:\s+\d+)?$",
+)
+"""Folded titles ("editor s comments": fold turns the apostrophe into a space)."""
+
+
+def recurring_title(title: str) -> bool:
+    """True for a folded title that journals reuse in issue after issue ("Editor's
+    comments", "Letter from the editor", "In this issue", "Guest editorial", "Erratum",
+    "Society news", "Meeting announcements", ...), or one of at most two words."""
+    return bool(_RECURRING.match(title)) or 0 < len(title.split()) <= 2
+
+
+def main_title(title: str, raw: str | None) -> str:
+    """The title without its subtitle, run together: the part before the first ':' (or
+    ' - ', '?', '.') of the original title, folded; the whole title when it has none."""
+    head = re.split(r"\s*[:?.]\s+|\s+[-–—]\s+", raw or "", maxsplit=1)[0]
+    folded = fold(head).replace(" ", "")
+    return folded if folded and folded != title.replace(" ", "") else ""
 
 
 _PAGES = re.compile(r"\s*([a-z]{0,2}\d+)(?:\s*(?:-+|–|—)\s*([a-z]{0,2}\d+))?")
@@ -179,7 +254,7 @@ def page_range(pages: str | None) -> tuple[str, str]:
     are mangled supplement ranges, "01-Jun" a range a spreadsheet turned into a date: they say
     nothing reliable). Quotes and leading zeros are dropped."""
     text = (pages or "").lower().strip(" \"'([")
-    if _MONTH.search(text):
+    if _MONTH.search(text) or fold(text) in PLACEHOLDERS:
         return "", ""
     match = _PAGES.match(text)
     if not match:
@@ -187,6 +262,18 @@ def page_range(pages: str | None) -> tuple[str, str]:
     first = match.group(1).lstrip("0") or "0"
     last = (match.group(2) or "").lstrip("0") or first
     return first, full_last_page(first, last)
+
+
+_RANGE_START = re.compile(r"(?:^|[+,;&]|\band\b)\s*\"?\s*([a-z]{0,2}\d+)", re.IGNORECASE)
+
+
+def range_starts(pages: str | None) -> frozenset[str]:
+    """The first page of every range in a field of several ("233-238+230-235+246-251",
+    "230-5, 246-51, 233-8" -> {"233", "230", "246"}); empty for a field of one range."""
+    text = pages or ""
+    if not any(sep in text for sep in "+,;&"):
+        return frozenset()
+    return frozenset(m.group(1).lower().lstrip("0") for m in _RANGE_START.finditer(text))
 
 
 @lru_cache(maxsize=65536)
@@ -200,7 +287,7 @@ def author_keys(record: Record) -> tuple[str, ...]:
     keys = []
     for author in record.authors:
         key = surname_key(author.last_name or author.collective_name)
-        if key:
+        if key and key not in PLACEHOLDERS:
             keys.append(key)
     return tuple(keys)
 
@@ -211,7 +298,7 @@ def name_tokens(record: Record) -> frozenset[str]:
     tokens: set[str] = set()
     for author in record.authors:
         tokens.update(_author_words(author.last_name or author.collective_name, author.fore_name))
-    tokens.discard("")
+    tokens.difference_update(PLACEHOLDERS)
     return frozenset(tokens)
 
 
@@ -283,13 +370,19 @@ class Features:
     journal: tuple[str, ...]
     year: int | None
     volume: str
+    issue: str
+    supplement: str
     first_page: str
     last_page: str
-    doi: str | None
+    starts: frozenset[str]
+    dois: frozenset[str]
     pmid: str | None
     pmcid: str | None
     kind: Kind
     abstract_like: bool
+    recurring: bool
+    repeated: bool
+    main: str
     completeness: int
     fingerprint: str
 
@@ -329,6 +422,10 @@ def features(record: Record) -> Features:
             record.source_id or "",
         )
     )
+    volume = normalise_volume(record.volume)
+    if record.year is not None and volume == str(record.year):
+        volume = ""  # proceedings give their year as the volume: not a volume to compare
+    issue, supplement = normalise_issue(record.issue)
     return Features(
         title=title,
         compact=title.replace(" ", ""),
@@ -337,14 +434,20 @@ def features(record: Record) -> Features:
         names=name_tokens(record),
         journal=journal,
         year=record.year,
-        volume=normalise_volume(record.volume),
+        volume=volume,
+        issue=issue,
+        supplement=supplement,
         first_page=first,
         last_page=last,
-        doi=record.doi,
+        starts=range_starts(record.pages),
+        dois=frozenset(doi_list(record.doi)),
         pmid=record.pmid,
         pmcid=record.pmcid,
         kind=record_kind(record, title),
         abstract_like=looks_like_abstract(first, last, record.issue),
+        recurring=recurring_title(title),
+        repeated=False,
+        main=main_title(title, record.title),
         completeness=completeness,
         fingerprint=fingerprint,
     )

@@ -56,7 +56,7 @@ def veto(a: Features, b: Features) -> str | None:
     kinds (erratum/comment/reply/retraction notice/conference abstract vs article), or years
     more than one apart. A conference abstract printed in a journal (same volume and first
     page) is the same item whatever a database calls it."""
-    if a.doi and b.doi and a.doi != b.doi:
+    if a.dois and b.dois and not a.dois & b.dois:
         return "different DOI"
     if a.pmid and b.pmid and a.pmid != b.pmid:
         return "different PMID"
@@ -66,6 +66,32 @@ def veto(a: Features, b: Features) -> str | None:
         return f"{a.kind} vs {b.kind}"
     if a.year is not None and b.year is not None and abs(a.year - b.year) > 1:
         return "years differ by more than one"
+    if (a.recurring or b.recurring or a.repeated or b.repeated) and not _shared_identifier(a, b):
+        return _recurring_conflict(a, b, issues=a.recurring or b.recurring)
+    return None
+
+
+def _shared_identifier(a: Features, b: Features) -> bool:
+    return bool(
+        a.dois & b.dois or (a.pmid and a.pmid == b.pmid) or (a.pmcid and a.pmcid == b.pmcid)
+    )
+
+
+def _recurring_conflict(a: Features, b: Features, *, issues: bool) -> str | None:
+    """Items a journal prints under the same title in every issue (editorials, notices,
+    errata columns): a different year, volume, issue or first page is another item. Issues
+    count for the titles known to recur, not for one the bibliography merely repeats."""
+    fields = [
+        ("years", str(a.year or ""), str(b.year or "")),
+        ("volumes", a.volume, b.volume),
+    ]
+    if issues:
+        fields += [("issues", a.issue, b.issue), ("supplements", a.supplement, b.supplement)]
+    for name, x, y in fields:
+        if x and y and x != y:
+            return f"a recurring title in different {name}"
+    if a.first_page and b.first_page and not _pages_equal(a.first_page, b.first_page):
+        return "a recurring title on different pages"
     return None
 
 
@@ -146,15 +172,25 @@ def _field(x: str, y: str) -> Literal["same", "conflict", "unknown"]:
 
 
 def _pages(a: Features, b: Features) -> Literal["same", "conflict", "unknown"]:
-    """First pages compared; a range with the same last page also agrees (a mistyped first page)."""
+    """First pages compared. They also agree when a range has the same last page (a mistyped
+    first page), when one record gives only the other's last page ("359" / "356-359"), or
+    when a field of several ranges shares one start with the other. Pages of two systems,
+    an electronic article number or a supplement page against print pages ("e12724" /
+    "1-6", "S33" / "1262"), cannot be compared: unknown, not a conflict."""
     first = _field(a.first_page, b.first_page)
-    if (
-        first == "conflict"
-        and a.last_page != a.first_page
-        and b.last_page != b.first_page
-        and _pages_equal(a.last_page, b.last_page)
+    if first != "conflict":
+        return first
+    if a.starts & b.starts:
+        return "same"
+    ranged_a, ranged_b = a.last_page != a.first_page, b.last_page != b.first_page
+    if ranged_a and ranged_b and _pages_equal(a.last_page, b.last_page):
+        return "same"
+    if (not ranged_a and ranged_b and _pages_equal(a.first_page, b.last_page)) or (
+        not ranged_b and ranged_a and _pages_equal(b.first_page, a.last_page)
     ):
         return "same"
+    if a.first_page.isdigit() != b.first_page.isdigit():
+        return "unknown"
     return first
 
 
@@ -174,88 +210,186 @@ def compare(a: Features, b: Features) -> PairVerdict:
     reason = veto(a, b)
     if reason:
         return PairVerdict("distinct", 0.0, reason)
-    for name, x, y in (
-        ("DOI", a.doi, b.doi),
-        ("PMID", a.pmid, b.pmid),
-        ("PMCID", a.pmcid, b.pmcid),
+    for name, shared in (
+        ("DOI", bool(a.dois & b.dois)),
+        ("PMID", bool(a.pmid and a.pmid == b.pmid)),
+        ("PMCID", bool(a.pmcid and a.pmcid == b.pmcid)),
     ):
-        if x and x == y:
+        if shared:
             ts = title_similarity(a, b)
             if ts >= 0.6 or not a.title or not b.title:
                 return PairVerdict("same", 1.0, f"same {name}")
             return PairVerdict("maybe", ts, f"same {name} but different titles")
     ts = title_similarity(a, b, CANDIDATE_TITLE)
-    contained = ts < CANDIDATE_TITLE and _contained(a, b)
-    if ts < CANDIDATE_TITLE and not contained:
+    shortened = ts < CANDIDATE_TITLE and _shortened(a, b)
+    contained = ts < CANDIDATE_TITLE and not shortened and _contained(a, b)
+    if ts < CANDIDATE_TITLE and not (shortened or contained):
         return PairVerdict("distinct", ts, "different titles")
-    if contained:  # the cutoff gave 0: a person should see how alike the titles really are
+    if shortened or contained:  # the cutoff gave 0: a person should see how alike they are
         ts = title_similarity(a, b)
-    authors = _authors(a, b)
-    volume = _field(a.volume, b.volume)
-    pages = _pages(a, b)
-    journal = _journal(a, b)
-    same_year = a.year is not None and a.year == b.year
-    if volume == "same" and pages == "same":
-        return _same_place(a, b, ts, authors, journal, same_year)
+    place = _Place.of(a, b)
+    if a.recurring or b.recurring or a.repeated or b.repeated:
+        return _recurring(a, b, ts, place)
+    if _other_supplement(a, b):
+        return PairVerdict("distinct", ts, "meeting abstracts in different supplements")
+    if place.volume == "same" and place.pages == "same":
+        return _same_place(a, b, ts, place.authors, place.journal, place.same_year)
     if a.numbers - b.numbers and b.numbers - a.numbers:
         return PairVerdict("maybe", ts, "titles differ in a number")
-    conflicts = [
-        name
-        for name, value in (
-            ("authors", authors),
-            ("volume", volume),
-            ("pages", pages),
-            ("journal", journal),
-        )
-        if value == "conflict"
-    ]
-    if a.year is not None and b.year is not None and a.year != b.year:
-        conflicts.append("year")
+    conflicts = place.conflicts()
     if len(conflicts) >= 2:
         return PairVerdict("distinct", ts, "different " + ", ".join(conflicts))
-    if authors == "conflict" or volume == "conflict":
+    if place.authors == "conflict" or place.volume == "conflict":
         if ts >= CONFIDENT_TITLE:
             return PairVerdict("maybe", ts, f"similar titles, different {conflicts[0]}")
         return PairVerdict("distinct", ts, f"different {conflicts[0]}")
+    if place.pages == "conflict":
+        if ts >= CONFIDENT_TITLE:  # another page is another item unless a person says so
+            return PairVerdict("maybe", ts, "same title, different pages")
+        return PairVerdict("distinct", ts, "different pages")
+    if shortened:
+        return _shortened_verdict(ts, place)
     if ts < CONFIDENT_TITLE:
-        if pages == "conflict":
-            return PairVerdict("distinct", ts, "different pages")
         return PairVerdict(
             "maybe", ts, "one title contains the other" if contained else "similar titles"
         )
+    return _same_title(a, b, ts, place)
+
+
+@dataclass(frozen=True, slots=True)
+class _Place:
+    """How two records' authors and place in the literature compare."""
+
+    authors: Literal["all", "same", "compatible", "conflict", "unknown"]
+    volume: Literal["same", "conflict", "unknown"]
+    issue: Literal["same", "conflict", "unknown"]
+    pages: Literal["same", "conflict", "unknown"]
+    journal: Literal["same", "conflict", "unknown"]
+    same_year: bool
+    year_conflict: bool
+
+    @classmethod
+    def of(cls, a: Features, b: Features) -> _Place:
+        journal = _journal(a, b)
+        if a.kind == b.kind == "conference" and journal == "conflict":
+            journal = "unknown"  # a meeting's name varies from one database to the next
+        return cls(
+            authors=_authors(a, b),
+            volume=_field(a.volume, b.volume),
+            issue=_issue(a, b),
+            pages=_pages(a, b),
+            journal=journal,
+            same_year=a.year is not None and a.year == b.year,
+            year_conflict=a.year is not None and b.year is not None and a.year != b.year,
+        )
+
+    def conflicts(self) -> list[str]:
+        # Issue numbers are left out: exports fill the field with anything (one benchmark's
+        # "number" holds accession counters), so only recurring titles compare them.
+        named = (
+            ("authors", self.authors),
+            ("volume", self.volume),
+            ("pages", self.pages),
+            ("journal", self.journal),
+        )
+        found = [name for name, value in named if value == "conflict"]
+        return [*found, "year"] if self.year_conflict else found
+
+
+def _issue(a: Features, b: Features) -> Literal["same", "conflict", "unknown"]:
+    """Issue numbers, then supplement numbers ("Suppl 1" = "S1"), where both records give one."""
+    verdict: Literal["same", "conflict", "unknown"] = "unknown"
+    for x, y in ((a.issue, b.issue), (a.supplement, b.supplement)):
+        if x and y and x != "s" and y != "s":
+            if x != y:
+                return "conflict"
+            verdict = "same"
+    return verdict
+
+
+def _other_supplement(a: Features, b: Features) -> bool:
+    """Two meeting abstracts printed in differently numbered supplements of a journal: two
+    meetings ("Suppl 1" and "S1" are one supplement)."""
+    numbered = a.supplement not in ("", "s") and b.supplement not in ("", "s")
+    abstracts = a.kind == "conference" or b.kind == "conference"
+    return numbered and abstracts and a.supplement != b.supplement
+
+
+def _shortened(a: Features, b: Features) -> bool:
+    """One title is the other without its subtitle, or cut short at a length limit."""
+    short, long_ = (a, b) if len(a.compact) <= len(b.compact) else (b, a)
+    if len(short.compact) >= 20 and long_.compact.startswith(short.compact):
+        return True
+    return bool(long_.main) and long_.main == short.compact and len(short.compact) >= 12
+
+
+def _shortened_verdict(ts: float, place: _Place) -> PairVerdict:
+    if (
+        place.authors in ("all", "same")
+        and place.same_year
+        and place.pages == "same"
+        and place.journal != "conflict"
+    ):
+        return PairVerdict(
+            "same", ts, "title without its subtitle or cut short; authors, year and pages agree"
+        )
+    return PairVerdict("maybe", ts, "one title is the other shortened")
+
+
+def _recurring(a: Features, b: Features, ts: float, place: _Place) -> PairVerdict:
+    """An editorial, notice or column under a title the journal reuses (no place conflicts:
+    the veto saw to that): one item only where the place shows it."""
+    if (
+        ts >= CONFIDENT_TITLE
+        and place.same_year
+        and place.pages == "same"
+        and place.volume != "conflict"
+        and place.authors != "conflict"
+    ):
+        return PairVerdict("same", ts, "a recurring title at the same volume and page")
+    if place.authors in ("all", "same") and ts >= CONFIDENT_TITLE:
+        return PairVerdict("maybe", ts, "a recurring title; its place does not show one item")
+    return PairVerdict("distinct", ts, "a recurring title with nothing to show one item")
+
+
+def _same_title(a: Features, b: Features, ts: float, place: _Place) -> PairVerdict:
+    """Near-identical titles without conflicts: merge when enough else agrees."""
     long_title = min(len(a.title), len(b.title)) >= _SHORT_TITLE
+    authors_agree = place.authors in ("all", "same")
     if (
         long_title
-        and authors in ("all", "same")
-        and journal == "same"
-        and "same" in (volume, pages)
-        and pages != "conflict"
+        and authors_agree
+        and place.journal == "same"
+        and "same"
+        in (
+            place.volume,
+            place.pages,
+        )
     ):
         return PairVerdict("same", ts, "title, authors, journal and volume or pages agree")
     if (
-        ts >= 0.98
-        and min(len(a.title), len(b.title)) >= 40
-        and authors in ("all", "same")
-        and journal == "same"
-        and volume == "same"
-        and same_year
-    ):
-        return PairVerdict("same", ts, "everything but the pages agrees")
-    if (
         a.kind == b.kind == "conference"
         and long_title
-        and same_year
-        and authors in ("all", "same")
-        and pages == "unknown"
+        and authors_agree
+        and place.same_year
+        and place.pages in ("same", "unknown")
     ):
         return PairVerdict("same", ts, "conference paper: title, authors and year agree")
     if (
         ts >= 0.98
+        and min(len(a.title), len(b.title)) >= 40
+        and authors_agree
+        and place.journal == "same"
+        and place.volume == "same"
+        and place.same_year
+    ):
+        return PairVerdict("same", ts, "everything but the pages agrees")
+    if (
+        ts >= 0.98
         and long_title
-        and authors == "all"
-        and journal == "same"
-        and same_year
-        and pages != "conflict"
+        and place.authors == "all"
+        and place.journal == "same"
+        and place.same_year
         and _as_abstract(a) == _as_abstract(b)
     ):
         return PairVerdict("same", ts, "title, all authors, journal and year agree")
@@ -285,8 +419,8 @@ def blocking_keys(f: Features) -> Iterable[tuple[object, ...]]:
     with year. The whole title keeps identical titles together when their start and end are
     shared by more than ``MAX_BLOCK`` records (at scale, '...: a systematic review and
     meta-analysis')."""
-    if f.doi:
-        yield ("doi", f.doi)
+    for doi in f.dois:
+        yield ("doi", doi)
     if f.pmid:
         yield ("pmid", f.pmid)
     if f.pmcid:

@@ -177,7 +177,7 @@ def test_a_title_inside_another_is_queued_with_its_real_similarity() -> None:
     long_ = Record(
         source="wos",
         source_id="W",
-        title="Calcinosis cutis and rituximab: a report of three patients and a review",
+        title="Refractory calcinosis cutis and rituximab: a report of three patients",
     )
     verdict = compare(features(short), features(long_))
     assert verdict.verdict == "maybe"
