@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from meta.progress import Progress
 from review.dedup.decisions import Constraints, pair_key
 from review.dedup.features import Features, features
-from review.dedup.matching import Match, candidate_pairs, compare, veto
+from review.dedup.matching import THRESHOLDS, Match, Thresholds, candidate_pairs, compare, veto
 from review.records import Record
 
 
@@ -225,6 +225,7 @@ def deduplicate(
     constraints: Constraints = Constraints(),
     progress: Progress | None = None,
     previous: Mapping[int, int] | None = None,
+    limits: Thresholds = THRESHOLDS,
 ) -> DedupResult:
     """Cluster duplicate records; ``records`` are (record id, record) with unique ids, and
     ``previous`` each record's cluster id before this run (``name_clusters``).
@@ -262,7 +263,7 @@ def deduplicate(
     for n, (i, j) in enumerate(pairs):
         if progress is not None and n % (5 * _STEP // 2) == 0:
             progress("comparing candidate pairs", n, len(pairs), "pairs")
-        result = compare(feats[i], feats[j])
+        result = compare(feats[i], feats[j], limits)
         if result.verdict == "same":
             confident.append((-result.score, i, j, result.reason))
         elif result.verdict == "maybe":

@@ -23,10 +23,20 @@ from review.dedup.features import Features, journals_compatible
 
 Verdict = Literal["same", "maybe", "distinct"]
 
-CONFIDENT_TITLE = 0.95
-"""Title similarity (Indel ratio of normalised titles) that, with corroboration, merges."""
-CANDIDATE_TITLE = 0.85
-"""Title similarity below which two records are different papers unless identifiers agree."""
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    """The title similarities the verdicts turn on (Indel ratio of normalised titles):
+    below ``candidate`` two titles are different papers unless identifiers agree; from
+    ``confident``, with corroboration, a merge; from ``near``, a merge on less corroboration.
+    The benchmark varies them to choose them without the labels of the set it reports."""
+
+    candidate: float = 0.85
+    confident: float = 0.95
+    near: float = 0.98
+
+
+THRESHOLDS = Thresholds()
 MAX_BLOCK = 400
 """Blocks larger than this (a common title prefix, say) are not expanded into pairs."""
 _SHORT_TITLE = 30
@@ -200,7 +210,7 @@ def _journal(a: Features, b: Features) -> Literal["same", "conflict", "unknown"]
     return "same" if journals_compatible(a.journal, b.journal) else "conflict"
 
 
-def compare(a: Features, b: Features) -> PairVerdict:
+def compare(a: Features, b: Features, limits: Thresholds = THRESHOLDS) -> PairVerdict:
     """Compare two records: 'same' (merge), 'maybe' (ask a person) or 'distinct'.
 
     A merge needs a near-identical title and corroboration: the same volume and first page,
@@ -220,40 +230,40 @@ def compare(a: Features, b: Features) -> PairVerdict:
             if ts >= 0.6 or not a.title or not b.title:
                 return PairVerdict("same", 1.0, f"same {name}")
             return PairVerdict("maybe", ts, f"same {name} but different titles")
-    ts = title_similarity(a, b, CANDIDATE_TITLE)
-    shortened = ts < CANDIDATE_TITLE and _shortened(a, b)
-    contained = ts < CANDIDATE_TITLE and not shortened and _contained(a, b)
-    if ts < CANDIDATE_TITLE and not (shortened or contained):
+    ts = title_similarity(a, b, limits.candidate)
+    shortened = ts < limits.candidate and _shortened(a, b)
+    contained = ts < limits.candidate and not shortened and _contained(a, b)
+    if ts < limits.candidate and not (shortened or contained):
         return PairVerdict("distinct", ts, "different titles")
     if shortened or contained:  # the cutoff gave 0: a person should see how alike they are
         ts = title_similarity(a, b)
     place = _Place.of(a, b)
     if a.recurring or b.recurring or a.repeated or b.repeated:
-        return _recurring(a, b, ts, place)
+        return _recurring(a, b, ts, place, limits)
     if _other_supplement(a, b):
         return PairVerdict("distinct", ts, "meeting abstracts in different supplements")
     if place.volume == "same" and place.pages == "same":
-        return _same_place(a, b, ts, place.authors, place.journal, place.same_year)
+        return _same_place(a, b, ts, place.authors, place.journal, place.same_year, limits)
     if a.numbers - b.numbers and b.numbers - a.numbers:
         return PairVerdict("maybe", ts, "titles differ in a number")
     conflicts = place.conflicts()
     if len(conflicts) >= 2:
         return PairVerdict("distinct", ts, "different " + ", ".join(conflicts))
     if place.authors == "conflict" or place.volume == "conflict":
-        if ts >= CONFIDENT_TITLE:
+        if ts >= limits.confident:
             return PairVerdict("maybe", ts, f"similar titles, different {conflicts[0]}")
         return PairVerdict("distinct", ts, f"different {conflicts[0]}")
     if place.pages == "conflict":
-        if ts >= CONFIDENT_TITLE:  # another page is another item unless a person says so
+        if ts >= limits.confident:  # another page is another item unless a person says so
             return PairVerdict("maybe", ts, "same title, different pages")
         return PairVerdict("distinct", ts, "different pages")
     if shortened:
         return _shortened_verdict(ts, place)
-    if ts < CONFIDENT_TITLE:
+    if ts < limits.confident:
         return PairVerdict(
             "maybe", ts, "one title contains the other" if contained else "similar titles"
         )
-    return _same_title(a, b, ts, place)
+    return _same_title(a, b, ts, place, limits)
 
 
 @dataclass(frozen=True, slots=True)
@@ -336,23 +346,27 @@ def _shortened_verdict(ts: float, place: _Place) -> PairVerdict:
     return PairVerdict("maybe", ts, "one title is the other shortened")
 
 
-def _recurring(a: Features, b: Features, ts: float, place: _Place) -> PairVerdict:
+def _recurring(
+    a: Features, b: Features, ts: float, place: _Place, limits: Thresholds
+) -> PairVerdict:
     """An editorial, notice or column under a title the journal reuses (no place conflicts:
     the veto saw to that): one item only where the place shows it."""
     if (
-        ts >= CONFIDENT_TITLE
+        ts >= limits.confident
         and place.same_year
         and place.pages == "same"
         and place.volume != "conflict"
         and place.authors != "conflict"
     ):
         return PairVerdict("same", ts, "a recurring title at the same volume and page")
-    if place.authors in ("all", "same") and ts >= CONFIDENT_TITLE:
+    if place.authors in ("all", "same") and ts >= limits.confident:
         return PairVerdict("maybe", ts, "a recurring title; its place does not show one item")
     return PairVerdict("distinct", ts, "a recurring title with nothing to show one item")
 
 
-def _same_title(a: Features, b: Features, ts: float, place: _Place) -> PairVerdict:
+def _same_title(
+    a: Features, b: Features, ts: float, place: _Place, limits: Thresholds
+) -> PairVerdict:
     """Near-identical titles without conflicts: merge when enough else agrees."""
     long_title = min(len(a.title), len(b.title)) >= _SHORT_TITLE
     authors_agree = place.authors in ("all", "same")
@@ -376,7 +390,7 @@ def _same_title(a: Features, b: Features, ts: float, place: _Place) -> PairVerdi
     ):
         return PairVerdict("same", ts, "conference paper: title, authors and year agree")
     if (
-        ts >= 0.98
+        ts >= limits.near
         and min(len(a.title), len(b.title)) >= 40
         and authors_agree
         and place.journal == "same"
@@ -385,7 +399,7 @@ def _same_title(a: Features, b: Features, ts: float, place: _Place) -> PairVerdi
     ):
         return PairVerdict("same", ts, "everything but the pages agrees")
     if (
-        ts >= 0.98
+        ts >= limits.near
         and long_title
         and place.authors == "all"
         and place.journal == "same"
@@ -401,12 +415,18 @@ def _as_abstract(f: Features) -> bool:
 
 
 def _same_place(
-    a: Features, b: Features, ts: float, authors: str, journal: str, same_year: bool
+    a: Features,
+    b: Features,
+    ts: float,
+    authors: str,
+    journal: str,
+    same_year: bool,
+    limits: Thresholds = THRESHOLDS,
 ) -> PairVerdict:
     """Same volume and first page: a near-identical title suffices (a number or author that
     differs is then a typo or a group name); a merely similar one needs the same authors."""
     years_fit = same_year or a.year is None or b.year is None or journal != "conflict"
-    if ts >= CONFIDENT_TITLE and years_fit and (authors != "conflict" or ts >= 0.98):
+    if ts >= limits.confident and years_fit and (authors != "conflict" or ts >= limits.near):
         return PairVerdict("same", ts, "title, volume and pages agree")
     if authors in ("all", "same", "compatible") and (same_year or journal == "same"):
         return PairVerdict("same", max(ts, 0.9), "similar title, same authors, volume and pages")
