@@ -368,6 +368,7 @@ class Features:
     authors: tuple[str, ...]
     names: frozenset[str]
     journal: tuple[str, ...]
+    named_journal: bool
     year: int | None
     volume: str
     issue: str
@@ -433,6 +434,7 @@ def features(record: Record) -> Features:
         authors=authors,
         names=name_tokens(record),
         journal=journal,
+        named_journal=bool(record.journal or record.journal_iso),
         year=record.year,
         volume=volume,
         issue=issue,

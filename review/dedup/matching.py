@@ -281,8 +281,9 @@ class _Place:
     @classmethod
     def of(cls, a: Features, b: Features) -> _Place:
         journal = _journal(a, b)
-        if a.kind == b.kind == "conference" and journal == "conflict":
-            journal = "unknown"  # a meeting's name varies from one database to the next
+        proceedings = not (a.named_journal and b.named_journal)
+        if a.kind == b.kind == "conference" and proceedings and journal == "conflict":
+            journal = "unknown"  # a proceedings' name varies from one database to the next
         return cls(
             authors=_authors(a, b),
             volume=_field(a.volume, b.volume),
@@ -387,6 +388,7 @@ def _same_title(
         and authors_agree
         and place.same_year
         and place.pages in ("same", "unknown")
+        and place.journal != "conflict"
     ):
         return PairVerdict("same", ts, "conference paper: title, authors and year agree")
     if (

@@ -274,3 +274,16 @@ def test_a_shortened_title_with_other_pages_or_authors_does_not_merge() -> None:
     )
     assert apart(LONG, dataclasses.replace(short, pages="30-58"))
     assert apart(LONG, dataclasses.replace(short, authors=(Author("Pereira", "Luis"),)))
+
+
+def test_one_abstract_presented_at_two_meetings_in_two_journals_stays_two_records() -> None:
+    """The same abstract in two journals' meeting supplements of one year is two
+    presentations, even when neither record gives a volume or a page."""
+    first = dataclasses.replace(ABSTRACT, volume=None, issue=None)
+    second = dataclasses.replace(
+        first,
+        source="embase",
+        source_id="E9",
+        journal="Transplantation. Conference: World Transplant Congress",
+    )
+    assert apart(first, second)
