@@ -45,7 +45,7 @@ if TYPE_CHECKING:
     from review.analysis import PlanResult
     from review.dedup.clusters import Membership
     from review.dedup.pairs import QueuedPair
-    from review.prisma import DedupCounts
+    from review.prisma.counts import DedupCounts
     from review.pubmed.dates import DateLimits
     from review.pubmed.entrez import Retry
     from review.pubmed.log import SearchLogEntry

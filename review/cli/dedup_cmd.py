@@ -14,7 +14,7 @@ from review.wording import count
 if TYPE_CHECKING:
     from review.api import Review
     from review.dedup.pairs import QueuedPair
-    from review.prisma import DedupCounts
+    from review.prisma.counts import DedupCounts
 
 dedup_app = typer.Typer(
     help=(

@@ -24,7 +24,7 @@ from review.dedup.decisions import pair_key, replay_decisions
 from review.dedup.features import features
 from review.dedup.pairs import QueuedPair
 from review.errors import DedupError
-from review.prisma import DedupCounts, identification_counts
+from review.prisma.counts import DedupCounts, identification_counts
 from review.records import Record
 from review.store import Store, Tx
 from review.store import dedup as sql

@@ -23,6 +23,7 @@ from extraction.forms import Forms, StrictModel
 from extraction.rules import parse_rule
 from meta.types import CCMode, Measure, Method, StudyCIMethod, Test
 from review.errors import ProtocolError
+from review.prisma.flow import SourceKind
 from review.pubmed.dates import DateLimitError, DateLimits, DateTypeName, limit_day
 
 Stage = Literal["title_abstract", "full_text"]
@@ -90,9 +91,7 @@ class OtherSource(StrictModel):
     """A source searched besides PubMed (another database, a registry, a local series)."""
 
     name: str
-    kind: Literal[
-        "database", "register", "website", "citation-search", "hand-search", "local", "other"
-    ] = "database"
+    kind: SourceKind = "database"
     description: str | None = None
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from review.dedup.clusters import Membership
-from review.prisma import identification_counts
+from review.prisma.counts import identification_counts
 
 
 def test_duplicates_removed_are_the_records_that_are_not_primaries() -> None:
