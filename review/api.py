@@ -46,11 +46,16 @@ if TYPE_CHECKING:
     from review.dedup.clusters import Membership
     from review.dedup.pairs import QueuedPair
     from review.prisma.counts import DedupCounts
+    from review.prisma.flow import PrismaFlow
     from review.pubmed.dates import DateLimits
     from review.pubmed.entrez import Retry
     from review.pubmed.log import SearchLogEntry
     from review.pubmed.search import SearchSummary
     from review.records import Record
+    from review.screening.events import Decision, Paper, ScreeningEvent, Stage, Via
+    from review.screening.highlight import Highlighter
+    from review.screening.state import ClusterState
+    from review.screening.workflow import Assignment, ScreenItem, Settings, StageStatus
     from review.sources.exporting import ExportSummary
     from review.sources.importing import ImportSummary
     from review.store.copy import CopyReport
@@ -232,6 +237,11 @@ class Review:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    @property
+    def screening(self) -> Screening:
+        """Screening: decisions, conflicts, allocation, agreement, full texts, PRISMA."""
+        return Screening(self)
 
     @property
     def protocol_path(self) -> Path | None:
@@ -471,6 +481,269 @@ class Review:
             study_fields=study_fields,
             progress=progress,
         )
+
+
+class Screening:
+    """The screening use cases of one review (``review.screening``).
+
+    Stages are ``"ta"`` (title/abstract) and ``"ft"`` (full text). Every method that shows
+    decisions takes the person looking (``viewer``/``reviewer``): while a stage is blind
+    they see only their own, and without a viewer a blind stage is refused (BlindError).
+    """
+
+    def __init__(self, review: Review) -> None:
+        from review.screening.workflow import Settings
+
+        self.review = review
+        self.store = review.store
+        self.settings: Settings = Settings.of(review.protocol)
+
+    def _now(self) -> str:
+        return self.review.clock()
+
+    # --- a reviewer's work -----------------------------------------------------------
+
+    def queue(self, stage: Stage, reviewer: str) -> list[int]:
+        """The clusters a reviewer still has to screen at ``stage``, in order."""
+        from review.screening.workflow import queue
+
+        return queue(self.store, self.settings, stage=stage, reviewer=reviewer)
+
+    def item(self, cluster_id: int) -> ScreenItem:
+        """A cluster to screen, as one record (reads only that cluster)."""
+        from review.screening.workflow import item
+
+        return item(self.store, cluster_id)
+
+    def highlighter(self) -> Highlighter:
+        """The protocol's include and exclude terms, to mark in a title or abstract."""
+        from review.screening.highlight import Highlighter
+
+        terms = self.review.protocol.screening.highlight
+        return Highlighter(terms.include, terms.exclude)
+
+    def decide(
+        self,
+        cluster_id: int,
+        *,
+        stage: Stage,
+        reviewer: str,
+        decision: Decision,
+        reason: str | None = None,
+        note: str | None = None,
+        via: Via = "api",
+        source: str | None = None,
+    ) -> ScreeningEvent:
+        """Record a decision, committed at once; it supersedes the reviewer's earlier one.
+        An exclusion at full text needs one of the protocol's reasons."""
+        from review.screening.workflow import decide
+
+        return decide(
+            self.store,
+            self.settings,
+            stage=stage,
+            cluster_id=cluster_id,
+            reviewer=reviewer,
+            decision=decision,
+            reason=reason,
+            note=note,
+            at=self._now(),
+            via=via,
+            recorded_by=self.review.actor if self.review.actor != reviewer else None,
+            source=source,
+        )
+
+    def note(
+        self, cluster_id: int, *, stage: Stage, reviewer: str, text: str, via: Via = "api"
+    ) -> ScreeningEvent:
+        """Attach a note to a cluster (it decides nothing)."""
+        from review.screening.workflow import add_note
+
+        return add_note(
+            self.store,
+            self.settings,
+            stage=stage,
+            cluster_id=cluster_id,
+            reviewer=reviewer,
+            note=text,
+            at=self._now(),
+            via=via,
+        )
+
+    def reset(
+        self, cluster_id: int, *, stage: Stage, reviewer: str, via: Via = "api"
+    ) -> ScreeningEvent:
+        """Return a cluster to unscreened for a reviewer (the trail keeps what was decided)."""
+        from review.screening.workflow import reset
+
+        return reset(
+            self.store,
+            self.settings,
+            stage=stage,
+            cluster_id=cluster_id,
+            reviewer=reviewer,
+            at=self._now(),
+            via=via,
+            recorded_by=self.review.actor if self.review.actor != reviewer else None,
+        )
+
+    def undo(self, *, stage: Stage, reviewer: str, via: Via = "api") -> ScreeningEvent | None:
+        """Take back the reviewer's latest decision in force (None if there is none)."""
+        from review.screening.workflow import undo_last
+
+        return undo_last(
+            self.store, self.settings, stage=stage, reviewer=reviewer, at=self._now(), via=via
+        )
+
+    def state(self, cluster_id: int, *, stage: Stage, viewer: str | None = None) -> ClusterState:
+        """Where one cluster stands at a stage, as ``viewer`` may see it."""
+        from review.screening.workflow import snapshot
+
+        self.settings.check_stage(stage)
+        view = snapshot(self.store, self.settings)
+        cluster = view.membership.resolve(cluster_id)
+        states = view.visible(stage, viewer)
+        if cluster is None or cluster not in states:
+            from review.errors import ScreeningError
+
+            raise ScreeningError(f"there is no cluster {cluster_id} in this review")
+        return states[cluster]
+
+    def history(
+        self, cluster_id: int, *, viewer: str | None = None
+    ) -> tuple[Paper, list[ScreeningEvent]]:
+        """The cluster as it is now, and every screening event on its papers."""
+        from review.screening.workflow import history
+
+        return history(self.store, self.settings, cluster_id, viewer=viewer)
+
+    # --- the lead's work -------------------------------------------------------------
+
+    def unblind(self, stage: Stage, *, by: str) -> bool:
+        """Show everyone's decisions at ``stage`` (False if it was already unblinded)."""
+        from review.screening.workflow import set_blind
+
+        return set_blind(self.store, self.settings, stage=stage, blind=False, by=by, at=self._now())
+
+    def blind(self, stage: Stage, *, by: str) -> bool:
+        """Hide others' decisions at ``stage`` again (False if it already was blind)."""
+        from review.screening.workflow import set_blind
+
+        return set_blind(self.store, self.settings, stage=stage, blind=True, by=by, at=self._now())
+
+    def conflicts(self, stage: Stage) -> list[ClusterState]:
+        """Clusters in conflict at ``stage`` (refused while it is blind)."""
+        from review.screening.workflow import conflicts
+
+        return conflicts(self.store, self.settings, stage=stage)
+
+    def resolve(
+        self,
+        cluster_id: int,
+        *,
+        stage: Stage,
+        decision: Decision,
+        by: str,
+        reason: str | None = None,
+        why: str | None = None,
+        via: Via = "api",
+    ) -> tuple[ScreeningEvent, ClusterState]:
+        """Record the final decision on a cluster; returns it and the state it settled."""
+        from review.screening.workflow import resolve
+
+        return resolve(
+            self.store,
+            self.settings,
+            stage=stage,
+            cluster_id=cluster_id,
+            decision=decision,
+            by=by,
+            reason=reason,
+            why=why,
+            at=self._now(),
+            via=via,
+        )
+
+    def assign(
+        self, stage: Stage, reviewers: Sequence[str], *, per_record: int, seed: int = 1
+    ) -> Assignment:
+        """Share the stage's unassigned clusters fairly and reproducibly among reviewers."""
+        from review.screening.workflow import assign
+
+        return assign(
+            self.store,
+            self.settings,
+            stage=stage,
+            reviewers=reviewers,
+            per_record=per_record,
+            seed=seed,
+            at=self._now(),
+            by=self.review.actor,
+        )
+
+    def status(self, *, viewer: str | None = None) -> list[StageStatus]:
+        """Progress per stage and reviewer (decision counts blind where the stage is)."""
+        from review.screening.workflow import status
+
+        return status(self.store, self.settings, viewer=viewer)
+
+    # --- full texts, studies, PRISMA --------------------------------------------------
+
+    def retrieved(self, cluster_id: int, *, pdf: str | None = None) -> Paper:
+        """Mark a report's full text found, with the path or URL of its PDF if given."""
+        from review.screening.workflow import retrieve
+
+        return retrieve(
+            self.store,
+            self.settings,
+            cluster_id=cluster_id,
+            found=True,
+            location=pdf,
+            at=self._now(),
+            by=self.review.actor,
+        )
+
+    def not_retrieved(self, cluster_id: int, *, why: str) -> Paper:
+        """Mark a report's full text as not found, and why."""
+        from review.screening.workflow import retrieve
+
+        return retrieve(
+            self.store,
+            self.settings,
+            cluster_id=cluster_id,
+            found=False,
+            reason=why,
+            at=self._now(),
+            by=self.review.actor,
+        )
+
+    def link(self, cluster_id: int, *, study: int) -> tuple[Paper, Paper | None]:
+        """Record that a report describes the same study (patients) as another report."""
+        from review.screening.workflow import link_study
+
+        return link_study(
+            self.store, cluster_id=cluster_id, study=study, at=self._now(), by=self.review.actor
+        )
+
+    def unlink(self, cluster_id: int) -> tuple[Paper, Paper | None]:
+        """Make a report its own study again."""
+        from review.screening.workflow import link_study
+
+        return link_study(
+            self.store, cluster_id=cluster_id, study=None, at=self._now(), by=self.review.actor
+        )
+
+    def studies(self) -> dict[int, list[int]]:
+        """Each study of two or more reports (named by its smallest cluster) and its reports."""
+        from review.screening.workflow import study_groups
+
+        return study_groups(self.store, self.settings)
+
+    def flow(self) -> tuple[PrismaFlow, tuple[Stage, ...]]:
+        """The PRISMA 2020 flow as it stands, and the stages still blind (not counted)."""
+        from review.screening.workflow import flow
+
+        return flow(self.store, self.review.protocol)
 
 
 def _locate_store(where: Path | str | None, *, db: str | None, env: Mapping[str, str]) -> str:

@@ -105,3 +105,19 @@ class UnsafeXMLError(ParseError):
 
 class ExportError(ReviewError):
     """Records cannot be written to the file or format asked for."""
+
+
+class ScreeningError(ReviewError):
+    """A screening command cannot be carried out (unknown cluster, stage, reason, reviewer)."""
+
+
+class BlindError(ScreeningError):
+    """The stage is blind: others' decisions are hidden until the lead unblinds it."""
+
+
+class SheetError(ScreeningError):
+    """A screening spreadsheet has problems; ``problems`` lists each with its row and column."""
+
+    def __init__(self, message: str, problems: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.problems = problems

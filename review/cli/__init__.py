@@ -46,9 +46,17 @@ def _root(
 
 
 def _register() -> None:
-    from review.cli import db_cmd, dedup_cmd, import_cmd, pool_cmd, search_cmd, workspace_cmd
+    from review.cli import (
+        db_cmd,
+        dedup_cmd,
+        import_cmd,
+        pool_cmd,
+        screen_cmd,
+        search_cmd,
+        workspace_cmd,
+    )
 
-    for module in (workspace_cmd, search_cmd, import_cmd, dedup_cmd, pool_cmd, db_cmd):
+    for module in (workspace_cmd, search_cmd, import_cmd, dedup_cmd, screen_cmd, pool_cmd, db_cmd):
         module.register(app)
 
 

@@ -72,6 +72,8 @@ WORKFLOW = (
     "import",
     "dedup",
     "export",
+    "screen",
+    "prisma",
     "pool",
     "sensitivity",
     "db",

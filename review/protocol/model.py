@@ -124,12 +124,46 @@ class ExclusionReason(StrictModel):
         return value
 
 
+class Highlight(StrictModel):
+    """Terms the screener shows in colour: words that suggest inclusion and exclusion
+    (whole words, any case; ``*`` at the end matches any ending; phrases allowed)."""
+
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+
+    @field_validator("include", "exclude")
+    @classmethod
+    def _terms(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for term in value:
+            if not term.strip().rstrip("*").strip():
+                raise ValueError(f"{term!r} is not a term: give a word or phrase")
+        return value
+
+
 class Screening(StrictModel):
-    """How records are screened."""
+    """How records are screened: the stages, how many reviewers decide each record,
+    whether they screen blind, who may unblind and resolve conflicts (``leads``; anyone
+    when empty), and which records go on to full text: those included (or marked maybe)
+    by either reviewer at title/abstract (``either-includes``) or only those whose
+    title/abstract decision is agreed or resolved (``after-resolution``)."""
 
     stages: tuple[Stage, ...] = ("title_abstract", "full_text")
     reviewers_per_record: StrictInt = Field(default=2, ge=1, le=3)
     blind: StrictBool = True
+    leads: tuple[str, ...] = ()
+    advance: Literal["after-resolution", "either-includes"] = "after-resolution"
+    highlight: Highlight = Highlight()
+
+    @field_validator("leads")
+    @classmethod
+    def _lead_names(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        from review.errors import ScreeningError
+        from review.screening.events import check_name
+
+        try:
+            return tuple(check_name(name, "lead") for name in value)
+        except ScreeningError as exc:
+            raise ValueError(str(exc)) from None
 
     @field_validator("stages")
     @classmethod

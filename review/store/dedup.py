@@ -196,3 +196,32 @@ def membership_rows(tx: Tx, current: Membership) -> list[tuple[str, str | None, 
         for rid, source, source_id in tx.connection.execute(query)
         if rid in current.cluster_of
     ]
+
+
+def one_cluster(tx: Tx, name: int) -> tuple[int, tuple[int, ...], int] | None:
+    """One cluster as ``Membership`` would give it, without reading every cluster: its id
+    (``name`` itself, or where the cluster once named so went), its live members ascending
+    and its primary; None when nothing of it is left."""
+    for _ in range(2):
+        query = (
+            select(dedup_members.c.record_id, dedup_members.c.is_primary)
+            .join(records, records.c.id == dedup_members.c.record_id)
+            .where(dedup_members.c.cluster_id == name, records.c.deleted_at.is_(None))
+        )
+        rows = [(int(r), bool(p)) for r, p in tx.connection.execute(query)]
+        if rows:
+            members = tuple(sorted(r for r, _ in rows))
+            primaries = [r for r, p in rows if p]
+            return name, members, primaries[0] if primaries else members[0]
+        live = tx.connection.execute(
+            select(records.c.id).where(records.c.id == name, records.c.deleted_at.is_(None))
+        ).scalar()
+        if live is None:
+            return None
+        moved = tx.connection.execute(
+            select(dedup_members.c.cluster_id).where(dedup_members.c.record_id == name)
+        ).scalar()
+        if moved is None or int(moved) == name:
+            return name, (name,), name
+        name = int(moved)
+    return None

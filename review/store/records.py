@@ -205,3 +205,9 @@ def per_source_counts(tx: Tx) -> list[tuple[str, int]]:
         .order_by(records.c.source)
     )
     return [(str(source), int(n)) for source, n in tx.connection.execute(query)]
+
+
+def record_sources(tx: Tx) -> dict[int, str]:
+    """Each live record's source."""
+    query = select(records.c.id, records.c.source).where(records.c.deleted_at.is_(None))
+    return {int(i): str(s) for i, s in tx.connection.execute(query)}

@@ -207,5 +207,106 @@ dedup_decisions = Table(
     ),
 )
 
+# Screening: every row is an event, appended and never changed (review.screening.state
+# replays them). Each names the paper it was taken on: the cluster's id then, the record
+# shown (its primary then) and the cluster's records then (``members``, a JSON array).
+screening_events = Table(
+    "screening_events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("stage", Text, nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("cluster_id", Integer, nullable=False),
+    Column("record_id", Integer, ForeignKey("records.id"), nullable=False),
+    Column("members", Text, nullable=False, server_default="[]"),
+    Column("person", Text, nullable=False),
+    Column("decision", Text),
+    Column("reason", Text),
+    Column("note", Text),
+    Column("decided_at", Text, nullable=False),
+    Column("via", Text, nullable=False),
+    Column("recorded_by", Text),
+    Column("source", Text),
+    CheckConstraint("stage IN ('ta', 'ft')", name="screening_events_stage"),
+    CheckConstraint(
+        "kind IN ('decide', 'reset', 'note', 'resolve', 'unresolve')",
+        name="screening_events_kind",
+    ),
+    CheckConstraint(
+        "decision IN ('include', 'exclude', 'maybe')", name="screening_events_decision"
+    ),
+    CheckConstraint(
+        "(kind IN ('decide', 'resolve') AND decision IS NOT NULL)"
+        " OR (kind NOT IN ('decide', 'resolve') AND decision IS NULL)",
+        name="screening_events_decided",
+    ),
+    Index("screening_events_person", "stage", "person"),
+    Index("screening_events_record", "record_id"),
+)
+
+screening_blinding = Table(
+    "screening_blinding",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("stage", Text, nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("at", Text, nullable=False),
+    Column("by", Text, nullable=False),
+    CheckConstraint("stage IN ('ta', 'ft')", name="screening_blinding_stage"),
+    CheckConstraint("kind IN ('unblind', 'blind')", name="screening_blinding_kind"),
+)
+
+screening_assignments = Table(
+    "screening_assignments",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("stage", Text, nullable=False),
+    Column("batch", Integer, nullable=False),
+    Column("cluster_id", Integer, nullable=False),
+    Column("record_id", Integer, ForeignKey("records.id"), nullable=False),
+    Column("reviewer", Text, nullable=False),
+    Column("seed", Integer, nullable=False),
+    Column("assigned_at", Text, nullable=False),
+    Column("assigned_by", Text),
+    CheckConstraint("stage IN ('ta', 'ft')", name="screening_assignments_stage"),
+    Index("screening_assignments_reviewer", "stage", "reviewer"),
+)
+
+fulltext_events = Table(
+    "fulltext_events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kind", Text, nullable=False),
+    Column("cluster_id", Integer, nullable=False),
+    Column("record_id", Integer, ForeignKey("records.id"), nullable=False),
+    Column("members", Text, nullable=False, server_default="[]"),
+    Column("location", Text),
+    Column("reason", Text),
+    Column("at", Text, nullable=False),
+    Column("by", Text),
+    CheckConstraint("kind IN ('retrieved', 'not_retrieved', 'reset')", name="fulltext_events_kind"),
+)
+
+study_links = Table(
+    "study_links",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kind", Text, nullable=False),
+    Column("cluster_id", Integer, nullable=False),
+    Column("record_id", Integer, ForeignKey("records.id"), nullable=False),
+    Column("members", Text, nullable=False, server_default="[]"),
+    Column("study_cluster_id", Integer),
+    Column("study_record_id", Integer, ForeignKey("records.id")),
+    Column("study_members", Text, nullable=False, server_default="[]"),
+    Column("at", Text, nullable=False),
+    Column("by", Text),
+    CheckConstraint("kind IN ('link', 'unlink')", name="study_links_kind"),
+    CheckConstraint(
+        "(kind = 'link' AND study_record_id IS NOT NULL)"
+        " OR (kind = 'unlink' AND study_record_id IS NULL)",
+        name="study_links_study",
+    ),
+)
+
 TABLES_IN_ORDER: tuple[Table, ...] = tuple(metadata.sorted_tables)
 """Every table, parents before children (the order a copy writes them in)."""
