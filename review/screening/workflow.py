@@ -247,15 +247,13 @@ def _cluster(tx: Tx, cluster_id: int) -> tuple[Paper, Membership]:
 
 
 def _events_of(tx: Tx, stage: Stage, paper: Paper) -> list[ScreeningEvent]:
-    return [e for e in sql.events(tx, stage) if e.paper.record_id in paper.members]
+    return sql.events(tx, stage, records=paper.members)
 
 
 def _state(
     tx: Tx, settings: Settings, stage: Stage, paper: Paper, membership: Membership
 ) -> ClusterState:
-    assigned = _assigned(
-        (row for row in sql.assignments(tx, stage) if row[1] in paper.members), membership
-    )
+    assigned = _assigned(sql.assignments(tx, stage, records=paper.members), membership)
     return replay(
         _events_of(tx, stage, paper),
         membership,
@@ -292,9 +290,7 @@ def _check_eligible(tx: Tx, settings: Settings, stage: Stage, paper: Paper, m: M
                 f"cluster {paper.cluster_id} has not gone on to full text: it goes once {rule}"
             )
     if stage == "ft":
-        got = retrievals(
-            [e for e in sql.retrieval_events(tx) if e.paper.record_id in paper.members], m
-        ).get(paper.cluster_id)
+        got = retrievals(sql.retrieval_events(tx, records=paper.members), m).get(paper.cluster_id)
         if got is not None and got.state == "not_retrieved":
             raise ScreeningError(
                 f"cluster {paper.cluster_id}'s full text is marked not retrieved "
@@ -304,10 +300,10 @@ def _check_eligible(tx: Tx, settings: Settings, stage: Stage, paper: Paper, m: M
 
 
 def _check_assigned(tx: Tx, stage: Stage, paper: Paper, m: Membership, reviewer: str) -> None:
-    rows = sql.assignments(tx, stage)
-    if not rows:
+    if not sql.has_assignments(tx, stage):
         return
-    mine = _assigned((r for r in rows if r[1] in paper.members), m).get(paper.cluster_id, ())
+    rows = sql.assignments(tx, stage, records=paper.members)
+    mine = _assigned(rows, m).get(paper.cluster_id, ())
     if reviewer not in mine:
         who = ", ".join(mine) if mine else "no one"
         raise ScreeningError(
@@ -422,26 +418,25 @@ def reset(
 def undo_last(
     store: Store, settings: Settings, *, stage: Stage, reviewer: str, at: str, via: Via = "api"
 ) -> ScreeningEvent | None:
-    """Take back a reviewer's latest decision still in force at a stage: the cluster
-    returns to what the reviewer had decided before it (or to unscreened); pressed again,
-    the one before. None when there is nothing to undo. The undone decision stays in the
-    trail; the undo is a new event."""
+    """Take back a reviewer's latest decision at a stage: its cluster returns to what the
+    reviewer had decided before it (or to unscreened); pressed again, the decision before
+    that, and so on. None when there is nothing left to undo. The undone decision stays in
+    the trail; the undo is a new event that says which event it undid."""
     settings.check_stage(stage)
     reviewer = check_name(reviewer)
     with store.transaction() as tx:
-        mine = [
-            e
-            for e in sql.events(tx, stage)
-            if e.person == reviewer and e.kind in ("decide", "reset")
-        ]
-        last = _last_in_force(mine)
+        last = _last_in_force(sql.events_of(tx, stage, reviewer))
         if last is None:
             return None
         found = dedup_sql.one_cluster(tx, last.paper.cluster_id)
         if found is None:
             return None
         paper = Paper(found[0], found[2], found[1])
-        earlier = [e for e in mine if e.id < last.id and e.paper.record_id in paper.members]
+        earlier = [
+            e
+            for e in sql.events(tx, stage, records=paper.members)
+            if e.id < last.id and e.person == reviewer and e.kind in ("decide", "reset")
+        ]
         undo = f"undo of event {last.id}"
         if earlier and earlier[-1].kind == "decide":
             event = replace(earlier[-1], id=0, paper=paper, at=at, via=via, source=undo)
@@ -451,16 +446,17 @@ def undo_last(
     return replace(event, id=event_id)
 
 
-def _last_in_force(mine: Sequence[ScreeningEvent]) -> ScreeningEvent | None:
-    """The latest decision no later event of the same person took back (undos that put an
-    earlier decision back are not themselves undone)."""
-    covered: set[int] = set()
-    for event in reversed(mine):
-        if event.paper.record_id in covered:
+def _last_in_force(newest_first: Iterable[ScreeningEvent]) -> ScreeningEvent | None:
+    """The person's latest decision not undone yet: undo walks back through their own
+    decisions one at a time, newest first, as an editor's undo does."""
+    undone: set[int] = set()
+    for event in newest_first:
+        source = event.source or ""
+        if source.startswith("undo of event "):
+            undone.add(int(source.removeprefix("undo of event ")))
             continue
-        if event.kind == "decide" and not (event.source or "").startswith("undo of"):
+        if event.kind == "decide" and event.id not in undone:
             return event
-        covered.update((event.paper.record_id, *event.paper.members))
     return None
 
 

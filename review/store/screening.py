@@ -5,7 +5,7 @@ deleted; what they mean today is worked out by ``review.screening.state``."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import func, insert, select
@@ -19,6 +19,7 @@ from review.screening.events import (
     Stage,
 )
 from review.store.engine import Tx
+from review.store.records import chunks
 from review.store.schema import (
     fulltext_events,
     screening_assignments,
@@ -72,28 +73,54 @@ def add_events(tx: Tx, events: Sequence[ScreeningEvent]) -> list[int]:
     return ids
 
 
-def events(tx: Tx, stage: Stage | None = None) -> list[ScreeningEvent]:
-    """Every screening event (of one stage), oldest first."""
+def _event(r: Any) -> ScreeningEvent:
+    return ScreeningEvent(
+        id=int(r.id),
+        stage=r.stage,
+        kind=r.kind,
+        paper=_paper(r),
+        person=r.person,
+        at=r.decided_at,
+        decision=r.decision,
+        reason=r.reason,
+        note=r.note,
+        via=r.via,
+        recorded_by=r.recorded_by,
+        source=r.source,
+    )
+
+
+def events(
+    tx: Tx, stage: Stage | None = None, *, records: Sequence[int] | None = None
+) -> list[ScreeningEvent]:
+    """Every screening event (of one stage; on the given records shown), oldest first."""
     query = select(screening_events).order_by(screening_events.c.id)
     if stage is not None:
         query = query.where(screening_events.c.stage == stage)
-    return [
-        ScreeningEvent(
-            id=int(r.id),
-            stage=r.stage,
-            kind=r.kind,
-            paper=_paper(r),
-            person=r.person,
-            at=r.decided_at,
-            decision=r.decision,
-            reason=r.reason,
-            note=r.note,
-            via=r.via,
-            recorded_by=r.recorded_by,
-            source=r.source,
+    if records is not None:
+        found: list[ScreeningEvent] = []
+        for part in chunks(sorted(set(records))):
+            found.extend(
+                _event(r)
+                for r in tx.connection.execute(query.where(screening_events.c.record_id.in_(part)))
+            )
+        return sorted(found, key=lambda e: e.id)
+    return [_event(r) for r in tx.connection.execute(query)]
+
+
+def events_of(tx: Tx, stage: Stage, person: str) -> Iterator[ScreeningEvent]:
+    """A person's decisions and resets at a stage, newest first, read as they are used."""
+    query = (
+        select(screening_events)
+        .where(
+            screening_events.c.stage == stage,
+            screening_events.c.person == person,
+            screening_events.c.kind.in_(("decide", "reset")),
         )
-        for r in tx.connection.execute(query)
-    ]
+        .order_by(screening_events.c.id.desc())
+    )
+    for row in tx.connection.execute(query):
+        yield _event(row)
 
 
 def count_events(tx: Tx) -> int:
@@ -157,18 +184,30 @@ def add_assignments(
     return batch
 
 
-def assignments(tx: Tx, stage: Stage) -> list[tuple[int, int, str]]:
-    """(cluster id then, record, reviewer) of every assignment at ``stage``, oldest first."""
+def assignments(
+    tx: Tx, stage: Stage, *, records: Sequence[int] | None = None
+) -> list[tuple[int, int, str]]:
+    """(cluster id then, record, reviewer) of every assignment at ``stage`` (of the given
+    records), oldest first."""
+    columns = screening_assignments.c
     query = (
-        select(
-            screening_assignments.c.cluster_id,
-            screening_assignments.c.record_id,
-            screening_assignments.c.reviewer,
-        )
-        .where(screening_assignments.c.stage == stage)
-        .order_by(screening_assignments.c.id)
+        select(columns.id, columns.cluster_id, columns.record_id, columns.reviewer)
+        .where(columns.stage == stage)
+        .order_by(columns.id)
     )
-    return [(int(c), int(r), str(p)) for c, r, p in tx.connection.execute(query)]
+    parts = [None] if records is None else list(chunks(sorted(set(records))))
+    rows: list[Any] = []
+    for part in parts:
+        chosen = query if part is None else query.where(columns.record_id.in_(part))
+        rows.extend(tx.connection.execute(chosen))
+    rows.sort(key=lambda r: r[0])
+    return [(int(c), int(r), str(p)) for _, c, r, p in rows]
+
+
+def has_assignments(tx: Tx, stage: Stage) -> bool:
+    """True once any record is assigned at ``stage``."""
+    query = select(screening_assignments.c.id).where(screening_assignments.c.stage == stage)
+    return tx.connection.execute(query.limit(1)).first() is not None
 
 
 # --- full texts and studies -------------------------------------------------------------
@@ -191,11 +230,18 @@ def add_retrieval(
     )
 
 
-def retrieval_events(tx: Tx) -> list[RetrievalEvent]:
+def retrieval_events(tx: Tx, *, records: Sequence[int] | None = None) -> list[RetrievalEvent]:
+    """Every full-text retrieval event (on the given records), oldest first."""
     query = select(fulltext_events).order_by(fulltext_events.c.id)
+    rows = []
+    if records is None:
+        rows = list(tx.connection.execute(query))
+    else:
+        for part in chunks(sorted(set(records))):
+            rows.extend(tx.connection.execute(query.where(fulltext_events.c.record_id.in_(part))))
+        rows.sort(key=lambda r: r.id)
     return [
-        RetrievalEvent(int(r.id), r.kind, _paper(r), r.at, r.by, r.location, r.reason)
-        for r in tx.connection.execute(query)
+        RetrievalEvent(int(r.id), r.kind, _paper(r), r.at, r.by, r.location, r.reason) for r in rows
     ]
 
 
