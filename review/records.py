@@ -122,7 +122,8 @@ def doi_list(value: str | None) -> tuple[str, ...]:
     found: list[str] = []
     for match in _DOI.finditer(text):
         doi = _trim_doi(match.group()).lower()
-        if doi and doi not in found:
+        # a suffix that was all punctuation ('10.1000/.') leaves no DOI
+        if doi.partition("/")[2] and doi not in found:
             found.append(doi)
     return tuple(found)
 

@@ -30,6 +30,7 @@ USE_CASES = (
     "review/sources/importing.py",
     "review/sources/exporting.py",
     "review/dedup/workflow.py",
+    "review/screening/workflow.py",
 )
 STORE = ("review/store/",)
 EDGES = ("review/pubmed/entrez.py", "review/clock.py")
