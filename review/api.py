@@ -648,7 +648,8 @@ class Screening:
         why: str | None = None,
         via: Via = "api",
     ) -> tuple[ScreeningEvent, ClusterState]:
-        """Record the final decision on a cluster; returns it and the state it settled."""
+        """Record the final decision on a cluster; returns it and the state the cluster was in
+        before (a cluster need not be in conflict to be resolved)."""
         from review.screening.workflow import resolve
 
         return resolve(

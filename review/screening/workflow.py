@@ -499,7 +499,8 @@ def set_blind(
 ) -> bool:
     """Unblind a stage (or blind it again); returns False when it already was so."""
     settings.check_stage(stage)
-    lead = settings.check_lead(by, "unblind screening" if not blind else "blind screening")
+    doing = f"{'blind' if blind else 'unblind'} {STAGE_NAMES[stage]} screening"
+    lead = settings.check_lead(by, doing)
     if not settings.blind:
         raise ScreeningError("the protocol's screening is not blind ([screening] blind = false)")
     with store.transaction() as tx:
