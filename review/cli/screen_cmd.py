@@ -47,7 +47,7 @@ def _decision(value: str) -> Decision:
     try:
         return parse_decision(value)
     except ScreeningError as exc:
-        raise typer.BadParameter(str(exc)) from None
+        raise typer.BadParameter(str(exc), param_hint="'--decision'") from None
 
 
 def stage_option(required: bool = True) -> Any:
@@ -298,7 +298,9 @@ def _state_line(state: ClusterState) -> str:
     votes = "; ".join(
         f"{v.person}: {v.decision}{f' ({v.reason})' if v.reason else ''}" for v in state.votes
     )
-    return f"{state.cluster_id:>8}  {votes}  [{state.why}]"
+    plain = " / ".join(f"{v.person}: {v.decision}" for v in state.votes)
+    why = f"  [{state.why}]" if state.why and state.why != plain else ""
+    return f"{state.cluster_id:>8}  {votes}{why}"
 
 
 @screen_app.command("conflicts")

@@ -568,7 +568,7 @@ def conflicts(store: Store, settings: Settings, *, stage: Stage) -> list[Cluster
 @dataclass(frozen=True)
 class Assignment:
     """What ``assign`` did: the allocation of the new clusters, how many were assigned
-    before, and the batch number."""
+    before, and the batch number (0 when there was nothing to assign)."""
 
     stage: Stage
     allocation: Allocation
@@ -624,7 +624,7 @@ def assign(
         for cluster, names in allocation.assigned.items():
             members = membership.members(cluster)
             papers.append((Paper(cluster, membership.primary_of[cluster], members), names))
-        batch = sql.add_assignments(tx, stage, papers, seed=seed, at=at, by=by)
+        batch = sql.add_assignments(tx, stage, papers, seed=seed, at=at, by=by) if papers else 0
     return Assignment(stage, allocation, len(assigned), batch)
 
 
