@@ -397,6 +397,23 @@ def unblind(
         typer.echo(f"{stage} was already unblinded.")
 
 
+@screen_app.command("blind")
+def blind(
+    ctx: typer.Context,
+    stage: str = stage_option(),
+    by: str = by_option(),
+    review: Path | None = review_option(),
+    db: str | None = db_option(),
+) -> None:
+    """Hide others' decisions at a stage again (each reviewer sees only their own)."""
+    with _open(ctx, review, db) as rv:
+        changed = rv.screening.blind(stage, by=by)  # type: ignore[arg-type]
+    if changed:
+        typer.echo(f"Blinded {stage} again: each reviewer sees only their own decisions.")
+    else:
+        typer.echo(f"{stage} is already blind.")
+
+
 @screen_app.command("assign")
 def assign(
     ctx: typer.Context,

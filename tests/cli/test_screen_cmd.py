@@ -165,6 +165,11 @@ def test_dual_review_conflict_to_resolution_end_to_end(ready: Path) -> None:
     )
     assert result.stdout == "Resolved cluster 1 at ta: include, by lee.\n"
     assert screen(ready, "conflicts", "-s", "ta").stdout == "No conflicts at ta.\n"
+    assert screen(ready, "blind", "-s", "ta", "--by", "lee").stdout == (
+        "Blinded ta again: each reviewer sees only their own decisions.\n"
+    )
+    assert screen(ready, "conflicts", "-s", "ta").exit_code == 1
+    assert screen(ready, "unblind", "-s", "ta", "--by", "lee").exit_code == 0
     status = json.loads(screen(ready, "status", "--json").stdout)
     ta = next(s for s in status["stages"] if s["stage"] == "ta")
     assert ta["statuses"] == {"unscreened": 3, "resolved": 1}
