@@ -373,9 +373,9 @@ def agreement(
     )
     for pair in found.pairs:
         typer.echo(_agreement_line(pair))
-    notes = [p for p in found.pairs if p.n and p.kappa.why_undefined]
-    for pair in notes:
-        typer.echo(f"kappa for {' / '.join(pair.raters)}: undefined: {pair.kappa.why_undefined}")
+    for pair in found.pairs:
+        if pair.n and pair.kappa.why_undefined:
+            typer.echo(f"{' / '.join(pair.raters)}: kappa undefined: {pair.kappa.why_undefined}")
     if found.fleiss is not None:
         fleiss = found.fleiss
         value = (
@@ -387,6 +387,10 @@ def agreement(
             f"Fleiss' kappa, {len(fleiss.raters)} reviewers, "
             f"{count(fleiss.n, 'record')} screened by all: {value}"
         )
+    typer.echo(
+        "kappa's 95% CI: the large-sample SE of Fleiss, Cohen and Everitt (1969), as "
+        "psych::cohen.kappa reports it."
+    )
 
 
 def _agreement_line(pair: PairAgreement) -> str:

@@ -87,7 +87,11 @@ def _margins(rows: Table) -> tuple[int, list[float], list[float], float]:
     return n, first, second, observed
 
 
-def cohen_kappa(table: Sequence[Sequence[int]], confidence: float = CONFIDENCE) -> Kappa:
+def cohen_kappa(
+    table: Sequence[Sequence[int]],
+    confidence: float = CONFIDENCE,
+    names: Sequence[str] | None = None,
+) -> Kappa:
     """Cohen's kappa (Cohen 1960, Educ Psychol Meas 20:37-46) of a k x k table of counts
     (rows: the first rater's category, columns: the second's), with the standard error of
     Fleiss, Cohen and Everitt (1969), eq. 13:
@@ -105,17 +109,9 @@ def cohen_kappa(table: Sequence[Sequence[int]], confidence: float = CONFIDENCE) 
     pe = sum(first[i] * second[i] for i in range(k))
     if 1 - pe <= _EPS:
         used = next(i for i in range(k) if first[i] > 0)
-        return Kappa(
-            None,
-            None,
-            None,
-            None,
-            po,
-            pe,
-            confidence,
-            f"both gave every record the same decision (category {used + 1} of {k}), so "
-            "chance agreement is 1 and kappa is 0/0",
-        )
+        name = names[used] if names is not None else f"category {used + 1} of {k}"
+        why = f"both chose {name} for every record, so chance agreement is 1 and kappa is 0/0"
+        return Kappa(None, None, None, None, po, pe, confidence, why)
     kappa = (po - pe) / (1 - pe)
     p = [[c / n for c in row] for row in rows]
     diagonal = sum(p[i][i] * ((1 - pe) - (first[i] + second[i]) * (1 - po)) ** 2 for i in range(k))
@@ -226,7 +222,7 @@ def pair_agreement(
         n=n,
         table=table,
         observed=observed,
-        kappa=cohen_kappa(table, confidence),
+        kappa=cohen_kappa(table, confidence, cats),
         pabak=pabak(observed, k) if observed is not None else None,
         ac1=gwet_ac1(table),
     )
@@ -270,7 +266,9 @@ class FleissKappa:
 
 
 def fleiss_kappa_counts(
-    counts: Sequence[Sequence[int]], raters: tuple[str, ...] = ()
+    counts: Sequence[Sequence[int]],
+    raters: tuple[str, ...] = (),
+    names: Sequence[str] | None = None,
 ) -> FleissKappa:
     """Fleiss' kappa of an items x categories table of counts, each row summing to the
     same number of ratings m >= 2 (the raters may differ from item to item)."""
@@ -286,14 +284,10 @@ def fleiss_kappa_counts(
     agreement = sum((sum(c * c for c in row) - m) / (m * (m - 1)) for row in rows) / n
     expected = sum(s * s for s in share)
     if 1 - expected <= _EPS:
-        return FleissKappa(
-            raters,
-            n,
-            None,
-            agreement,
-            expected,
-            "every rating is the same decision, so chance agreement is 1 and kappa is 0/0",
-        )
+        used = next(j for j in range(k) if share[j] > 0)
+        name = names[used] if names is not None else f"category {used + 1} of {k}"
+        why = f"every rating is {name}, so chance agreement is 1 and kappa is 0/0"
+        return FleissKappa(raters, n, None, agreement, expected, why)
     return FleissKappa(raters, n, (agreement - expected) / (1 - expected), agreement, expected)
 
 
@@ -311,7 +305,7 @@ def fleiss_kappa(ratings: Ratings, categories: Sequence[str]) -> FleissKappa:
         for rater in raters:
             row[_category(ratings, rater, item, index)] += 1
         rows.append(row)
-    return fleiss_kappa_counts(rows, raters)
+    return fleiss_kappa_counts(rows, raters, cats)
 
 
 @dataclass(frozen=True, slots=True)
