@@ -94,7 +94,7 @@ def cohen_kappa(
 ) -> Kappa:
     """Cohen's kappa (Cohen 1960, Educ Psychol Meas 20:37-46) of a k x k table of counts
     (rows: the first rater's category, columns: the second's), with the standard error of
-    Fleiss, Cohen and Everitt (1969), eq. 13:
+    Fleiss, Cohen and Everitt (1969), for kappa not assumed 0:
 
         var = [ sum_i p_ii ((1 - pe) - (p_i. + p_.i)(1 - po))^2
                 + (1 - po)^2 sum_{i != j} p_ij (p_.i + p_j.)^2
@@ -133,8 +133,8 @@ def pabak(observed: float, categories: int) -> float:
 
 
 def gwet_ac1(table: Sequence[Sequence[int]]) -> float | None:
-    """Gwet's AC1 of a k x k table (Gwet 2008, Br J Math Stat Psychol 61:29-48, eq. 13 with
-    k categories): ``(po - pe) / (1 - pe)`` where ``pe = sum_q pi_q (1 - pi_q) / (k - 1)``
+    """Gwet's AC1 of a k x k table (Gwet 2008, Br J Math Stat Psychol 61:29-48, with k
+    categories): ``(po - pe) / (1 - pe)`` where ``pe = sum_q pi_q (1 - pi_q) / (k - 1)``
     and ``pi_q`` is the mean of the two raters' shares of category q. ``pe`` is at most 1/k,
     so AC1 is defined whenever there is a record; None on an empty table."""
     rows = _check_table(table)
@@ -243,8 +243,8 @@ def pairwise_agreement(
 class FleissKappa:
     """Fleiss' kappa for m raters over the ``n`` items every one of them rated (Fleiss
     1971, Psychol Bull 76:378-382): ``(P - Pe) / (1 - Pe)`` with ``P`` the mean agreement
-    among the items' pairs of ratings (his eq. 2-3) and ``Pe`` the sum of the squared shares
-    of each category over all ratings (eq. 1, 5). None, with the reason, when no item was
+    among the items' pairs of ratings and ``Pe`` the sum of the squared shares of each
+    category over all ratings. None, with the reason, when no item was
     rated by all or every rating is of one category."""
 
     raters: tuple[str, ...]

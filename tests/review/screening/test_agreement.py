@@ -53,8 +53,10 @@ FLEISS_1971 = [
 
 
 def test_fleiss_1971_table_1_gives_kappa_430() -> None:
-    """Fleiss (1971) p. 380, the worked example on Table 1: mean agreement P = .556,
-    chance agreement Pe = .220, kappa = .430 (30 subjects, 6 raters, 5 categories)."""
+    """Fleiss (1971), Psychol Bull 76:378-382, Table 1 (30 subjects, 6 raters, 5
+    categories): kappa = .430, the value of his worked example (and of irr::kappam.fleiss
+    on irr::diagnoses). The mean pairwise agreement P = .556 and chance agreement
+    Pe = .220 are those the table gives."""
     result = fleiss_kappa_counts(FLEISS_1971)
     assert result.n == 30
     assert result.value == pytest.approx(0.430, abs=PRINTED)
@@ -76,8 +78,9 @@ def test_wongpakaran_2013_schizoid_pair_kappa_565_and_ac1_752() -> None:
     """Wongpakaran, Wongpakaran, Wedding and Gwet (2013), BMC Med Res Methodol 13:61: the
     schizoid PD ratings of one rater pair, 19 patients (both absent 13, only the second
     present 2, only the first present 1, both present 3), Cohen's kappa .565 and Gwet's
-    AC1 .752 (the lowest AC1 in the paper's abstract). Both figures come out of these cells,
-    which confirms the transcription; the paper prints AC1 = 0.7527 cut to .752."""
+    AC1 .752 (the lowest AC1 the abstract quotes). The cells are as others transcribed
+    them from the paper; both published figures come out of them, which confirms the
+    transcription (AC1 is 0.7527, printed cut to .752)."""
     table = [[13, 2], [1, 3]]
     assert cohen_kappa(table).value == pytest.approx(0.565, abs=PRINTED)
     ac1 = gwet_ac1(table)
@@ -386,3 +389,34 @@ def test_three_reviewers_get_every_pair_and_fleiss_kappa(review_dir: Path) -> No
     assert result.fleiss.value == pytest.approx(
         fleiss_kappa_counts([[3, 0, 0], [0, 3, 0], [1, 2, 0]]).value
     )
+
+
+def test_full_text_agreement_is_on_the_decision_not_the_reason(review_dir: Path) -> None:
+    """At full text two exclusions agree whatever their reasons (the categories are the
+    decisions), though the cluster is in conflict until the reasons agree; records that
+    did not go on from title/abstract are not counted."""
+    clusters = ready_review(review_dir, 3)
+    with Review.open(review_dir) as review:
+        screening = review.screening
+        for person in ("ann", "bob"):
+            _decide(review, clusters[0], person, "include")
+            _decide(review, clusters[1], person, "include")
+            _decide(review, clusters[2], person, "exclude")
+        screening.unblind("ta", by="lead")
+        screening.decide(
+            clusters[0], stage="ft", reviewer="ann", decision="exclude", reason="no-rtx"
+        )
+        screening.decide(
+            clusters[0], stage="ft", reviewer="bob", decision="exclude", reason="not-ssc"
+        )
+        screening.decide(clusters[1], stage="ft", reviewer="ann", decision="include")
+        screening.decide(clusters[1], stage="ft", reviewer="bob", decision="include")
+        screening.unblind("ft", by="lead")
+        result = screening.agreement("ft")
+        in_conflict = [s.cluster_id for s in screening.conflicts("ft")]
+    (pair,) = result.pairs
+    assert result.stage == "ft"
+    assert pair.n == 2
+    assert pair.percent_agreement == pytest.approx(100.0)
+    assert pair.kappa.value == pytest.approx(1.0)
+    assert in_conflict == [clusters[0]]
