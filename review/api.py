@@ -57,6 +57,7 @@ if TYPE_CHECKING:
     from review.pubmed.log import SearchLogEntry
     from review.pubmed.search import SearchSummary
     from review.records import Record
+    from review.screening.agreement import StageAgreement
     from review.screening.events import Decision, Paper, ScreeningEvent, Stage, Via
     from review.screening.highlight import Highlighter
     from review.screening.state import ClusterState
@@ -646,6 +647,14 @@ class Screening:
         from review.screening.workflow import conflicts
 
         return conflicts(self.store, self.settings, stage=stage)
+
+    def agreement(self, stage: Stage) -> StageAgreement:
+        """Agreement between the reviewers at ``stage``: percent agreement, Cohen's kappa
+        with its 95% CI, PABAK and Gwet's AC1 per pair, Fleiss' kappa for three or more
+        (refused while the stage is blind)."""
+        from review.screening.workflow import agreement
+
+        return agreement(self.store, self.settings, stage=stage)
 
     def resolve(
         self,

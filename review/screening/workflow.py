@@ -816,3 +816,29 @@ def flow(store: Store, protocol: Protocol) -> tuple[PrismaFlow, tuple[Stage, ...
         reasons,
     )
     return result, blind
+
+
+# --- agreement ------------------------------------------------------------------------
+# (kept as one block: the statistics are pure, in review.screening.agreement)
+
+from review.screening.agreement import StageAgreement, stage_agreement  # noqa: E402
+from review.screening.events import DECISIONS  # noqa: E402
+
+
+def agreement(store: Store, settings: Settings, *, stage: Stage) -> StageAgreement:
+    """Percent agreement, Cohen's kappa, PABAK and AC1 per pair of reviewers and Fleiss'
+    kappa for three or more, over each reviewer's latest decision in force per cluster at a
+    stage (its categories: include, exclude, maybe; at full text two exclusions agree
+    whatever their reasons; a lead's resolution is nobody's rating). Refused while the
+    stage is blind, as ``conflicts`` is: agreement reveals the others' decisions."""
+    settings.check_stage(stage)
+    view = snapshot(store, settings)
+    states = view.visible(stage, None)
+    ratings: dict[str, dict[int, str]] = defaultdict(dict)
+    for cluster in view.eligible(stage):
+        state = states[cluster]
+        for person in state.reviewers:
+            latest = state.latest_of(person)
+            if latest is not None:
+                ratings[person][cluster] = latest.decision
+    return stage_agreement(stage, ratings, DECISIONS)
