@@ -19,8 +19,10 @@ from review.errors import BlindError, ScreeningError
 from review.prisma.flow import PrismaFlow, SourceKind
 from review.protocol.model import ExclusionReason, Protocol
 from review.records import Record
+from review.screening.agreement import StageAgreement, stage_agreement
 from review.screening.allocation import Allocation, allocate
 from review.screening.events import (
+    DECISIONS,
     PROTOCOL_STAGES,
     STAGE_NAMES,
     Decision,
@@ -223,11 +225,14 @@ def _snapshot(tx: Tx, settings: Settings) -> Snapshot:
     )
 
 
-def blind_error(stage: Stage, what: str) -> BlindError:
+def blind_error(stage: Stage, what: str, *, own: bool = True) -> BlindError:
+    """The refusal of a blind stage; ``own`` adds how to see one's own decisions (for the
+    views that take a reviewer)."""
+    hint = "; to see your own, give --reviewer NAME" if own else ""
     return BlindError(
         f"{STAGE_NAMES[stage]} screening is blind: each reviewer sees only their own "
         f"{what} until a lead unblinds it ('casepool screen unblind --stage {stage} --by "
-        "LEAD'); to see your own, give --reviewer NAME"
+        f"LEAD'){hint}"
     )
 
 
@@ -482,7 +487,7 @@ def resolve(
     reason = settings.reason(stage, reason, decision)
     with store.transaction() as tx:
         if _blind_now(tx, settings)[stage]:
-            raise blind_error(stage, "decisions, so there is nothing to resolve yet,")
+            raise blind_error(stage, "decisions, so there is nothing to resolve yet,", own=False)
         paper, membership = _cluster(tx, cluster_id)
         if stage == "ft":
             _check_eligible(tx, settings, stage, paper, membership)
@@ -561,6 +566,8 @@ def conflicts(store: Store, settings: Settings, *, stage: Stage) -> list[Cluster
     """The clusters in conflict at a stage (refused while the stage is blind)."""
     settings.check_stage(stage)
     view = snapshot(store, settings)
+    if view.blind[stage]:
+        raise blind_error(stage, "decisions", own=False)
     states = view.visible(stage, None)
     return [states[c] for c in view.eligible(stage) if states[c].status == "conflict"]
 
@@ -821,9 +828,6 @@ def flow(store: Store, protocol: Protocol) -> tuple[PrismaFlow, tuple[Stage, ...
 # --- agreement ------------------------------------------------------------------------
 # (kept as one block: the statistics are pure, in review.screening.agreement)
 
-from review.screening.agreement import StageAgreement, stage_agreement  # noqa: E402
-from review.screening.events import DECISIONS  # noqa: E402
-
 
 def agreement(store: Store, settings: Settings, *, stage: Stage) -> StageAgreement:
     """Percent agreement, Cohen's kappa, PABAK and AC1 per pair of reviewers and Fleiss'
@@ -833,6 +837,8 @@ def agreement(store: Store, settings: Settings, *, stage: Stage) -> StageAgreeme
     stage is blind, as ``conflicts`` is: agreement reveals the others' decisions."""
     settings.check_stage(stage)
     view = snapshot(store, settings)
+    if view.blind[stage]:
+        raise blind_error(stage, "decisions", own=False)
     states = view.visible(stage, None)
     ratings: dict[str, dict[int, str]] = defaultdict(dict)
     for cluster in view.eligible(stage):

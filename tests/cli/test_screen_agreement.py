@@ -53,7 +53,7 @@ def test_agreement_is_refused_while_blind_and_writes_nothing(review_dir: Path) -
     assert result.stderr == (
         "Error: title/abstract screening is blind: each reviewer sees only their own "
         "decisions until a lead unblinds it ('casepool screen unblind --stage ta --by "
-        "LEAD'); to see your own, give --reviewer NAME\n"
+        "LEAD')\n"
     )
     assert store_snapshot(review_dir) == before
 

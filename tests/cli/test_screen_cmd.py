@@ -86,14 +86,14 @@ def test_a_decision_is_recorded_and_shown_in_the_history(ready: Path) -> None:
             1,
             "Error: title/abstract screening is blind: each reviewer sees only their own "
             "decisions, so there is nothing to resolve yet, until a lead unblinds it ('casepool "
-            "screen unblind --stage ta --by LEAD'); to see your own, give --reviewer NAME",
+            "screen unblind --stage ta --by LEAD')",
         ),
         (
             ["conflicts", "-s", "ta"],
             1,
             "Error: title/abstract screening is blind: each reviewer sees only their own "
             "decisions until a lead unblinds it ('casepool screen unblind --stage ta --by "
-            "LEAD'); to see your own, give --reviewer NAME",
+            "LEAD')",
         ),
     ],
 )
