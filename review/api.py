@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from extraction.derive import StudyCount
+    from extraction.forms import Form
     from meta.counts import StudyCounts
     from review.analysis import PlanResult
     from review.dedup.clusters import Membership
@@ -882,6 +883,64 @@ class Extraction:
             add_studies=add_studies,
         )
         return chosen, done
+
+    def find_study(self, key: str) -> Study:
+        """A study by id or label."""
+        from review.extract.workflow import find_study
+
+        return find_study(self.store, key)
+
+    def form(self, name: FormName) -> Form:
+        """The study, case or aggregate form."""
+        from review.extract.workflow import forms_of
+
+        return forms_of(self.protocol)[name]
+
+    def row_values(
+        self, study: Study, *, form: FormName, row: str, extractor: str
+    ) -> dict[str, ExtractionEvent]:
+        """An extractor's entries in force in one row (field -> event)."""
+        from review.extract.workflow import row_values
+
+        return row_values(
+            self.store, self.protocol, study=study, form=form, row=row, person=extractor
+        )
+
+    def applies(
+        self, study: Study, *, form: FormName, row: str, field: str, extractor: str
+    ) -> bool | None:
+        """Whether a field's ``when`` holds for what the extractor entered in the row."""
+        from review.extract.workflow import field_applies
+
+        entered = self.row_values(study, form=form, row=row, extractor=extractor)
+        return field_applies(self.form(form), field, entered)
+
+    def enter_value(
+        self,
+        study: Study,
+        *,
+        form: FormName,
+        row: str,
+        field: str,
+        value: str,
+        extractor: str,
+        via: ExtractVia = "api",
+    ) -> ExtractionEvent | None:
+        """Check one value and commit it at once (None: unchanged or left empty)."""
+        from review.extract.workflow import enter_value
+
+        return enter_value(
+            self.store,
+            self.protocol,
+            study=study,
+            form=form,
+            row=row,
+            field_name=field,
+            raw=value,
+            person=extractor,
+            at=self.review.clock(),
+            via=via,
+        )
 
     def cells(self) -> list[CellState]:
         """Every cell entered, with its status (entered, pending, agreed, conflict, resolved)."""

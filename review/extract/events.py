@@ -8,7 +8,8 @@ adjudication a ``resolve`` event, and a value taken back a ``cleared`` one.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Literal
 
 FormName = Literal["study", "case", "aggregate"]
@@ -85,3 +86,15 @@ class ExtractionEvent:
             "via": self.via,
             "source": self.source,
         }
+
+
+@dataclass(frozen=True)
+class RowInput:
+    """One row to enter: its study (id or label), form, cells and place."""
+
+    study: str
+    form: FormName
+    cells: Mapping[str, object]
+    place: str
+    columns: Mapping[str, str] = field(default_factory=dict)
+    """Field name -> the column it came from (a letter or header), for messages."""

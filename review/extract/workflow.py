@@ -13,14 +13,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from extraction.derive import AggregateRow, OutcomeRule, StudyCount, study_counts
 from extraction.forms import Form, FormField
 from extraction.values import Value, check_row, typed
 from review.errors import ExtractError, ExtractImportError
-from review.extract.events import Cell, ExtractionEvent, FormName, Study, Via
+from review.extract.events import Cell, ExtractionEvent, FormName, RowInput, Study, Via
 from review.extract.state import CellState, replay
 from review.protocol.model import Protocol
 from review.screening.events import check_name
@@ -29,18 +29,6 @@ from review.store import extraction as sql
 
 LABEL_LIMIT = 200
 AGGREGATE_FIELDS = ("outcome", "events", "assessed")
-
-
-@dataclass(frozen=True)
-class RowInput:
-    """One row to enter: its study (id or label), form, cells and place."""
-
-    study: str
-    form: FormName
-    cells: Mapping[str, object]
-    place: str
-    columns: Mapping[str, str] = field(default_factory=dict)
-    """Field name -> the column it came from (a letter or header), for messages."""
 
 
 @dataclass(frozen=True)
@@ -450,3 +438,80 @@ def counts(store: Store, protocol: Protocol, outcome: str) -> list[StudyCount]:
                 outcome, int(row["events"]), int(row["assessed"])
             )
     return study_counts(rule, labels, cases, aggregates)
+
+
+# --- one value at a time (terminal entry) ---------------------------------------------
+
+
+def row_values(
+    store: Store, protocol: Protocol, *, study: Study, form: FormName, row: str, person: str
+) -> dict[str, ExtractionEvent]:
+    """A person's entries in force in one row (field -> event), for entry one field at a
+    time: what they entered before is shown and 'when' conditions see it."""
+    with store.read() as tx:
+        states = replay(sql.events(tx, study_id=study.id), required=protocol.extraction.extractors)
+    return {
+        cell[3]: state.entries[person]
+        for cell, state in states.items()
+        if cell[1] == form and cell[2] == row and person in state.entries
+    }
+
+
+def field_applies(
+    form: Form, field_name: str, entered: Mapping[str, ExtractionEvent]
+) -> bool | None:
+    """Whether a field's ``when`` holds for the values entered so far (None: unknown)."""
+    from extraction.rules import parse_rule
+
+    fields = {f.name: f for f in form.fields}
+    spec = fields[field_name]
+    if spec.when is None:
+        return True
+    seen = {
+        name: typed(fields[name], Value(name, "value", e.value) if e.status == "value" else None)
+        for name, e in entered.items()
+        if name in fields
+    }
+    result = parse_rule(spec.when).evaluate(seen)
+    return None if result is None else bool(result)
+
+
+def enter_value(
+    store: Store,
+    protocol: Protocol,
+    *,
+    study: Study,
+    form: FormName,
+    row: str,
+    field_name: str,
+    raw: str,
+    person: str,
+    at: str,
+    via: Via,
+) -> ExtractionEvent | None:
+    """Check one value and commit it at once (None when it equals the person's entry in
+    force, or the cell is left empty); ExtractError when the field does not take it."""
+    from extraction.values import ValueProblem, parse_value
+
+    person = check_name(person, "extractor")
+    fields = {f.name: f for f in forms_of(protocol)[form].fields}
+    if field_name not in fields:
+        raise ExtractError(f"the {form} form has no field {field_name!r}")
+    try:
+        parsed = parse_value(fields[field_name], raw)
+    except ValueProblem as exc:
+        raise ExtractError(str(exc)) from None
+    if parsed is None:
+        return None
+    entered = row_values(store, protocol, study=study, form=form, row=row, person=person)
+    if field_applies(forms_of(protocol)[form], field_name, entered) is False:
+        raise ExtractError(f"{field_name}: the field applies only when {fields[field_name].when}")
+    before = entered.get(field_name)
+    if before is not None and (before.status, before.value) == (parsed.status, parsed.text):
+        return None
+    event = ExtractionEvent(
+        0, study.id, form, row, field_name, "enter", parsed.status, parsed.text, person, at, via
+    )
+    with store.transaction() as tx:
+        sql.add_events(tx, [event])
+    return event
