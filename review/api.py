@@ -44,13 +44,14 @@ if TYPE_CHECKING:
     from extraction.derive import StudyCount
     from extraction.forms import Form
     from meta.counts import StudyCounts
+    from meta.ipd import IPDFit
     from review.analysis import PlanResult
     from review.dedup.clusters import Membership
     from review.dedup.pairs import QueuedPair
     from review.extract.events import ExtractionEvent, FormName, Study
     from review.extract.events import Via as ExtractVia
     from review.extract.state import CellState
-    from review.extract.workflow import Entered, RowInput
+    from review.extract.workflow import Entered, PatientRows, RowInput
     from review.prisma.counts import DedupCounts
     from review.prisma.flow import PrismaFlow
     from review.pubmed.dates import DateLimits
@@ -996,6 +997,20 @@ class Extraction:
         from review.extract.workflow import counts
 
         return counts(self.store, self.protocol, outcome)
+
+    def patient_rows(self, outcome: str, covariates: Sequence[str] = ()) -> PatientRows:
+        """The case rows usable for the one-stage (IPD) model of an outcome."""
+        from review.extract.workflow import patient_rows
+
+        return patient_rows(self.store, self.protocol, outcome, covariates)
+
+    def fit_ipd(self, outcome: str, covariates: Sequence[str] = ()) -> tuple[IPDFit, PatientRows]:
+        """``meta``'s one-stage random-intercept logistic model on the patient rows."""
+        from meta.ipd import fit_ipd
+
+        rows = self.patient_rows(outcome, covariates)
+        fit = fit_ipd(rows.outcome, rows.study, dict(rows.covariates) or None)
+        return fit, rows
 
     def study_counts(self, outcome: str) -> StudyCounts:
         """The same counts as ``meta``'s input type, ready to pool (studies with nobody

@@ -515,3 +515,79 @@ def enter_value(
     with store.transaction() as tx:
         sql.add_events(tx, [event])
     return event
+
+
+# --- patient rows for the one-stage model ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class PatientRows:
+    """The case rows usable for a one-stage model of an outcome: each patient's outcome
+    (0/1), study and covariates, and how many rows were left out and why."""
+
+    outcome: tuple[int, ...]
+    study: tuple[str, ...]
+    covariates: Mapping[str, tuple[float, ...]]
+    unknown_outcome: int
+    missing_covariate: int
+    aggregate_only: tuple[str, ...]
+
+
+def patient_rows(
+    store: Store, protocol: Protocol, outcome: str, covariates: Sequence[str] = ()
+) -> PatientRows:
+    """Each patient with a known outcome and every covariate known (numbers as they are,
+    yes/no as 1/0); studies with an aggregate row only are named apart."""
+    from extraction.derive import patient_outcome
+
+    spec = protocol.outcome(outcome)
+    rule = OutcomeRule(spec.name, spec.rule, spec.assessed)
+    fields = {f.name: f for f in protocol.extraction.forms.case.fields}
+    for name in covariates:
+        if name not in fields:
+            raise ExtractError(f"the case form has no field {name!r} to use as a covariate")
+        if fields[name].type not in ("integer", "number", "yes-no-unknown"):
+            raise ExtractError(
+                f"covariate {name!r} is a {fields[name].type} field; a covariate is a number "
+                "or yes/no"
+            )
+    ys: list[int] = []
+    studies_of: list[str] = []
+    xs: dict[str, list[float]] = {name: [] for name in covariates}
+    unknown = missing = 0
+    aggregate_only = []
+    for values in standing_values(store, protocol):
+        if not values.cases:
+            if outcome in values.aggregates:
+                aggregate_only.append(values.study.label)
+            continue
+        for patient, row in values.cases.items():
+            result = patient_outcome(rule, patient, row)
+            if result.event is None:
+                unknown += 1
+                continue
+            numbers = [_covariate(row.get(name)) for name in covariates]
+            if any(n is None for n in numbers):
+                missing += 1
+                continue
+            ys.append(int(result.event))
+            studies_of.append(values.study.label)
+            for name, number in zip(covariates, numbers, strict=True):
+                assert number is not None
+                xs[name].append(number)
+    return PatientRows(
+        tuple(ys),
+        tuple(studies_of),
+        {name: tuple(v) for name, v in xs.items()},
+        unknown,
+        missing,
+        tuple(aggregate_only),
+    )
+
+
+def _covariate(value: Any) -> float | None:
+    if value is None or value == "unknown":
+        return None
+    if value in ("yes", "no"):
+        return 1.0 if value == "yes" else 0.0
+    return float(value)
