@@ -831,6 +831,13 @@ class Extraction:
             self.store, label, cluster_id=cluster, at=self.review.clock(), by=self.review.actor
         )
 
+    def add_included(self) -> list[Study]:
+        """Register every study that screening included at full text and that is not
+        registered yet (reports of one study are one study)."""
+        from review.extract.workflow import add_included
+
+        return add_included(self.store, self.protocol, at=self.review.clock(), by=self.review.actor)
+
     def studies(self) -> list[Study]:
         from review.extract.workflow import studies
 

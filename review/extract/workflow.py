@@ -591,3 +591,63 @@ def _covariate(value: Any) -> float | None:
     if value in ("yes", "no"):
         return 1.0 if value == "yes" else 0.0
     return float(value)
+
+
+# --- the studies screening included ---------------------------------------------------
+
+
+def included_studies(store: Store, protocol: Protocol) -> list[tuple[int, list[int]]]:
+    """The studies included at full text: each study's cluster (the smallest of its
+    reports) and its included reports. Refused while full-text screening is blind."""
+    from review.errors import BlindError
+    from review.screening.events import Stage
+    from review.screening.workflow import Settings, snapshot
+
+    settings = Settings.of(protocol)
+    view = snapshot(store, settings)
+    stage: Stage = "ft" if "ft" in settings.stages else "ta"
+    if view.blind[stage]:
+        raise BlindError(
+            "full-text screening is blind, so what it included is not known yet; a lead "
+            f"unblinds it with 'casepool screen unblind --stage {stage} --by LEAD'"
+        )
+    outcome = "included" if stage == "ft" else "advanced"
+    included = [c for c, s in view.states[stage].items() if s.outcome(settings.advance) == outcome]
+    grouped: dict[int, list[int]] = defaultdict(list)
+    for cluster in sorted(included):
+        grouped[view.study_of.get(cluster, cluster)].append(cluster)
+    return sorted(grouped.items())
+
+
+def add_included(store: Store, protocol: Protocol, *, at: str, by: str | None) -> list[Study]:
+    """Register each study screening included that is not registered yet, labelled by its
+    first author and year (``Daoussis 2012``; ``a``/``b`` where two would be the same)."""
+    from review.dedup.clusters import merged_view
+    from review.store.dedup import membership
+    from review.store.records import records_by_id
+
+    found = included_studies(store, protocol)
+    added: list[Study] = []
+    with store.transaction() as tx:
+        known = sql.studies(tx)
+        registered = {s.cluster_id for s in known if s.cluster_id is not None}
+        labels = {s.label.casefold() for s in known}
+        current = membership(tx)
+        for cluster, reports in found:
+            if cluster in registered or any(r in registered for r in reports):
+                continue
+            primary = current.primary_of[cluster]
+            members = current.members(cluster)
+            records = records_by_id(tx, members)
+            record = merged_view([records[primary], *(records[m] for m in members if m != primary)])
+            author = next((a.last_name or a.collective_name for a in record.authors), None)
+            base = f"{author or 'Cluster'} {record.year or cluster}"
+            label, suffix = base, 0
+            while label.casefold() in labels:
+                suffix += 1
+                label = f"{base}{chr(96 + suffix)}" if suffix < 27 else f"{base} ({cluster})"
+            labels.add(label.casefold())
+            added.append(
+                sql.add_study(tx, label, cluster_id=cluster, record_id=primary, at=at, by=by)
+            )
+    return added
