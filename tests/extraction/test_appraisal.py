@@ -1,0 +1,535 @@
+"""Appraisal tools, appraisals, judgements, consensus and the summary table."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from extraction.appraisal import (
+    BUILT_IN_TOOLS,
+    JBI_CASE_REPORT,
+    JBI_CASE_SERIES,
+    MURAD_2018,
+    Appraisal,
+    AppraisalError,
+    Tool,
+    appraise,
+    built_in_tool,
+    consensus,
+    custom_tool,
+    domain_concern,
+    judge,
+    summary_table,
+    summary_tables,
+    tool_for_design,
+)
+
+ALL_YES = {f"q{i}": "yes" for i in range(1, 9)}
+
+
+def _murad(study: str = "Smith 2019", appraiser: str = "ann", **answers: str) -> Appraisal:
+    return appraise(MURAD_2018, study, appraiser, {**ALL_YES, **answers})
+
+
+def _custom_mapping(**changes: Any) -> dict[str, Any]:
+    mapping: dict[str, Any] = {
+        "name": "local-tool",
+        "title": "Our local checklist",
+        "citation": "Protocol v2, appendix B",
+        "items": [
+            {"id": "a1", "domain": "selection", "question": "Were all eligible patients included?"},
+            {"id": "a2", "domain": "outcome", "question": "Was response defined before treatment?"},
+        ],
+    }
+    mapping.update(changes)
+    return mapping
+
+
+# --- the built-in tools -------------------------------------------------------------------
+
+
+def test_murad_has_eight_questions_in_four_domains_as_table_1() -> None:
+    assert MURAD_2018.item_ids == tuple(f"q{i}" for i in range(1, 9))
+    assert MURAD_2018.domains == ("selection", "ascertainment", "causality", "reporting")
+    per_domain = {d: len(MURAD_2018.domain_items(d)) for d in MURAD_2018.domains}
+    assert per_domain == {"selection": 1, "ascertainment": 2, "causality": 4, "reporting": 1}
+    assert MURAD_2018.item("q5").question == "Was there a challenge/rechallenge phenomenon?"
+    assert MURAD_2018.item("q6").question == "Was there a dose-response effect?"
+    assert "BMJ Evid Based Med 2018;23(2):60-63" in MURAD_2018.citation
+
+
+def test_murad_allows_not_applicable_only_for_the_adverse_drug_event_questions() -> None:
+    with_na = [i.id for i in MURAD_2018.items if "not applicable" in i.answers]
+    assert with_na == ["q4", "q5", "q6"]
+    assert all(i.answers[:3] == ("yes", "no", "unclear") for i in MURAD_2018.items)
+    assert "adverse drug events" in (MURAD_2018.item("q5").note or "")
+
+
+def test_jbi_checklists_have_8_and_10_items_with_four_answers() -> None:
+    assert len(JBI_CASE_REPORT.items) == 8
+    assert len(JBI_CASE_SERIES.items) == 10
+    for tool in (JBI_CASE_REPORT, JBI_CASE_SERIES):
+        assert tool.answers == ("yes", "no", "unclear", "not applicable")
+        assert tool.domains == ("checklist",)
+    assert JBI_CASE_REPORT.item("q8").question == "Does the case report provide takeaway lessons?"
+    assert "consecutive inclusion" in JBI_CASE_SERIES.item("q4").question
+    assert "Chapter 7: Systematic reviews of etiology and risk" in JBI_CASE_REPORT.citation
+    assert "JBI Evid Synth 2020;18(10):2127-2133" in JBI_CASE_SERIES.citation
+
+
+def test_every_built_in_tool_cites_its_source_and_says_where_its_wording_comes_from() -> None:
+    assert set(BUILT_IN_TOOLS) == {"murad-2018", "jbi-case-report", "jbi-case-series"}
+    for tool in BUILT_IN_TOOLS.values():
+        assert "doi:10." in tool.citation and tool.wording
+        assert tool.as_dict()["items"][0]["id"] == "q1"
+
+
+def test_an_unknown_built_in_tool_is_named_with_the_choices() -> None:
+    with pytest.raises(AppraisalError) as err:
+        built_in_tool("rob2")
+    assert str(err.value) == (
+        "no built-in appraisal tool 'rob2'; use one of murad-2018, jbi-case-report, jbi-case-series"
+    )
+
+
+@pytest.mark.parametrize(
+    ("design", "tool"),
+    [
+        ("case report", "jbi-case-report"),
+        ("Case Reports", "jbi-case-report"),
+        ("case-series", "jbi-case-series"),
+        ("  case_series ", "jbi-case-series"),
+    ],
+)
+def test_the_default_tool_follows_the_study_design(design: str, tool: str) -> None:
+    assert tool_for_design(design).name == tool
+
+
+def test_a_protocol_can_choose_murad_or_its_own_tool_per_design() -> None:
+    choices = {"case report": "murad-2018", "case series": "local-tool"}
+    local = custom_tool(_custom_mapping())
+    assert tool_for_design("Case report", choices).name == "murad-2018"
+    assert tool_for_design("case series", choices, custom=[local]) is local
+
+
+def test_a_design_without_a_tool_is_refused() -> None:
+    with pytest.raises(AppraisalError) as err:
+        tool_for_design("cohort")
+    assert str(err.value) == (
+        "no appraisal tool for study design 'cohort'; known designs: case report, case series; "
+        "choose a tool for it in the protocol"
+    )
+
+
+# --- custom tools -------------------------------------------------------------------------
+
+
+def test_a_custom_tool_is_built_from_the_protocol() -> None:
+    tool = custom_tool(
+        _custom_mapping(answers=["yes", "no", "unclear", "not applicable"])
+        | {"items": [{"id": "a1", "domain": "d", "question": "Q?", "answers": ["no", "yes"]}]}
+    )
+    assert isinstance(tool, Tool)
+    assert tool.item("a1").answers == ("yes", "no")
+    assert tool.wording == "declared in the protocol"
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"name": None}, "appraisal tool: name: expected non-empty text, not None"),
+        (
+            {"citation": "  "},
+            "appraisal tool 'local-tool': citation: expected non-empty text, not '  '",
+        ),
+        (
+            {"cite": "x"},
+            "appraisal tool: unknown key 'cite'; use answers, citation, items, name, title",
+        ),
+        ({"items": []}, "appraisal tool 'local-tool': items: expected a non-empty list of items"),
+        (
+            {"name": "murad-2018"},
+            (
+                "appraisal tool 'murad-2018': name: 'murad-2018' is a built-in tool; "
+                "choose another name"
+            ),
+        ),
+        (
+            {"answers": ["yes", "maybe"]},
+            (
+                "appraisal tool 'local-tool': answers: 'maybe' is not an answer; use yes, no, "
+                "unclear or not applicable"
+            ),
+        ),
+        (
+            {"answers": ["yes", "unclear"]},
+            "appraisal tool 'local-tool': answers: the answers must include yes and no",
+        ),
+        (
+            {"items": [{"id": "a1", "domain": "d"}]},
+            "appraisal tool 'local-tool': items[0]: question is missing",
+        ),
+        (
+            {"items": ["a1"]},
+            (
+                "appraisal tool 'local-tool': items[0]: expected a mapping with id, domain and "
+                "question"
+            ),
+        ),
+        (
+            {"items": [{"id": "a1", "domain": "d", "question": "Q?", "weight": 2}]},
+            (
+                "appraisal tool 'local-tool': items[0]: unknown key 'weight'; use answers, domain, "
+                "id, note, question"
+            ),
+        ),
+        (
+            {
+                "items": [
+                    {"id": "a1", "domain": "d", "question": "Q?"},
+                    {"id": "a1", "domain": "d", "question": "R?"},
+                ]
+            },
+            "appraisal tool 'local-tool': items[1].id: 'a1' is already the id of items[0]",
+        ),
+        (
+            {"items": [{"id": "a1", "domain": "d", "question": "Q?", "answers": "yes"}]},
+            "appraisal tool 'local-tool': items[0].answers: expected a list of answers, not 'yes'",
+        ),
+    ],
+)
+def test_a_bad_custom_tool_is_refused_naming_the_key(changes: dict[str, Any], message: str) -> None:
+    with pytest.raises(AppraisalError) as err:
+        custom_tool(_custom_mapping(**changes))
+    assert str(err.value) == message
+
+
+def test_a_custom_tool_that_is_not_a_mapping_is_refused() -> None:
+    with pytest.raises(AppraisalError) as err:
+        custom_tool(["q1"])  # type: ignore[arg-type]
+    assert str(err.value) == "appraisal tool: expected a mapping with name, citation and items"
+
+
+# --- appraisals ---------------------------------------------------------------------------
+
+
+def test_an_appraisal_keeps_answers_in_the_tools_order() -> None:
+    answers = dict(reversed(list({**ALL_YES, "q5": "not applicable"}.items())))
+    appraisal = appraise(MURAD_2018, "Smith 2019", "ann", answers, note="drug reaction")
+    assert [i for i, _ in appraisal.answers] == list(MURAD_2018.item_ids)
+    assert appraisal.answer("q5") == "not applicable"
+    assert appraisal.as_dict()["tool"] == "murad-2018"
+    assert appraisal.as_dict()["note"] == "drug reaction"
+
+
+@pytest.mark.parametrize(
+    ("study", "appraiser", "answers", "message"),
+    [
+        (
+            "Smith 2019",
+            "ann",
+            {**ALL_YES, "q9": "yes"},
+            (
+                "study 'Smith 2019': item 'q9' is not in murad-2018 (its items are q1, q2, q3, q4, "
+                "q5, q6, q7, q8)"
+            ),
+        ),
+        (
+            "Smith 2019",
+            "ann",
+            {**ALL_YES, "q2": "maybe"},
+            "study 'Smith 2019', item q2: 'maybe' is not an answer; use yes, no or unclear",
+        ),
+        (
+            "Smith 2019",
+            "ann",
+            {**ALL_YES, "q1": "not applicable"},
+            (
+                "study 'Smith 2019', item q1: 'not applicable' is not an answer; use yes, no or "
+                "unclear"
+            ),
+        ),
+        (
+            "Smith 2019",
+            "ann",
+            {**ALL_YES, "q4": "Yes"},
+            (
+                "study 'Smith 2019', item q4: 'Yes' is not an answer; use yes, no, unclear or not "
+                "applicable"
+            ),
+        ),
+        (
+            "Smith 2019",
+            "ann",
+            {"q1": "yes", "q2": "no", "q4": "yes"},
+            "study 'Smith 2019': murad-2018 items not answered: q3, q5, q6, q7, q8",
+        ),
+        (" ", "ann", ALL_YES, "an appraisal needs a study label"),
+        ("Smith 2019", "", ALL_YES, "study 'Smith 2019': an appraisal needs an appraiser"),
+    ],
+)
+def test_answers_are_checked_against_the_tool(
+    study: str, appraiser: str, answers: dict[str, str], message: str
+) -> None:
+    with pytest.raises(AppraisalError) as err:
+        appraise(MURAD_2018, study, appraiser, answers)
+    assert str(err.value) == message
+
+
+def test_an_appraisal_built_directly_is_checked_too() -> None:
+    with pytest.raises(AppraisalError) as err:
+        Appraisal("Smith 2019", JBI_CASE_REPORT, "ann", (("q1", "yes"),))
+    assert str(err.value) == (
+        "study 'Smith 2019': jbi-case-report items not answered: q2, q3, q4, q5, q6, q7, q8"
+    )
+
+
+# --- judgements ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("answers", "concern"),
+    [
+        (["yes", "yes"], "low"),
+        (["yes", "unclear"], "unclear"),
+        (["unclear", "no", "yes"], "high"),
+        (["not applicable", "yes"], "low"),
+        (["not applicable", "not applicable"], "not applicable"),
+    ],
+)
+def test_a_domain_takes_its_worst_applicable_answer(answers: list[str], concern: str) -> None:
+    assert domain_concern(answers) == concern
+
+
+def test_judging_a_murad_appraisal_gives_a_concern_per_domain_and_a_yes_count() -> None:
+    appraisal = _murad(q2="unclear", q5="no", q6="not applicable", q4="not applicable")
+    judgement = judge(appraisal)
+    assert judgement.domains == (
+        ("selection", "low"),
+        ("ascertainment", "unclear"),
+        ("causality", "high"),
+        ("reporting", "low"),
+    )
+    assert (judgement.yes, judgement.applicable, judgement.score) == (4, 6, "4/6")
+    assert judgement.as_dict()["domains"]["causality"] == "high"
+
+
+def test_judging_a_jbi_checklist_counts_yes_among_applicable_items() -> None:
+    answers = {f"q{i}": "yes" for i in range(1, 11)} | {"q4": "no", "q5": "not applicable"}
+    judgement = judge(appraise(JBI_CASE_SERIES, "Lee 2021", "bo", answers))
+    assert judgement.score == "8/9"
+    assert judgement.concern("checklist") == "high"
+
+
+# --- consensus ----------------------------------------------------------------------------
+
+
+def test_consensus_lists_agreed_items_and_the_disagreements() -> None:
+    ann = _murad(appraiser="ann", q2="unclear", q7="no")
+    bo = _murad(appraiser="bo", q2="yes", q7="no", q8="unclear")
+    result = consensus(ann, bo)
+    assert [d.item for d in result.disagreements] == ["q2", "q8"]
+    assert (result.disagreements[0].first, result.disagreements[0].second) == ("unclear", "yes")
+    assert dict(result.agreed)["q7"] == "no"
+    assert result.agreement == 6 / 8 and not result.settled
+    assert result.as_dict()["disagreements"][1] == {"item": "q8", "ann": "yes", "bo": "unclear"}
+
+
+def test_resolving_the_disagreements_gives_the_consensus_appraisal() -> None:
+    result = consensus(_murad(appraiser="ann", q2="unclear"), _murad(appraiser="bo"))
+    final = result.resolve({"q2": "unclear"}, note="discussed 3 May")
+    assert final.appraiser == "consensus" and final.note == "discussed 3 May"
+    assert final.answer("q2") == "unclear" and final.answer("q1") == "yes"
+
+
+def test_agreeing_appraisals_resolve_with_no_resolutions() -> None:
+    result = consensus(_murad(appraiser="ann"), _murad(appraiser="bo"))
+    assert result.settled and result.resolve().values == tuple(ALL_YES.values())
+
+
+@pytest.mark.parametrize(
+    ("resolutions", "message"),
+    [
+        ({}, "study 'Smith 2019': disagreements not resolved: q2, q3"),
+        ({"q2": "yes"}, "study 'Smith 2019': disagreements not resolved: q3"),
+        (
+            {"q1": "no", "q2": "yes", "q3": "yes"},
+            (
+                "study 'Smith 2019', item q1: both appraisers answered yes; only disagreements are "
+                "resolved"
+            ),
+        ),
+        (
+            {"q2": "sort of", "q3": "yes"},
+            "study 'Smith 2019', item q2: 'sort of' is not an answer; use yes, no or unclear",
+        ),
+    ],
+)
+def test_a_resolution_must_settle_every_disagreement_and_only_those(
+    resolutions: dict[str, str], message: str
+) -> None:
+    result = consensus(_murad(appraiser="ann", q2="no", q3="no"), _murad(appraiser="bo"))
+    with pytest.raises(AppraisalError) as err:
+        result.resolve(resolutions)
+    assert str(err.value) == message
+
+
+def test_consensus_needs_one_study_one_tool_and_two_appraisers() -> None:
+    jbi = appraise(JBI_CASE_REPORT, "Smith 2019", "bo", {f"q{i}": "yes" for i in range(1, 9)})
+    cases = [
+        (
+            _murad(),
+            _murad(study="Jones 2020", appraiser="bo"),
+            "consensus needs two appraisals of one study, not 'Smith 2019' and 'Jones 2020'",
+        ),
+        (
+            _murad(),
+            jbi,
+            (
+                "study 'Smith 2019': the appraisals use different tools (murad-2018 and "
+                "jbi-case-report)"
+            ),
+        ),
+        (
+            _murad(),
+            _murad(q1="no"),
+            "study 'Smith 2019': both appraisals are by 'ann'; dual appraisal needs two appraisers",
+        ),
+    ]
+    for first, second, message in cases:
+        with pytest.raises(AppraisalError) as err:
+            consensus(first, second)
+        assert str(err.value) == message
+
+
+# --- the summary table --------------------------------------------------------------------
+
+
+def _three() -> list[Appraisal]:
+    return [
+        _murad("A 2001", q1="no", q5="not applicable"),
+        _murad("B 2002", q1="unclear", q5="not applicable"),
+        _murad("C 2003", q5="no"),
+    ]
+
+
+def test_the_summary_table_counts_answers_per_item_and_concerns_per_domain() -> None:
+    table = summary_table(_three())
+    assert table.studies == ("A 2001", "B 2002", "C 2003")
+    assert [table.count("q1", a) for a in ("yes", "no", "unclear")] == [1, 1, 1]
+    assert table.count("q5", "not applicable") == 2
+    assert table.concern_count("selection", "high") == 1
+    assert table.concern_count("causality", "low") == 2
+    data = table.as_dict()
+    assert data["rows"][0]["answers"]["q1"] == "no"
+    assert data["rows"][2]["domains"]["causality"] == "high"
+    assert data["item_counts"]["q5"] == {"yes": 0, "no": 1, "unclear": 0, "not applicable": 2}
+    assert data["domain_counts"]["selection"] == {
+        "low": 1,
+        "unclear": 1,
+        "high": 1,
+        "not applicable": 0,
+    }
+    assert data["citation"] == MURAD_2018.citation
+
+
+def test_weighted_proportions_count_each_study_by_its_size() -> None:
+    table = summary_table(_three())
+    plain = {p.item: p for p in table.proportions()}
+    assert plain["q1"].share("no") == pytest.approx(1 / 3)
+    weighted = {p.item: p for p in table.proportions({"A 2001": 1, "B 2002": 2, "C 2003": 7})}
+    assert weighted["q1"].share("yes") == pytest.approx(0.7)
+    assert weighted["q1"].share("unclear") == pytest.approx(0.2)
+    assert weighted["q5"].share("not applicable") == pytest.approx(0.3)
+
+
+@pytest.mark.parametrize(
+    ("weights", "message"),
+    [
+        ({"A 2001": 1, "B 2002": 2}, "weights: no study size for 'C 2003'"),
+        (
+            {"A 2001": 1, "B 2002": 0, "C 2003": 3},
+            "weights: the size of 'B 2002' is 0; use a positive number",
+        ),
+        (
+            {"A 2001": 1, "B 2002": float("nan"), "C 2003": 3},
+            "weights: the size of 'B 2002' is nan; use a positive number",
+        ),
+    ],
+)
+def test_bad_weights_are_refused(weights: dict[str, float], message: str) -> None:
+    with pytest.raises(AppraisalError) as err:
+        summary_table(_three()).proportions(weights)
+    assert str(err.value) == message
+
+
+def test_the_summary_table_needs_one_final_appraisal_per_study_and_one_tool() -> None:
+    jbi = appraise(JBI_CASE_REPORT, "D 2004", "ann", {f"q{i}": "yes" for i in range(1, 9)})
+    cases = [
+        ([], "a summary table needs at least one appraisal"),
+        (
+            [*_three(), jbi],
+            (
+                "study 'D 2004' uses jbi-case-report, not murad-2018; make one table per tool "
+                "(summary_tables)"
+            ),
+        ),
+        (
+            [*_three(), _murad("A 2001", appraiser="bo")],
+            "study 'A 2001' is appraised twice; settle the two appraisals with consensus first",
+        ),
+    ]
+    for appraisals, message in cases:
+        with pytest.raises(AppraisalError) as err:
+            summary_table(appraisals)
+        assert str(err.value) == message
+    tables = summary_tables([*_three(), jbi])
+    assert [(t.tool.name, len(t.rows)) for t in tables] == [
+        ("murad-2018", 3),
+        ("jbi-case-report", 1),
+    ]
+
+
+@st.composite
+def _appraisals(draw: st.DrawFn) -> tuple[Tool, list[Appraisal]]:
+    tool = draw(st.sampled_from(list(BUILT_IN_TOOLS.values())))
+    n = draw(st.integers(min_value=1, max_value=25))
+    appraisals = [
+        appraise(
+            tool,
+            f"study {k}",
+            "ann",
+            {item.id: draw(st.sampled_from(item.answers)) for item in tool.items},
+        )
+        for k in range(n)
+    ]
+    return tool, appraisals
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=_appraisals(), sizes=st.lists(st.integers(1, 500), min_size=25, max_size=25))
+def test_summary_counts_match_the_appraisals(
+    data: tuple[Tool, list[Appraisal]], sizes: list[int]
+) -> None:
+    tool, appraisals = data
+    table = summary_table(appraisals)
+    weights = {a.study: sizes[k] for k, a in enumerate(appraisals)}
+    for item in tool.items:
+        counts = {a: table.count(item.id, a) for a in tool.answers}
+        assert sum(counts.values()) == len(appraisals)
+        assert counts == {a: sum(x.answer(item.id) == a for x in appraisals) for a in tool.answers}
+    for domain in tool.domains:
+        assert sum(
+            table.concern_count(domain, c) for c in ("low", "unclear", "high", "not applicable")
+        ) == len(appraisals)
+    for shares in (table.proportions(), table.proportions(weights)):
+        for item in shares:
+            assert sum(s for _, s in item.shares) == pytest.approx(1.0)
+    equal = table.proportions({a.study: 3 for a in appraisals})
+    flat = [s for p in table.proportions() for _, s in p.shares]
+    assert [s for p in equal for _, s in p.shares] == pytest.approx(flat)
+    for row, appraisal in zip(table.rows, appraisals, strict=True):
+        assert row.yes == appraisal.values.count("yes") <= row.applicable
