@@ -15,8 +15,9 @@ import sys
 import tempfile
 import textwrap
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from extraction.appraisal import NO, NOT_APPLICABLE, UNCLEAR, YES, AppraisalSummary
 from extraction.errors import AppraisalPlotError
@@ -43,10 +44,13 @@ BAR = 0.34  # inches per item bar in the summary plot
 BAR_WIDTH = 4.6  # inches of the summary plot's axis
 
 
-def draw_traffic_light(summary: AppraisalSummary, path: Path | str) -> Path:
-    """Draw the traffic-light plot of ``summary`` to ``path`` (.png, .svg or .pdf)."""
+def draw_traffic_light(
+    summary: AppraisalSummary, path: Path | str, by: Literal["item", "domain"] = "item"
+) -> Path:
+    """Draw the traffic-light plot of ``summary`` to ``path`` (.png, .svg or .pdf), one
+    column per item (the answers) or per domain (the concerns)."""
     path = _check_path(path)
-    return _save(traffic_light_figure(summary), path)
+    return _save(traffic_light_figure(summary, by), path)
 
 
 def draw_summary_bars(
@@ -97,11 +101,21 @@ def _pyplot() -> Any:
     return plt
 
 
-def _caption(summary: AppraisalSummary, width_in: float) -> list[str]:
-    """Tool title and source, then the item key, wrapped to the figure width."""
+def _caption(summary: AppraisalSummary, width_in: float, by: str = "item") -> list[str]:
+    """Tool title and source, then the item key (or the domains' items and the concern
+    rule), wrapped to the figure width."""
     chars = max(40, int(width_in / SMALL_CHAR))
     tool = summary.tool
     lines = textwrap.wrap(f"{tool.title}. Source: {tool.citation}", chars)
+    if by == "domain":
+        members = "; ".join(
+            f"{d}: {', '.join(i.id.upper() for i in tool.domain_items(d))}" for d in tool.domains
+        )
+        return (
+            lines
+            + textwrap.wrap(f"Items per domain: {members}.", chars)
+            + textwrap.wrap(CONCERN_RULE, chars)
+        )
     for item in tool.items:
         domain = f" ({item.domain})" if len(tool.domains) > 1 else ""
         lines += textwrap.wrap(
@@ -110,10 +124,31 @@ def _caption(summary: AppraisalSummary, width_in: float) -> list[str]:
     return lines
 
 
-def _legend_handles(allowed: tuple[str, ...]) -> list[Any]:
-    from matplotlib.lines import Line2D
+@dataclass(frozen=True)
+class _Mark:
+    """How one value is drawn: circle colour, symbol, symbol colour, legend label."""
 
-    answers = [a for a in ORDER if a in allowed]
+    colour: str
+    symbol: str
+    ink: str
+    label: str
+
+
+ANSWER_MARKS = {a: _Mark(COLOURS[a], SYMBOLS[a], TEXT_COLOURS[a], LABELS[a]) for a in ORDER}
+CONCERN_MARKS = {
+    "low": _Mark(COLOURS[YES], "+", "black", "Low concern"),
+    "unclear": _Mark(COLOURS[UNCLEAR], "?", "black", "Unclear"),
+    "high": _Mark(COLOURS[NO], "\u00d7", "white", "High concern"),
+    "not applicable": _Mark(COLOURS[NOT_APPLICABLE], "NA", "black", "Not applicable"),
+}
+CONCERN_RULE = (
+    "Domain concern (our stated rule): high if any item is answered no, else unclear if any "
+    "is unclear, else low; items answered not applicable are skipped."
+)
+
+
+def _legend_handles(marks: list[_Mark]) -> list[Any]:
+    from matplotlib.lines import Line2D
 
     return [
         Line2D(
@@ -122,24 +157,53 @@ def _legend_handles(allowed: tuple[str, ...]) -> list[Any]:
             marker="o",
             linestyle="none",
             markersize=10,
-            markerfacecolor=COLOURS[a],
+            markerfacecolor=m.colour,
             markeredgecolor="#555555",
-            label=f"{SYMBOLS[a]}  {LABELS[a]}",
+            label=f"{m.symbol}  {m.label}",
         )
-        for a in answers
+        for m in marks
     ]
 
 
-def traffic_light_figure(summary: AppraisalSummary) -> Any:
-    """The traffic-light Figure (for notebooks and tests); close it after use."""
-    plt = _pyplot()
+def traffic_light_figure(summary: AppraisalSummary, by: Literal["item", "domain"] = "item") -> Any:
+    """The traffic-light Figure (for notebooks and tests): one circle per study and item
+    (``by="item"``, the answers) or per study and domain (``by="domain"``, the concerns of
+    :func:`extraction.appraisal.domain_concern`); close it after use."""
     tool = summary.tool
-    n_rows, n_cols = len(summary.rows), len(tool.items)
+    if by == "item":
+        headers = [i.upper() for i in tool.item_ids]
+        values = [row.answers for row in summary.rows]
+        marks: Mapping[str, _Mark] = ANSWER_MARKS
+        allowed = tool.answers
+        column = COLUMN
+    elif by == "domain":
+        headers = list(tool.domains)
+        values = [row.concerns for row in summary.rows]
+        marks = CONCERN_MARKS
+        allowed = tuple({c for row in values for c in row} | {"low", "unclear", "high"})
+        column = max(COLUMN, CHAR * max(len(d) for d in headers) + 0.15)
+    else:
+        raise AppraisalPlotError(f"traffic light by {by!r}: use 'item' or 'domain'")
+    legend = [m for key, m in marks.items() if key in allowed]
+    return _grid(summary, headers, values, marks, legend, column, by)
+
+
+def _grid(
+    summary: AppraisalSummary,
+    headers: list[str],
+    values: list[tuple[str, ...]],
+    marks: Mapping[str, _Mark],
+    legend: list[_Mark],
+    column: float,
+    by: str,
+) -> Any:
+    plt = _pyplot()
+    n_rows, n_cols = len(values), len(headers)
     label_w = max(1.0, CHAR * max(len(s) for s in summary.studies) + 0.2)
-    grid_w = COLUMN * n_cols
+    grid_w = column * n_cols
     width = max(label_w + grid_w + 0.7, 5.5)
-    caption = _caption(summary, width - 0.3)
-    top = 0.85  # domain names and item ids above the grid
+    caption = _caption(summary, width - 0.3, by)
+    top = 0.85 if by == "item" and len(summary.tool.domains) > 1 else 0.45
     legend_h = 0.45
     bottom = legend_h + LINE * len(caption) + 0.25
     height = top + ROW * n_rows + bottom
@@ -149,42 +213,50 @@ def traffic_light_figure(summary: AppraisalSummary) -> Any:
     ax.set_xlim(-0.5, n_cols - 0.5)
     ax.set_ylim(n_rows - 0.5, -0.5)
     marker = min(ROW, COLUMN) * 72 * 0.8  # points
-    for r, row in enumerate(summary.rows):
-        for c, answer in enumerate(row.answers):
+    for r, row in enumerate(values):
+        for c, value in enumerate(row):
+            mark = marks[value]
             ax.plot(
                 c,
                 r,
                 marker="o",
                 markersize=marker,
-                markerfacecolor=COLOURS[answer],
+                markerfacecolor=mark.colour,
                 markeredgecolor="#555555",
                 markeredgewidth=0.6,
                 linestyle="none",
             )
-            size = SMALL - 1.5 if answer == NOT_APPLICABLE else FONT + 1
             ax.text(
                 c,
                 r,
-                SYMBOLS[answer],
+                mark.symbol,
                 ha="center",
                 va="center_baseline",
-                fontsize=size,
+                fontsize=SMALL - 1.5 if len(mark.symbol) > 1 else FONT + 1,
                 fontweight="bold",
-                color=TEXT_COLOURS[answer],
+                color=mark.ink,
             )
     ax.set_yticks(range(n_rows), summary.studies, fontsize=FONT)
-    ax.set_xticks(range(n_cols), [i.upper() for i in tool.item_ids], fontsize=FONT)
+    ax.set_xticks(range(n_cols), headers, fontsize=FONT)
     ax.xaxis.tick_top()
     ax.tick_params(length=0)
     for spine in ax.spines.values():
         spine.set_visible(False)
     ax.set_axisbelow(True)
     ax.grid(True, color="#E6E6E6", linewidth=0.6)
-    _domain_brackets(fig, ax, summary, left, width, height - top)
+    if by == "item":
+        _domain_brackets(fig, summary, left, width, height - top)
+    _legend_and_caption(fig, legend, caption)
+    return fig
+
+
+def _legend_and_caption(fig: Any, legend: list[_Mark], caption: list[str]) -> None:
+    """The legend in one row above the caption; the caption at the foot, left-aligned."""
+    width, height = fig.get_figwidth(), fig.get_figheight()
     fig.legend(
-        handles=_legend_handles(tool.answers),
+        handles=_legend_handles(legend),
         loc="lower center",
-        ncol=len(tool.answers),
+        ncol=len(legend),
         bbox_to_anchor=(0.5, (LINE * len(caption) + 0.2) / height),
         frameon=False,
         fontsize=FONT,
@@ -201,11 +273,10 @@ def traffic_light_figure(summary: AppraisalSummary) -> Any:
         linespacing=1.35,
         color="#333333",
     )
-    return fig
 
 
 def _domain_brackets(
-    fig: Any, ax: Any, summary: AppraisalSummary, left: float, width: float, grid_top: float
+    fig: Any, summary: AppraisalSummary, left: float, width: float, grid_top: float
 ) -> None:
     """Domain names above their items (one bracket per domain; omitted for one domain)."""
     tool = summary.tool
@@ -303,24 +374,5 @@ def summary_bars_figure(
         ha="left",
         fontweight="bold",
     )
-    fig.legend(
-        handles=_legend_handles(tool.answers),
-        loc="lower center",
-        ncol=len(tool.answers),
-        bbox_to_anchor=(0.5, (LINE * len(caption) + 0.2) / height),
-        frameon=False,
-        fontsize=FONT,
-        handletextpad=0.3,
-        columnspacing=1.2,
-    )
-    fig.text(
-        0.15 / width,
-        (LINE * len(caption) + 0.1) / height,
-        "\n".join(caption),
-        fontsize=SMALL,
-        va="top",
-        ha="left",
-        linespacing=1.35,
-        color="#333333",
-    )
+    _legend_and_caption(fig, [ANSWER_MARKS[a] for a in ORDER if a in tool.answers], caption)
     return fig

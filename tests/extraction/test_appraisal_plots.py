@@ -21,6 +21,7 @@ from extraction.appraisal import (
 )
 from extraction.appraisal_plots import (
     COLOURS,
+    CONCERN_MARKS,
     draw_summary_bars,
     draw_traffic_light,
     summary_bars_figure,
@@ -122,11 +123,37 @@ def test_the_traffic_light_draws_one_circle_per_study_and_item_in_the_answers_co
             assert circles[(c, r)].get_markerfacecolor() == COLOURS[answer]
 
 
+def test_the_domain_traffic_light_draws_each_studys_concern_per_domain(tmp_path: Path) -> None:
+    summary = _summary(n=4)
+    ax = traffic_light_figure(summary, by="domain").axes[0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == list(MURAD_2018.domains)
+    circles = {(round(line.get_xdata()[0]), round(line.get_ydata()[0])): line for line in ax.lines}
+    assert len(circles) == 4 * 4
+    for r, row in enumerate(summary.rows):
+        for c, concern in enumerate(row.concerns):
+            assert circles[(c, r)].get_markerfacecolor() == CONCERN_MARKS[concern].colour
+    text = _svg_text(draw_traffic_light(summary, tmp_path / "d.svg", by="domain"))
+    assert "causality: Q4, Q5, Q6, Q7" in text and "High concern" in text
+    assert "high if any item is answered no" in text
+
+
+def test_a_traffic_light_by_anything_else_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(AppraisalPlotError) as err:
+        draw_traffic_light(_summary(), tmp_path / "x.png", by="study")  # type: ignore[arg-type]
+    assert str(err.value) == "traffic light by 'study': use 'item' or 'domain'"
+    assert list(tmp_path.iterdir()) == []
+
+
 @pytest.mark.parametrize("n", [3, 40])
 def test_nothing_overlaps_at_3_or_40_studies(n: int) -> None:
     """Study labels do not touch each other, the grid, the legend or the caption, and all of
     it stays inside the figure."""
-    for fig in (traffic_light_figure(_summary(n=n)), summary_bars_figure(_summary(n=n))):
+    figures = (
+        traffic_light_figure(_summary(n=n)),
+        traffic_light_figure(_summary(n=n), by="domain"),
+        summary_bars_figure(_summary(n=n)),
+    )
+    for fig in figures:
         fig.canvas.draw()
         renderer = fig.canvas.get_renderer()
         ax = fig.axes[0]
