@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from extraction.appraisal import NO, NOT_APPLICABLE, UNCLEAR, YES, AppraisalSummary
+from extraction.appraisal import AppraisalSummary
+from extraction.appraisal_tools import NO, NOT_APPLICABLE, UNCLEAR, YES
 from extraction.errors import AppraisalPlotError
 
 __all__ = ["draw_summary_bars", "draw_traffic_light", "summary_bars_figure", "traffic_light_figure"]
