@@ -56,6 +56,7 @@ __all__ = [
     "appraise",
     "built_in_tool",
     "consensus",
+    "consensus_all",
     "custom_tool",
     "domain_concern",
     "judge",
@@ -298,6 +299,22 @@ def consensus(first: Appraisal, second: Appraisal) -> Consensus:
         tuple(agreed),
         tuple(disagreements),
     )
+
+
+def consensus_all(appraisals: Sequence[Appraisal]) -> tuple[Consensus, ...]:
+    """One :class:`Consensus` per study, from exactly two appraisals of each (dual
+    appraisal), in the order the studies first appear."""
+    by_study: dict[str, list[Appraisal]] = {}
+    for appraisal in appraisals:
+        by_study.setdefault(appraisal.study, []).append(appraisal)
+    for study, group in by_study.items():
+        if len(group) != 2:
+            who = ", ".join(repr(a.appraiser) for a in group)
+            raise AppraisalError(
+                f"study {study!r} has {len(group)} appraisal{'s' if len(group) > 1 else ''} "
+                f"(by {who}); dual appraisal compares two"
+            )
+    return tuple(consensus(*group) for group in by_study.values())
 
 
 # --- the summary table --------------------------------------------------------------------

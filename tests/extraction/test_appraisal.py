@@ -16,6 +16,7 @@ from extraction.appraisal import (
     Tool,
     appraise,
     consensus,
+    consensus_all,
     domain_concern,
     judge,
     summary_table,
@@ -223,6 +224,38 @@ def test_consensus_needs_one_study_one_tool_and_two_appraisers() -> None:
         with pytest.raises(AppraisalError) as err:
             consensus(first, second)
         assert str(err.value) == message
+
+
+def test_dual_appraisal_of_many_studies_pairs_each_studys_two_appraisals() -> None:
+    appraisals = [
+        _murad("A", "ann", q1="no"),
+        _murad("B", "ann"),
+        _murad("A", "bo"),
+        _murad("B", "bo"),
+    ]
+    results = consensus_all(appraisals)
+    assert [(r.study, r.appraisers, len(r.disagreements)) for r in results] == [
+        ("A", ("ann", "bo"), 1),
+        ("B", ("ann", "bo"), 0),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ([], "study 'C' has 1 appraisal (by 'ann'); dual appraisal compares two"),
+        (
+            [_murad("C", "bo"), _murad("C", "cy")],
+            "study 'C' has 3 appraisals (by 'ann', 'bo', 'cy'); dual appraisal compares two",
+        ),
+    ],
+)
+def test_dual_appraisal_needs_exactly_two_appraisals_per_study(
+    extra: list[Appraisal], message: str
+) -> None:
+    with pytest.raises(AppraisalError) as err:
+        consensus_all([_murad("A", "ann"), _murad("A", "bo"), _murad("C", "ann"), *extra])
+    assert str(err.value) == message
 
 
 # --- the summary table --------------------------------------------------------------------
