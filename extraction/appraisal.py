@@ -147,8 +147,8 @@ def _check(tool: Tool, study: str, appraiser: str, answers: Mapping[str, str]) -
 def domain_concern(answers: Iterable[str]) -> Concern:
     """The concern for a domain from its items' answers, worst answer first: any 'no' is
     high, else any 'unclear' is unclear, else low; a domain whose items are all 'not
-    applicable' is not applicable. (Our stated rule: Murad et al. 2018 and JBI leave the
-    overall judgement to the reviewers.)"""
+    applicable' is not applicable. This is our stated rule, not the tools': neither paper,
+    as far as we checked, defines a per-domain or overall judgement."""
     applicable = [a for a in answers if a != NOT_APPLICABLE]
     if not applicable:
         return "not applicable"

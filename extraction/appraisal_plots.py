@@ -1,5 +1,5 @@
-"""The two appraisal plots review authors know from robvis (McGuinness & Higgins 2021,
-Res Synth Methods 12:55-61): a traffic-light plot (studies x items, one coloured circle with a
+"""The two appraisal plots review authors know from robvis (McGuinness LA, Higgins JPT. Res
+Synth Methods 2021;12(1):55-61): a traffic-light plot (studies x items, one coloured circle with a
 symbol per answer) and summary bars (the share of each answer per item, optionally weighted
 by study size, as ``rob_summary(weighted = TRUE)``). Both draw an
 :class:`~extraction.appraisal.AppraisalSummary` and name the tool and its source in a caption.
@@ -237,8 +237,8 @@ def _grid(
                 fontweight="bold",
                 color=mark.ink,
             )
-    ax.set_yticks(range(n_rows), summary.studies, fontsize=FONT)
-    ax.set_xticks(range(n_cols), headers, fontsize=FONT)
+    ax.set_yticks(range(n_rows), summary.studies, fontsize=FONT, parse_math=False)
+    ax.set_xticks(range(n_cols), headers, fontsize=FONT, parse_math=False)
     ax.xaxis.tick_top()
     ax.tick_params(length=0)
     for spine in ax.spines.values():
@@ -269,6 +269,7 @@ def _legend_and_caption(fig: Any, legend: list[_Mark], caption: list[str]) -> No
         (LINE * len(caption) + 0.1) / height,
         "\n".join(caption),
         fontsize=SMALL,
+        parse_math=False,
         va="top",
         ha="left",
         linespacing=1.35,
@@ -300,6 +301,7 @@ def _domain_brackets(
             ha="center",
             va="bottom",
             fontsize=SMALL,
+            parse_math=False,
             color="#333333",
         )
 
@@ -359,7 +361,7 @@ def summary_bars_figure(
             start += share
     ax.set_ylim(n - 0.5, -0.5)
     ax.set_xlim(0, 100)
-    ax.set_yticks(range(n), labels, fontsize=FONT)
+    ax.set_yticks(range(n), labels, fontsize=FONT, parse_math=False)
     ax.set_xticks(range(0, 101, 25), [f"{x}%" for x in range(0, 101, 25)], fontsize=FONT)
     ax.tick_params(axis="y", length=0)
     for side in ("top", "right", "left"):
@@ -369,8 +371,9 @@ def summary_bars_figure(
     fig.text(
         0.15 / width,
         1 - 0.12 / height,
-        f"{tool.name}: {studies} studies, {how}",
+        f"{tool.name}: {studies} stud{'y' if studies == 1 else 'ies'}, {how}",
         fontsize=FONT,
+        parse_math=False,
         va="top",
         ha="left",
         fontweight="bold",

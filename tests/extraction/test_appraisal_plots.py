@@ -17,6 +17,7 @@ from extraction.appraisal import (
     AppraisalSummary,
     Tool,
     appraise,
+    custom_tool,
     summary_table,
 )
 from extraction.appraisal_plots import (
@@ -219,3 +220,19 @@ def test_importing_the_plots_module_loads_no_matplotlib() -> None:
     code = "import sys, extraction.appraisal_plots; print('matplotlib' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_dollar_signs_in_labels_and_questions_are_text_not_mathematics(tmp_path: Path) -> None:
+    tool = custom_tool(
+        {
+            "name": "local",
+            "citation": "Protocol v2 $x^2$ appendix",
+            "items": [{"id": "a1", "domain": "cost", "question": "Cost in $ and $ again?"}],
+        }
+    )
+    summary = summary_table([appraise(tool, "Smith $10^3$ 2019", "ann", {"a1": "yes"})])
+    for draw in (draw_traffic_light, draw_summary_bars):
+        text = _svg_text(draw(summary, tmp_path / "d.svg"))
+        assert "Smith $10^3$ 2019" in text or draw is draw_summary_bars
+        assert "Protocol v2 $x^2$ appendix" in text
+        assert "Cost in $ and $ again?" in text
