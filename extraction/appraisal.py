@@ -345,6 +345,9 @@ class ItemProportions:
     def share(self, answer: str) -> float:
         return dict(self.shares).get(answer, 0.0)
 
+    def as_dict(self) -> dict[str, Any]:
+        return {"item": self.item, "shares": dict(self.shares)}
+
 
 @dataclass(frozen=True)
 class AppraisalSummary:

@@ -297,6 +297,7 @@ def test_weighted_proportions_count_each_study_by_its_size() -> None:
     assert weighted["q1"].share("yes") == pytest.approx(0.7)
     assert weighted["q1"].share("unclear") == pytest.approx(0.2)
     assert weighted["q5"].share("not applicable") == pytest.approx(0.3)
+    assert weighted["q5"].as_dict()["item"] == "q5"
 
 
 @pytest.mark.parametrize(
@@ -386,3 +387,26 @@ def test_summary_counts_match_the_appraisals(
     assert [s for p in equal for _, s in p.shares] == pytest.approx(flat)
     for row, appraisal in zip(table.rows, appraisals, strict=True):
         assert row.yes == appraisal.values.count("yes") <= row.applicable
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=st.data())
+def test_consensus_splits_every_item_and_resolving_to_one_side_restores_it(
+    data: st.DataObject,
+) -> None:
+    tool = data.draw(st.sampled_from(list(BUILT_IN_TOOLS.values())))
+    first, second = (
+        appraise(
+            tool,
+            "S",
+            who,
+            {item.id: data.draw(st.sampled_from(item.answers)) for item in tool.items},
+        )
+        for who in ("ann", "bo")
+    )
+    result = consensus(first, second)
+    assert len(result.agreed) + len(result.disagreements) == len(tool.items)
+    assert all(d.first != d.second for d in result.disagreements)
+    for side, pick in ((first, "first"), (second, "second")):
+        chosen = {d.item: getattr(d, pick) for d in result.disagreements}
+        assert result.resolve(chosen).answers == side.answers
