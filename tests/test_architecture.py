@@ -32,6 +32,7 @@ USE_CASES = (
     "review/dedup/workflow.py",
     "review/screening/workflow.py",
     "review/extract/workflow.py",
+    "review/extract/appraisal.py",
 )
 STORE = ("review/store/",)
 EDGES = ("review/pubmed/entrez.py", "review/clock.py")

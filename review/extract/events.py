@@ -131,3 +131,15 @@ class AppraisalEvent:
             "note": self.note,
             "source": self.source,
         }
+
+
+@dataclass(frozen=True)
+class AppraisalRow:
+    """One study's answers to enter: study (id or label), tool (None: by design), item ->
+    answer, an optional note, and its place."""
+
+    study: str
+    tool: str | None
+    answers: Mapping[str, str]
+    place: str
+    note: str | None = None
