@@ -62,6 +62,8 @@ _WIDTHS = {"cluster": 9, "title": 50, "abstract": 80, "decision": 11, "reason": 
 _WIDTHS |= {"authors": 30, "journal": 24, "year": 7, "pmid": 11, "doi": 24, "reviewer": 14}
 _WRAPPED = ("title", "abstract", "note")
 _ZIP_MAGIC = b"PK\x03\x04"
+_CELL_LIMIT = 32_767
+"""The most characters Excel keeps in a cell (a longer abstract is cut, ending in …)."""
 
 
 @dataclass(frozen=True)
@@ -131,7 +133,10 @@ def _workbook(
     from openpyxl.worksheet.datavalidation import DataValidation
 
     def clean(value: str | int) -> str | int:
-        return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
+        if not isinstance(value, str):
+            return value
+        text = ILLEGAL_CHARACTERS_RE.sub("", value)
+        return text if len(text) <= _CELL_LIMIT else text[: _CELL_LIMIT - 1] + "…"
 
     book = Workbook()
     sheet = book.active

@@ -478,3 +478,33 @@ def test_a_missing_file_and_a_bad_sheet_name_are_refused(rv: Review, tmp_path: P
         rv.screening.export_sheet("ta", "ana", tmp_path / "ana.ods")
     assert str(caught.value) == "ana.ods: a screening sheet is an .xlsx or a .csv file; name it so"
     assert not (tmp_path / "ana.ods").exists()
+
+
+def test_a_formula_typed_into_the_sheet_and_never_saved_is_refused(
+    rv: Review, review_dir: Path, tmp_path: Path
+) -> None:
+    from openpyxl import load_workbook
+
+    sheet = tmp_path / "ana-ta.xlsx"
+    rv.screening.export_sheet("ta", "ana", sheet)
+    book = load_workbook(sheet)
+    book["screening"]["D2"] = "include"
+    book["screening"]["F2"] = "=A1+1"  # openpyxl saves no result, as a program would
+    book.save(sheet)
+    assert refused(rv, review_dir, sheet).problems == (
+        "ana-ta.xlsx, row 2, column F (note): the formula =A1+1 has no saved value; to write "
+        "text that starts with =, type an apostrophe before it ('=A1+1)",
+    )
+
+
+def test_an_abstract_longer_than_a_cell_holds_is_cut(review_dir: Path, tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    long = Record(source="pubmed", source_id="x", title="Long", abstract="word " * 8000)
+    add_records(review_dir, "pubmed", [long])
+    with Review.open(review_dir, clock=clock) as rv:
+        rv.dedup()
+        sheet = tmp_path / "ana-ta.xlsx"
+        rv.screening.export_sheet("ta", "ana", sheet)
+    abstract = load_workbook(sheet)["screening"]["C2"].value
+    assert len(abstract) == 32_767 and abstract.endswith("…")
