@@ -239,11 +239,12 @@ def _read_xlsx(data: bytes, name: str) -> tuple[list[list[str]], dict[str, str]]
     from review.sources.tabular import cell_text
     from review.sources.xlsx import _has_formulas
 
+    unreadable = (zipfile.BadZipFile, KeyError, ValueError, OSError, SyntaxError)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+    except unreadable as exc:
         raise SheetError(f"{name}: not a readable XLSX workbook ({exc})") from None
     try:
         titles = [s.title for s in book.worksheets]
@@ -258,6 +259,8 @@ def _read_xlsx(data: bytes, name: str) -> tuple[list[list[str]], dict[str, str]]
             for row in book[META].iter_rows(values_only=True, max_col=2):
                 if row and row[0] is not None:
                     meta[cell_text(row[0])] = cell_text(row[1] if len(row) > 1 else None)
+    except unreadable as exc:  # a part of the workbook is read only when its cells are
+        raise SheetError(f"{name}: not a readable XLSX workbook ({exc})") from None
     finally:
         book.close()
     if any(v is None for row in values for v in row) and _has_formulas(data):

@@ -441,6 +441,19 @@ def test_a_sheet_without_the_columns_it_needs_names_them(
     )
 
 
+def _empty_zip() -> bytes:
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("notes.txt", "not a workbook")
+    return buffer.getvalue()
+
+
+EMPTY_ZIP = _empty_zip()
+
+
 @pytest.mark.parametrize(
     ("name", "content", "message"),
     [
@@ -454,6 +467,12 @@ def test_a_sheet_without_the_columns_it_needs_names_them(
             "ana-ta.xlsx",
             b"PK\x03\x04 broken",
             "ana-ta.xlsx: not a readable XLSX workbook (File is not a zip file)",
+        ),
+        (
+            "ana-ta.xlsx",
+            EMPTY_ZIP,
+            'ana-ta.xlsx: not a readable XLSX workbook ("There is no item named '
+            "'[Content_Types].xml' in the archive\")",
         ),
         ("ana-ta.csv", b"", "ana-ta.csv: the sheet is empty; expected a header row (cluster, ...)"),
         (
