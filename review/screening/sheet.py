@@ -21,7 +21,7 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from review.dedup.clusters import Membership
@@ -406,7 +406,7 @@ class SheetPlan:
     unchanged: int
     blank: int
     cleared: tuple[tuple[int, int], ...] = ()
-    notes: tuple[str, ...] = field(default=())
+    notes: tuple[str, ...] = ()
 
 
 def check_sheet(sheet: SheetFile, *, reviewer: str, stage: Stage, rules: Rules) -> SheetPlan:
