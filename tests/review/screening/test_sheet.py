@@ -527,3 +527,13 @@ def test_an_abstract_longer_than_a_cell_holds_is_cut(review_dir: Path, tmp_path:
         rv.screening.export_sheet("ta", "ana", sheet)
     abstract = load_workbook(sheet)["screening"]["C2"].value
     assert len(abstract) == 32_767 and abstract.endswith("…")
+
+
+def test_a_lead_importing_a_reviewers_sheet_is_recorded_as_who_entered_it(
+    rv: Review, review_dir: Path, tmp_path: Path
+) -> None:
+    sheet = tmp_path / "ben-ta.csv"
+    rv.screening.export_sheet("ta", "ben", sheet)
+    fill(sheet, {1: {"decision": "include"}})
+    (event,) = rv.screening.import_sheet(sheet, "ben").recorded
+    assert (event.person, event.recorded_by, event.via) == ("ben", "ana", "spreadsheet")
