@@ -38,7 +38,7 @@ PHASE_GAP = 10.0
 COLUMN_GAP = 30.0
 ROW_GAP = 22.0
 PAIR_GAP = 40.0
-WRAP = 46
+WRAP = 50
 """Longest line, in characters, before it wraps (as the template's boxes do)."""
 
 Measure = Callable[[str, float, bool], float]

@@ -4,6 +4,9 @@ boxes follow from each other as ``review.prisma.flow`` says."""
 from __future__ import annotations
 
 import itertools
+import re
+from collections import Counter
+from collections.abc import Iterable
 
 from hypothesis import strategies as st
 
@@ -158,3 +161,54 @@ def identities_hold(flow: PrismaFlow) -> None:
     assert f.new_studies <= f.new_reports
     assert (f.new_studies == 0) == (f.new_reports == 0)
     assert all(r.n > 0 for r in f.dbr_excluded + f.other_excluded)
+
+
+COUNT = re.compile(r"\(n = ([0-9,]+)\)")
+
+
+def numbers(lines: Iterable[str]) -> Counter[int]:
+    """Every ``(n = ...)`` number in a diagram's lines of text."""
+    return Counter(int(m.replace(",", "")) for line in lines for m in COUNT.findall(line))
+
+
+def expected_numbers(flow: PrismaFlow) -> Counter[int]:
+    """The numbers the diagram must show, straight from the flow's fields."""
+    shown = [
+        flow.database_results,
+        *(s.n for s in flow.databases),
+        flow.register_results,
+        *(s.n for s in flow.registers),
+        flow.duplicates,
+        flow.excluded_automatic,
+        flow.excluded_other,
+        flow.records_screened,
+        flow.records_excluded,
+        flow.dbr_sought,
+        flow.dbr_not_retrieved,
+        flow.dbr_assessed,
+        sum(r.n for r in flow.dbr_excluded),
+        *(r.n for r in flow.dbr_excluded),
+        flow.new_studies,
+        flow.new_reports,
+    ]
+    waiting = [flow.records_awaiting, flow.dbr_awaiting_retrieval, flow.dbr_awaiting]
+    if flow.has_other_methods:
+        kinds = {s.kind for s in flow.other_sources}
+        for kind in kinds:
+            shown.append(sum(s.n for s in flow.other_sources if s.kind == kind))
+        shown += [s.n for s in flow.other_sources]
+        shown += [
+            flow.other_sought,
+            flow.other_not_retrieved,
+            flow.other_assessed,
+            sum(r.n for r in flow.other_excluded),
+            *(r.n for r in flow.other_excluded),
+        ]
+        waiting += [
+            flow.other_removed,
+            flow.other_screened_out,
+            flow.other_awaiting_screening,
+            flow.other_awaiting_retrieval,
+            flow.other_awaiting,
+        ]
+    return Counter(shown + [n for n in waiting if n])
