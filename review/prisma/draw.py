@@ -25,8 +25,6 @@ from review.prisma.layout import (
 
 FORMATS: dict[str, str] = {".svg": "svg", ".png": "png", ".pdf": "pdf"}
 """The suffixes ``draw_prisma`` writes, and matplotlib's name for each format."""
-RC = {"svg.fonttype": "none", "svg.hashsalt": "casepool-prisma"}
-"""Text stays text in SVG (searchable, readable back); element ids are the same each run."""
 DPI = 200
 """Resolution of a PNG: a 3-record diagram is then about 1,700 pixels wide."""
 
@@ -49,7 +47,13 @@ def draw_prisma(flow: PrismaFlow, out: Path) -> Path:
     figure = render(layout(flow, font_measure()))
     import matplotlib
 
-    with replacing(out) as temporary, matplotlib.rc_context(RC):
+    with (
+        replacing(out) as temporary,
+        matplotlib.rc_context(
+            # text stays text in SVG (searchable, read back); element ids the same each run
+            {"svg.fonttype": "none", "svg.hashsalt": "casepool-prisma"}
+        ),
+    ):
         figure.savefig(temporary, format=fmt, dpi=DPI, metadata=_metadata(fmt))
     return out
 

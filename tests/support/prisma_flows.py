@@ -7,6 +7,7 @@ import itertools
 import re
 from collections import Counter
 from collections.abc import Iterable
+from pathlib import Path
 
 from hypothesis import strategies as st
 
@@ -212,3 +213,80 @@ def expected_numbers(flow: PrismaFlow) -> Counter[int]:
             flow.other_awaiting,
         ]
     return Counter(shown + [n for n in waiting if n])
+
+
+def screen_at_random(review_dir: Path, seed: int, n: int) -> None:
+    """Fill a new review with ``n`` PubMed papers, some of them found again in Embase, the
+    local series and the reference lists (and up to three found only there), then screen them as a
+    team would, at random: two reviewers decide (or not yet) at title/abstract, the lead
+    unblinds and resolves some conflicts; full texts are found, not found or not yet
+    looked for; full-text decisions with the protocol's reasons; some reports linked to
+    others as one study."""
+    import random
+
+    from screening import paper
+    from stores import add_records
+
+    from review.api import Review
+
+    rng = random.Random(seed)
+    add_records(review_dir, "pubmed", [paper(i) for i in range(1, n + 1)])
+    embase = [paper(i, source="embase") for i in range(1, n + 1) if rng.random() < 0.25]
+    add_records(review_dir, "embase", embase, file_name="embase.ris")
+    local = [paper(i, source="local-series") for i in range(1, n + 1) if rng.random() < 0.2]
+    local.append(paper(n + 1, source="local-series"))
+    add_records(review_dir, "local-series", local, file_name="local.csv")
+    cited = [paper(i, source="reference-lists") for i in range(1, n + 3) if rng.random() < 0.15]
+    add_records(review_dir, "reference-lists", cited, file_name="cited.ris")
+    codes = [code for code, _ in REASONS]
+    with Review.open(review_dir) as review:
+        review.dedup()
+        clusters = sorted(set(review.clusters().cluster_of.values()))
+        screening = review.screening
+        for stage in ("ta", "ft"):
+            if stage == "ft":
+                candidates = [
+                    c for c in clusters if screening.state(c, stage="ta").outcome() == "advanced"
+                ]
+                missing = set()
+                for cluster in candidates:
+                    found = rng.random()
+                    if found < 0.15:
+                        screening.not_retrieved(cluster, why="not in any library")
+                        missing.add(cluster)
+                    elif found < 0.85:
+                        screening.retrieved(cluster)
+                candidates = [c for c in candidates if c not in missing]
+            else:
+                candidates = clusters
+            for cluster in candidates:
+                truth = rng.choice(["include", "exclude"])
+                for reviewer in ("ana", "ben"):
+                    if rng.random() < 0.85:
+                        agrees = rng.random() < 0.75
+                        decision = truth if agrees else rng.choice(["include", "exclude", "maybe"])
+                        reason = rng.choice(codes[:-1]) if decision == "exclude" else None
+                        screening.decide(
+                            cluster,
+                            stage=stage,  # type: ignore[arg-type]
+                            reviewer=reviewer,
+                            decision=decision,  # type: ignore[arg-type]
+                            reason=reason if stage == "ft" else None,
+                        )
+            screening.unblind(stage, by="lead")  # type: ignore[arg-type]
+            for state in screening.conflicts(stage):  # type: ignore[arg-type]
+                if rng.random() < 0.7:
+                    decision = rng.choice(["include", "exclude"])
+                    screening.resolve(
+                        state.cluster_id,
+                        stage=stage,  # type: ignore[arg-type]
+                        decision=decision,  # type: ignore[arg-type]
+                        by="lead",
+                        reason=rng.choice(codes[:-1])
+                        if stage == "ft" and decision == "exclude"
+                        else None,
+                    )
+        included = [c for c in clusters if screening.state(c, stage="ft").outcome() == "included"]
+        for cluster in included[1:]:
+            if rng.random() < 0.3:
+                screening.link(cluster, study=included[0])
