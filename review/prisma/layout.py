@@ -38,7 +38,7 @@ PHASE_GAP = 10.0
 COLUMN_GAP = 30.0
 ROW_GAP = 22.0
 PAIR_GAP = 40.0
-WRAP = 50
+WRAP = 60
 """Longest line, in characters, before it wraps (as the template's boxes do)."""
 
 Measure = Callable[[str, float, bool], float]
@@ -132,8 +132,8 @@ def count(n: int) -> str:
 def _wrapped(line: str) -> list[str]:
     """A line cut at ``WRAP`` characters; its continuations set in two spaces further."""
     indent = " " * (len(line) - len(line.lstrip(" ")))
-    # a count never breaks: "(n = 1,234)" is one word while wrapping
-    kept = re.sub(r"\(n = ([0-9,]+)\)", "(n\u00a0=\u00a0\\1)", line.strip())
+    # a count never breaks, nor stands alone: "word (n = 1,234)" is one word while wrapping
+    kept = re.sub(r" \(n = ([0-9,]+)\)", "\u00a0(n\u00a0=\u00a0\\1)", line.strip())
     parts = textwrap.wrap(kept, WRAP - len(indent), break_long_words=True) or [""]
     parts = [part.replace("\u00a0", " ") for part in parts]
     return [indent + parts[0]] + [indent + "  " + rest for rest in parts[1:]]

@@ -44,7 +44,7 @@ def test_every_number_in_the_svg_is_the_flows(flow: PrismaFlow, tmp_path: Path) 
 
 def many_reasons_30000() -> PrismaFlow:
     reasons = tuple(
-        ReasonCount(f"r{i}", f"Excluded for reason number {i} of the protocol", 100 + i)
+        ReasonCount(f"r{i}", f"Excluded for reason number {i} of the protocol", 10 + i)
         for i in range(1, 15)
     )
     return dataclasses.replace(

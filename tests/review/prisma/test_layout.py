@@ -34,8 +34,7 @@ def test_worked_flow_has_the_templates_boxes_in_its_words() -> None:
         "removed": (
             "Records removed before screening:",
             "  Duplicate records removed (n = 50)",
-            "  Records marked as ineligible by automation tools",
-            "    (n = 0)",
+            "  Records marked as ineligible by automation tools (n = 0)",
             "  Records removed for other reasons (n = 0)",
         ),
         "screened": ("Records screened (n = 150)",),
@@ -179,8 +178,8 @@ def test_a_long_reason_wraps_and_its_count_stays_whole() -> None:
     lines = layout(flow).box("reports_excluded").lines
     assert lines == (
         "Reports excluded (n = 1,234):",
-        "  Case report of a patient whose calcinosis was",
-        "    treated before rituximab was given (n = 1,234)",
+        "  Case report of a patient whose calcinosis was treated",
+        "    before rituximab was given (n = 1,234)",
     )
     assert all(len(line) <= WRAP for line in lines)
 
