@@ -66,8 +66,8 @@ KIND_LABELS: dict[str, str] = {
 
 @dataclass(frozen=True, slots=True)
 class Box:
-    """One box: a stable key (``records_screened``), its text lines, its place and size,
-    how it is drawn, and (for phase bars) whether its text runs upwards."""
+    """One box: a stable key (``screened``), its text lines, its place (top left) and
+    size, and how it is drawn (a phase bar's one line runs upwards)."""
 
     key: str
     lines: tuple[str, ...]
@@ -277,17 +277,16 @@ def layout(flow: PrismaFlow, measure: Measure = estimate) -> Layout:
     xs = [MARGIN + PHASE_WIDTH + PHASE_GAP]
     for c in range(1, columns):
         xs.append(xs[-1] + widths[c - 1] + (PAIR_GAP if c == 2 else COLUMN_GAP))
-    headers = [("header_main", HEADER_MAIN, "header-main", 0)]
+    headers: list[tuple[str, str, Style, int]] = [("header_main", HEADER_MAIN, "header-main", 0)]
     if flow.has_other_methods:
         headers.append(("header_other", HEADER_OTHER, "header-other", 2))
-    placed = []
+    placed: list[tuple[str, tuple[str, ...], float, float, Style]] = []
     for key, title, style, c in headers:
         span = xs[c + 1] + widths[c + 1] - xs[c]
         placed.append((key, _fit(title, span - 2 * PAD, measure), xs[c], span, style))
     header_h = max(_box_height(len(lines), TITLE_LINE_HEIGHT) for _, lines, *_ in placed)
     boxes = [
-        Box(key, lines, x, MARGIN, span, header_h, style)  # type: ignore[arg-type]
-        for key, lines, x, span, style in placed
+        Box(key, lines, x, MARGIN, span, header_h, style) for key, lines, x, span, style in placed
     ]
     heights = [max(_box_height(len(texts[k])) for k in row[:columns] if k in texts) for row in ROWS]
     for _, label, first, last in PHASES:
