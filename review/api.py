@@ -41,10 +41,15 @@ from review.workspace import (
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    from extraction.derive import StudyCount
     from meta.counts import StudyCounts
     from review.analysis import PlanResult
     from review.dedup.clusters import Membership
     from review.dedup.pairs import QueuedPair
+    from review.extract.events import ExtractionEvent, FormName, Study
+    from review.extract.events import Via as ExtractVia
+    from review.extract.state import CellState
+    from review.extract.workflow import Entered, RowInput
     from review.prisma.counts import DedupCounts
     from review.prisma.flow import PrismaFlow
     from review.pubmed.dates import DateLimits
@@ -52,6 +57,7 @@ if TYPE_CHECKING:
     from review.pubmed.log import SearchLogEntry
     from review.pubmed.search import SearchSummary
     from review.records import Record
+    from review.screening.agreement import StageAgreement
     from review.screening.events import Decision, Paper, ScreeningEvent, Stage, Via
     from review.screening.highlight import Highlighter
     from review.screening.state import ClusterState
@@ -242,6 +248,11 @@ class Review:
     def screening(self) -> Screening:
         """Screening: decisions, conflicts, allocation, agreement, full texts, PRISMA."""
         return Screening(self)
+
+    @property
+    def extraction(self) -> Extraction:
+        """Extraction: studies, values entered as events, dual extraction, counts."""
+        return Extraction(self)
 
     @property
     def protocol_path(self) -> Path | None:
@@ -637,6 +648,14 @@ class Screening:
 
         return conflicts(self.store, self.settings, stage=stage)
 
+    def agreement(self, stage: Stage) -> StageAgreement:
+        """Agreement between the reviewers at ``stage``: percent agreement, Cohen's kappa
+        with its 95% CI, PABAK and Gwet's AC1 per pair, Fleiss' kappa for three or more
+        (refused while the stage is blind)."""
+        from review.screening.workflow import agreement
+
+        return agreement(self.store, self.settings, stage=stage)
+
     def resolve(
         self,
         cluster_id: int,
@@ -648,7 +667,8 @@ class Screening:
         why: str | None = None,
         via: Via = "api",
     ) -> tuple[ScreeningEvent, ClusterState]:
-        """Record the final decision on a cluster; returns it and the state it settled."""
+        """Record the final decision on a cluster; returns it and the state the cluster was in
+        before (a cluster need not be in conflict to be resolved)."""
         from review.screening.workflow import resolve
 
         return resolve(
@@ -789,3 +809,141 @@ def copy_store(
     from_url = _locate_store(source, db=None, env=environ)
     to_url = target if "://" in target else sqlite_url(Path(target))
     return copy(from_url, to_url, progress=progress)
+
+
+class Extraction:
+    """The extraction use cases of one review (``review.extraction``): the studies to
+    extract, rows entered all or nothing, every value an event, dual extraction compared
+    and resolved, and each study's count for an outcome."""
+
+    def __init__(self, review: Review) -> None:
+        self.review = review
+        self.store = review.store
+        self.protocol = review.protocol
+
+    def add_study(self, label: str, *, cluster: int | None = None) -> Study:
+        """Register a study to extract (the local series, or a report from screening)."""
+        from review.extract.workflow import add_study
+
+        return add_study(
+            self.store, label, cluster_id=cluster, at=self.review.clock(), by=self.review.actor
+        )
+
+    def studies(self) -> list[Study]:
+        from review.extract.workflow import studies
+
+        return studies(self.store)
+
+    def enter(
+        self,
+        rows: Sequence[RowInput],
+        *,
+        extractor: str,
+        via: ExtractVia = "api",
+        source: str | None = None,
+        add_studies: bool = False,
+    ) -> Entered:
+        """Check every row and write every changed value in one transaction (nothing when
+        any row has a problem: ExtractImportError lists them all, with their places)."""
+        from review.extract.workflow import enter
+
+        return enter(
+            self.store,
+            self.protocol,
+            rows,
+            person=extractor,
+            at=self.review.clock(),
+            via=via,
+            source=source,
+            add_studies=add_studies,
+        )
+
+    def import_file(
+        self,
+        path: Path | str,
+        *,
+        extractor: str,
+        form: FormName | None = None,
+        add_studies: bool = False,
+    ) -> tuple[FormName, Entered]:
+        """Import an extraction CSV (study, case or aggregate rows; see
+        ``review.extract.files``): all or nothing; the same file again writes nothing."""
+        from review.extract.files import read_rows
+        from review.extract.workflow import enter, forms_of
+
+        chosen, rows = read_rows(Path(path), forms_of(self.protocol), form=form)
+        done = enter(
+            self.store,
+            self.protocol,
+            rows,
+            person=extractor,
+            at=self.review.clock(),
+            via="spreadsheet",
+            add_studies=add_studies,
+        )
+        return chosen, done
+
+    def cells(self) -> list[CellState]:
+        """Every cell entered, with its status (entered, pending, agreed, conflict, resolved)."""
+        from review.extract.workflow import cell_states
+
+        return list(cell_states(self.store, self.protocol).values())
+
+    def compare(self) -> list[CellState]:
+        """The cells where two extractors differ."""
+        from review.extract.workflow import compare
+
+        return compare(self.store, self.protocol)
+
+    def resolve(
+        self,
+        study: str,
+        *,
+        field: str,
+        value: str,
+        by: str,
+        form: FormName = "study",
+        row: str = "",
+        why: str | None = None,
+        via: ExtractVia = "api",
+    ) -> ExtractionEvent:
+        """Record the adjudicated value of one cell."""
+        from review.extract.workflow import resolve
+
+        return resolve(
+            self.store,
+            self.protocol,
+            study=study,
+            form=form,
+            row=row,
+            field_name=field,
+            value=value,
+            by=by,
+            at=self.review.clock(),
+            why=why,
+            via=via,
+        )
+
+    def history(
+        self, study: str, *, field: str | None = None
+    ) -> tuple[Study, list[ExtractionEvent]]:
+        """The trail of a study: every value entered or resolved, oldest first."""
+        from review.extract.workflow import history
+
+        return history(self.store, study, field_name=field)
+
+    def counts(self, outcome: str) -> list[StudyCount]:
+        """Each study's count for an outcome, from its case rows or its aggregate row."""
+        from review.extract.workflow import counts
+
+        return counts(self.store, self.protocol, outcome)
+
+    def study_counts(self, outcome: str) -> StudyCounts:
+        """The same counts as ``meta``'s input type, ready to pool (studies with nobody
+        assessed are left out, as they hold no information on a proportion)."""
+        from meta.counts import make_counts
+
+        found = [c for c in self.counts(outcome) if c.assessed > 0]
+        return make_counts(
+            [c.events for c in found], [c.assessed for c in found], [c.study for c in found]
+        )

@@ -49,6 +49,7 @@ def _register() -> None:
     from review.cli import (
         db_cmd,
         dedup_cmd,
+        extract_cmd,
         import_cmd,
         pool_cmd,
         screen_cmd,
@@ -56,7 +57,16 @@ def _register() -> None:
         workspace_cmd,
     )
 
-    for module in (workspace_cmd, search_cmd, import_cmd, dedup_cmd, screen_cmd, pool_cmd, db_cmd):
+    for module in (
+        workspace_cmd,
+        search_cmd,
+        import_cmd,
+        dedup_cmd,
+        screen_cmd,
+        extract_cmd,
+        pool_cmd,
+        db_cmd,
+    ):
         module.register(app)
 
 

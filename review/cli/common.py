@@ -74,6 +74,7 @@ WORKFLOW = (
     "export",
     "screen",
     "prisma",
+    "extract",
     "pool",
     "sensitivity",
     "db",

@@ -1,6 +1,8 @@
-"""``casepool pool`` and ``casepool sensitivity``: pooled proportions from a counts table.
+"""``casepool pool`` and ``casepool sensitivity``: pooled proportions from a counts table,
+or from the review's extraction (``--outcome``).
 
-Thin: read the table (meta.tables), call one meta function, print or draw its result.
+Thin: read the table (meta.tables) or the review's counts, call one meta function, print
+or draw its result.
 """
 
 from __future__ import annotations
@@ -12,15 +14,23 @@ import typer
 
 from meta.types import CCMode, Measure, Method, StudyCIMethod, Test
 from review.cli import pool_options as opt
-from review.cli.common import json_option, print_json
+from review.cli.common import db_option, json_option, open_review, print_json, review_option
 from review.cli.progress import progress_bars
 
 
 def pool_command(
-    input_file: Path = opt.input_option(),
+    input_file: Path | None = opt.input_option(required=False),
     sheet: str | None = opt.sheet_option(),
-    events: str = opt.events_option(),
-    total: str = opt.total_option(),
+    events: str | None = opt.events_option(required=False),
+    total: str | None = opt.total_option(required=False),
+    outcome: str | None = typer.Option(
+        None,
+        "--outcome",
+        help="Pool this protocol outcome straight from the review's extraction (no CSV).",
+        show_default=False,
+    ),
+    review: Path | None = review_option(),
+    db: str | None = db_option(),
     study: str | None = opt.study_option(),
     subgroup: str | None = opt.subgroup_option(
         "Column with subgroup names: pool each group and test the difference (Q-between)."
@@ -43,11 +53,8 @@ def pool_command(
 
     Default: the binomial-normal GLMM with Clopper-Pearson study intervals.
     """
-    from meta.tables import read_counts_table
-
-    opt.check_sheet(input_file, sheet)
-    counts = read_counts_table(
-        input_file, events=events, total=total, study=study, subgroup=subgroup, sheet=sheet
+    counts = _counts_for_pool(
+        input_file, sheet, events, total, study, subgroup, outcome, review, db
     )
     options: dict[str, Any] = {
         "measure": measure,
@@ -71,11 +78,71 @@ def pool_command(
     _print_pooled(result, forest)
 
 
+def _counts_for_pool(
+    input_file: Path | None,
+    sheet: str | None,
+    events: str | None,
+    total: str | None,
+    study: str | None,
+    subgroup: str | None,
+    outcome: str | None,
+    review: Path | None,
+    db: str | None,
+) -> Any:
+    """The counts to pool: from the review's extraction (``--outcome``) or from a table."""
+    if outcome is not None:
+        given = [
+            n
+            for n, v in (
+                ("--input", input_file),
+                ("--events", events),
+                ("--total", total),
+                ("--study", study),
+                ("--subgroup", subgroup),
+            )
+            if v is not None
+        ]
+        if given:
+            raise typer.BadParameter(
+                f"{given[0]} reads a table; --outcome pools from the review, so give one or "
+                "the other",
+                param_hint="'--outcome'",
+            )
+        with open_review(review, db, uses=("outcomes", "extraction")) as rv:
+            return rv.extraction.study_counts(outcome)
+    missing = [
+        n
+        for n, v in (("--input", input_file), ("--events", events), ("--total", total))
+        if v is None
+    ]
+    if missing:
+        raise typer.BadParameter(
+            f"give {missing[0]}: pool a table (--input FILE --events COL --total COL) or an "
+            "outcome of the review (--outcome NAME)",
+            param_hint=f"'{missing[0]}'",
+        )
+    from meta.tables import read_counts_table
+
+    assert input_file is not None and events is not None and total is not None
+    opt.check_sheet(input_file, sheet)
+    return read_counts_table(
+        input_file, events=events, total=total, study=study, subgroup=subgroup, sheet=sheet
+    )
+
+
 def sensitivity_command(
-    input_file: Path = opt.input_option(),
+    input_file: Path | None = opt.input_option(required=False),
     sheet: str | None = opt.sheet_option(),
-    events: str = opt.events_option(),
-    total: str = opt.total_option(),
+    events: str | None = opt.events_option(required=False),
+    total: str | None = opt.total_option(required=False),
+    outcome: str | None = typer.Option(
+        None,
+        "--outcome",
+        help="Analyse this protocol outcome straight from the review's extraction (no CSV).",
+        show_default=False,
+    ),
+    review: Path | None = review_option(),
+    db: str | None = db_option(),
     study: str | None = opt.study_option(),
     subgroup: str | None = opt.subgroup_option(
         "Column with subgroup names: also pool without each subgroup in turn."
@@ -104,11 +171,9 @@ def sensitivity_command(
     """The pooled estimate across methods, leave-one-out, without single-case reports,
     without the studies you name and without each subgroup."""
     from meta.sensitivity import sensitivity_table
-    from meta.tables import read_counts_table
 
-    opt.check_sheet(input_file, sheet)
-    counts = read_counts_table(
-        input_file, events=events, total=total, study=study, subgroup=subgroup, sheet=sheet
+    counts = _counts_for_pool(
+        input_file, sheet, events, total, study, subgroup, outcome, review, db
     )
     with progress_bars() as advance:
         table = sensitivity_table(

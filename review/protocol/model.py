@@ -235,9 +235,12 @@ class AnalysisPlan(StrictModel):
 
 
 class Extraction(StrictModel):
-    """The extraction forms."""
+    """The extraction forms, and how many people extract each study: 1 (one extractor;
+    the latest entry stands) or 2 (dual extraction: values stand once both agree or the
+    difference is resolved)."""
 
     forms: Forms
+    extractors: Literal[1, 2] = 1
 
 
 class Protocol(StrictModel):

@@ -19,8 +19,10 @@ from review.errors import BlindError, ScreeningError
 from review.prisma.flow import PrismaFlow, SourceKind
 from review.protocol.model import ExclusionReason, Protocol
 from review.records import Record
+from review.screening.agreement import StageAgreement, stage_agreement
 from review.screening.allocation import Allocation, allocate
 from review.screening.events import (
+    DECISIONS,
     PROTOCOL_STAGES,
     STAGE_NAMES,
     Decision,
@@ -223,11 +225,14 @@ def _snapshot(tx: Tx, settings: Settings) -> Snapshot:
     )
 
 
-def blind_error(stage: Stage, what: str) -> BlindError:
+def blind_error(stage: Stage, what: str, *, own: bool = True) -> BlindError:
+    """The refusal of a blind stage; ``own`` adds how to see one's own decisions (for the
+    views that take a reviewer)."""
+    hint = "; to see your own, give --reviewer NAME" if own else ""
     return BlindError(
         f"{STAGE_NAMES[stage]} screening is blind: each reviewer sees only their own "
         f"{what} until a lead unblinds it ('casepool screen unblind --stage {stage} --by "
-        "LEAD'); to see your own, give --reviewer NAME"
+        f"LEAD'){hint}"
     )
 
 
@@ -482,7 +487,7 @@ def resolve(
     reason = settings.reason(stage, reason, decision)
     with store.transaction() as tx:
         if _blind_now(tx, settings)[stage]:
-            raise blind_error(stage, "decisions, so there is nothing to resolve yet,")
+            raise blind_error(stage, "decisions, so there is nothing to resolve yet,", own=False)
         paper, membership = _cluster(tx, cluster_id)
         if stage == "ft":
             _check_eligible(tx, settings, stage, paper, membership)
@@ -499,7 +504,8 @@ def set_blind(
 ) -> bool:
     """Unblind a stage (or blind it again); returns False when it already was so."""
     settings.check_stage(stage)
-    lead = settings.check_lead(by, "unblind screening" if not blind else "blind screening")
+    doing = f"{'blind' if blind else 'unblind'} {STAGE_NAMES[stage]} screening"
+    lead = settings.check_lead(by, doing)
     if not settings.blind:
         raise ScreeningError("the protocol's screening is not blind ([screening] blind = false)")
     with store.transaction() as tx:
@@ -560,6 +566,8 @@ def conflicts(store: Store, settings: Settings, *, stage: Stage) -> list[Cluster
     """The clusters in conflict at a stage (refused while the stage is blind)."""
     settings.check_stage(stage)
     view = snapshot(store, settings)
+    if view.blind[stage]:
+        raise blind_error(stage, "decisions", own=False)
     states = view.visible(stage, None)
     return [states[c] for c in view.eligible(stage) if states[c].status == "conflict"]
 
@@ -567,7 +575,7 @@ def conflicts(store: Store, settings: Settings, *, stage: Stage) -> list[Cluster
 @dataclass(frozen=True)
 class Assignment:
     """What ``assign`` did: the allocation of the new clusters, how many were assigned
-    before, and the batch number."""
+    before, and the batch number (0 when there was nothing to assign)."""
 
     stage: Stage
     allocation: Allocation
@@ -623,7 +631,7 @@ def assign(
         for cluster, names in allocation.assigned.items():
             members = membership.members(cluster)
             papers.append((Paper(cluster, membership.primary_of[cluster], members), names))
-        batch = sql.add_assignments(tx, stage, papers, seed=seed, at=at, by=by)
+        batch = sql.add_assignments(tx, stage, papers, seed=seed, at=at, by=by) if papers else 0
     return Assignment(stage, allocation, len(assigned), batch)
 
 
@@ -815,3 +823,28 @@ def flow(store: Store, protocol: Protocol) -> tuple[PrismaFlow, tuple[Stage, ...
         reasons,
     )
     return result, blind
+
+
+# --- agreement ------------------------------------------------------------------------
+# (kept as one block: the statistics are pure, in review.screening.agreement)
+
+
+def agreement(store: Store, settings: Settings, *, stage: Stage) -> StageAgreement:
+    """Percent agreement, Cohen's kappa, PABAK and AC1 per pair of reviewers and Fleiss'
+    kappa for three or more, over each reviewer's latest decision in force per cluster at a
+    stage (its categories: include, exclude, maybe; at full text two exclusions agree
+    whatever their reasons; a lead's resolution is nobody's rating). Refused while the
+    stage is blind, as ``conflicts`` is: agreement reveals the others' decisions."""
+    settings.check_stage(stage)
+    view = snapshot(store, settings)
+    if view.blind[stage]:
+        raise blind_error(stage, "decisions", own=False)
+    states = view.visible(stage, None)
+    ratings: dict[str, dict[int, str]] = defaultdict(dict)
+    for cluster in view.eligible(stage):
+        state = states[cluster]
+        for person in state.reviewers:
+            latest = state.latest_of(person)
+            if latest is not None:
+                ratings[person][cluster] = latest.decision
+    return stage_agreement(stage, ratings, DECISIONS)

@@ -5,14 +5,33 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from review.api import Review
-from review.records import Author, Record
 from stores import add_records
 
+from review.api import Review
+from review.records import Author, Record
+
 WORDS = (
-    "rituximab calcinosis systemic sclerosis scleroderma CREST anti-CD20 ulcer digital "
-    "fibrosis lung skin nodules deposits calcium therapy outcome murine review series"
-).split()
+    "rituximab",
+    "calcinosis",
+    "systemic",
+    "sclerosis",
+    "scleroderma",
+    "CREST",
+    "anti-CD20",
+    "ulcer",
+    "digital",
+    "fibrosis",
+    "lung",
+    "skin",
+    "nodules",
+    "deposits",
+    "calcium",
+    "therapy",
+    "outcome",
+    "murine",
+    "review",
+    "series",
+)
 
 
 def paper(n: int, *, source: str = "pubmed") -> Record:
@@ -26,7 +45,10 @@ def paper(n: int, *, source: str = "pubmed") -> Record:
             f"We report patient {n} with systemic sclerosis and calcinosis treated with "
             f"rituximab. Outcome {n % 5}: the deposits {('shrank', 'were stable')[n % 2]}."
         ),
-        authors=(Author(last_name=f"Author{n}", initials="A"), Author(last_name="Second", initials="B")),
+        authors=(
+            Author(last_name=f"Author{n}", initials="A"),
+            Author(last_name="Second", initials="B"),
+        ),
         journal=f"Journal {n % 17}",
         year=2000 + n % 25,
         volume=str(1 + n % 40),

@@ -1,0 +1,87 @@
+"""Extraction's events (pure): a study to extract, and one value entered or resolved.
+
+A value lives in a *cell*: (study, form, row, field), where the row is ``""`` for the
+study form, the patient id for the case form and the outcome's name for an aggregate row.
+Events are appended, never changed: a correction is a new event by the same extractor, an
+adjudication a ``resolve`` event, and a value taken back a ``cleared`` one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+FormName = Literal["study", "case", "aggregate"]
+FORMS: tuple[FormName, ...] = ("study", "case", "aggregate")
+EventKind = Literal["enter", "resolve"]
+Status = Literal["value", "not_reported", "cleared"]
+Via = Literal["cli", "terminal", "spreadsheet", "redcap", "api", "web", "bundled"]
+Cell = tuple[int, FormName, str, str]
+"""(study id, form, row, field)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Study:
+    """A study to extract: a stable id, a label people know it by (``Narváez 2019``), and
+    the screening cluster of its report when it came from screening."""
+
+    id: int
+    label: str
+    cluster_id: int | None
+    added_at: str
+    added_by: str | None
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "label": self.label,
+            "cluster": self.cluster_id,
+            "added_at": self.added_at,
+            "added_by": self.added_by,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ExtractionEvent:
+    """One value entered (``enter``) by an extractor or adjudicated (``resolve``)."""
+
+    id: int
+    study_id: int
+    form: FormName
+    row: str
+    field: str
+    kind: EventKind
+    status: Status
+    value: str | None
+    person: str
+    at: str
+    via: Via = "api"
+    source: str | None = None
+
+    @property
+    def cell(self) -> Cell:
+        return (self.study_id, self.form, self.row, self.field)
+
+    def shown(self) -> str:
+        """The value as a person reads it: the text, ``NR`` or ``(cleared)``."""
+        if self.status == "not_reported":
+            return "NR"
+        if self.status == "cleared":
+            return "(cleared)"
+        return self.value or ""
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "study": self.study_id,
+            "form": self.form,
+            "row": self.row,
+            "field": self.field,
+            "kind": self.kind,
+            "status": self.status,
+            "value": self.value,
+            "person": self.person,
+            "at": self.at,
+            "via": self.via,
+            "source": self.source,
+        }
