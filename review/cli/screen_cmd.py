@@ -670,6 +670,14 @@ def prisma(
 ) -> None:
     """The PRISMA 2020 flow of the review: records per source, duplicates, screened,
     excluded, reports sought, not retrieved, assessed, excluded per reason, included."""
+    from review.prisma.draw import diagram_format
+    from review.prisma.files import check_target
+
+    if out is not None:
+        diagram_format(out)
+    for target in (out, csv):
+        if target is not None:
+            check_target(target)  # both refused before either is written
     with open_review(review, db, uses=("search", "exclusion_reasons", "screening")) as rv:
         flow, blind = rv.screening.flow()
     for stage in blind:

@@ -40,10 +40,7 @@ FILL: dict[str, str] = {
 def draw_prisma(flow: PrismaFlow, out: Path) -> Path:
     """Draw ``flow`` to ``out`` (.svg, .png or .pdf) and return the path written."""
     out = Path(out)
-    fmt = FORMATS.get(out.suffix.lower())
-    if fmt is None:
-        given = out.suffix or "no suffix"
-        raise ExportError(f"{out}: the diagram is drawn as .svg, .png or .pdf, not {given}")
+    fmt = diagram_format(out)
     figure = render(layout(flow, font_measure()))
     import matplotlib
 
@@ -56,6 +53,16 @@ def draw_prisma(flow: PrismaFlow, out: Path) -> Path:
     ):
         figure.savefig(temporary, format=fmt, dpi=DPI, metadata=_metadata(fmt))
     return out
+
+
+def diagram_format(out: Path) -> str:
+    """The format ``out``'s suffix asks for (``svg``, ``png``, ``pdf``); anything else is
+    refused before any work."""
+    fmt = FORMATS.get(out.suffix.lower())
+    if fmt is None:
+        given = out.suffix or "no suffix"
+        raise ExportError(f"{out}: the diagram is drawn as .svg, .png or .pdf, not {given}")
+    return fmt
 
 
 def _metadata(fmt: str) -> dict[str, Any]:

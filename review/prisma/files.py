@@ -12,11 +12,8 @@ from pathlib import Path
 from review.errors import ExportError
 
 
-@contextmanager
-def replacing(path: Path) -> Iterator[Path]:
-    """A new temporary file beside ``path`` that replaces it when the block succeeds and is
-    removed when it fails. The file is created with the umask's permissions (not
-    ``mkstemp``'s ``rw-------``), so a shared review folder's team can read it."""
+def check_target(path: Path) -> None:
+    """Refuse, before any work, a file name that is a folder or lies in no folder."""
     if path.is_dir():
         raise ExportError(f"{path}: is a folder; give a file name, e.g. {path / 'prisma.svg'}")
     folder = path.parent
@@ -24,6 +21,14 @@ def replacing(path: Path) -> Iterator[Path]:
         raise ExportError(
             f"{path}: the folder {folder} does not exist; create it or choose another"
         )
+
+
+@contextmanager
+def replacing(path: Path) -> Iterator[Path]:
+    """A new temporary file beside ``path`` that replaces it when the block succeeds and is
+    removed when it fails. The file is created with the umask's permissions (not
+    ``mkstemp``'s ``rw-------``), so a shared review folder's team can read it."""
+    check_target(path)
     temporary = _new_file(path)
     try:
         yield temporary

@@ -107,3 +107,20 @@ def test_prisma_help_names_the_formats() -> None:
     assert result.exit_code == 0
     assert ".svg, .png or .pdf" in result.stdout
     assert "PRISMA2020" in result.stdout
+
+
+def test_prisma_refuses_a_csv_in_a_missing_folder_before_drawing(
+    review_dir: Path, tmp_path: Path
+) -> None:
+    screened(review_dir)
+    folder = tmp_path / "out"
+    folder.mkdir()
+    svg, table = folder / "flow.svg", tmp_path / "missing" / "flow.csv"
+    result = runner.invoke(
+        app, ["prisma", "--review", str(review_dir), "--out", str(svg), "--csv", str(table)]
+    )
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"Error: {table}: the folder {table.parent} does not exist; create it or choose another\n"
+    )
+    assert list(folder.iterdir()) == []
