@@ -696,6 +696,13 @@ def prisma(
         from review.prisma.csv_template import write_prisma2020_csv
 
         written.append(write_prisma2020_csv(flow, csv))
+        if flow.in_progress:
+            typer.echo(
+                f"Note: {csv} leaves out the records and reports still waiting for a "
+                "decision (the PRISMA2020 template has no box for them), so its boxes add "
+                "up only once every one is decided; the diagram shows them.",
+                err=True,
+            )
     if as_json:
         print_json({**flow.as_dict(), "blind": list(blind), "written": [str(p) for p in written]})
         return

@@ -124,3 +124,23 @@ def test_prisma_refuses_a_csv_in_a_missing_folder_before_drawing(
         f"Error: {table}: the folder {table.parent} does not exist; create it or choose another\n"
     )
     assert list(folder.iterdir()) == []
+
+
+def test_prisma_says_the_csv_leaves_out_what_still_waits(review_dir: Path, tmp_path: Path) -> None:
+    ready_review(review_dir, 2)
+    table = tmp_path / "flow.csv"
+    result = runner.invoke(app, ["prisma", "--review", str(review_dir), "--csv", str(table)])
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines()[-1] == (
+        f"Note: {table} leaves out the records and reports still waiting for a decision (the "
+        "PRISMA2020 template has no box for them), so its boxes add up only once every one "
+        "is decided; the diagram shows them."
+    )
+
+
+def test_prisma_adds_no_note_when_nothing_waits(review_dir: Path, tmp_path: Path) -> None:
+    screened(review_dir)
+    table = tmp_path / "flow.csv"
+    result = runner.invoke(app, ["prisma", "--review", str(review_dir), "--csv", str(table)])
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ""
