@@ -5,12 +5,15 @@ resolved, and each study's count for an outcome."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import typer
 
 from review.cli.common import db_option, json_option, open_review, print_json, review_option
 from review.wording import count
+
+if TYPE_CHECKING:
+    from review.extract.events import FormName
 
 extract_app = typer.Typer(
     help=(
@@ -45,7 +48,12 @@ def _form(value: str | None) -> str | None:
 
 @study_app.command("add")
 def study_add(
-    label: str = typer.Argument(..., help="How people know the study, e.g. 'Narváez 2019'."),
+    label: str | None = typer.Argument(
+        None, help="How people know the study, e.g. 'Narváez 2019'.", show_default=False
+    ),
+    included: bool = typer.Option(
+        False, "--included", help="Register every study screening included at full text."
+    ),
     cluster: int | None = typer.Option(
         None, "--cluster", help="The screening cluster of its report, when it has one."
     ),
@@ -55,12 +63,25 @@ def study_add(
 ) -> None:
     """Register a study to extract (the centre's own series, or a report included at
     full text)."""
+    if included == (label is not None):
+        raise typer.BadParameter(
+            "give a LABEL, or --included for the studies screening included",
+            param_hint="'LABEL'",
+        )
     with _open(review, db) as rv:
-        study = rv.extraction.add_study(label, cluster=cluster)
+        if included:
+            added = rv.extraction.add_included()
+        else:
+            assert label is not None
+            added = [rv.extraction.add_study(label, cluster=cluster)]
     if as_json:
-        print_json(study.as_dict())
+        print_json({"added": [s.as_dict() for s in added]})
         return
-    typer.echo(f"Registered study {study.id}: {study.label}.")
+    if not added:
+        typer.echo("Every included study is registered already.")
+    for study in added:
+        cluster_text = f" (cluster {study.cluster_id})" if study.cluster_id is not None else ""
+        typer.echo(f"Registered study {study.id}: {study.label}{cluster_text}.")
 
 
 @extract_app.command("studies")
@@ -246,3 +267,158 @@ def resolve(
     typer.echo(
         f"Resolved {field} of {study}{f' [{row}]' if row else ''}: {event.shown()}, by {by}."
     )
+
+
+@extract_app.command("enter")
+def enter(
+    study: str = typer.Option(..., "--study", help="The study's id or label."),
+    form: str = typer.Option("case", "--form", help="study, case or aggregate.", callback=_form),
+    extractor: str | None = typer.Option(
+        None,
+        "--extractor",
+        "-u",
+        help="Who is extracting (default: $CASEPOOL_EXTRACTOR).",
+        envvar="CASEPOOL_EXTRACTOR",
+        show_default=False,
+    ),
+    review: Path | None = review_option(),
+    db: str | None = db_option(),
+) -> None:
+    """Enter one row at the terminal, field by field, with the same checks as an import:
+    fields whose 'when' is false are skipped, each value is saved as it is entered (Ctrl-C
+    keeps what was saved), Enter keeps what is there, NR means not reported."""
+    if not extractor:
+        raise typer.BadParameter(
+            "say who is extracting: --extractor NAME (or set CASEPOOL_EXTRACTOR)",
+            param_hint="'--extractor'",
+        )
+    name = cast("FormName", form)
+    with _open(review, db) as rv:
+        entry = _Entry(rv.extraction, rv.extraction.find_study(study), name, extractor)
+        typer.echo(
+            f"{entry.spec.label} of {entry.study.label} (study {entry.study.id}); "
+            "NR = not reported."
+        )
+        try:
+            entry.run()
+        except typer.Abort:
+            typer.echo(
+                f"\nStopped: {count(entry.saved, 'value')} saved (each as it was entered).",
+                err=True,
+            )
+            raise typer.Exit(130) from None
+        missing = entry.missing()
+    where = f" [{entry.row}]" if entry.row else ""
+    typer.echo(f"Saved {count(entry.saved, 'value')} for {entry.study.label}{where}.")
+    if missing:
+        typer.echo(f"Still required: {', '.join(missing)}.")
+
+
+class _Entry:
+    """One row entered at the terminal: the row's key first, then each field that applies;
+    every accepted answer is committed before the next question."""
+
+    def __init__(self, x: Any, study: Any, form: FormName, extractor: str) -> None:
+        self.x, self.study, self.form, self.extractor = x, study, form, extractor
+        self.spec = x.form(form)
+        self.row = ""
+        self.saved = 0
+
+    def run(self) -> None:
+        fields = list(self.spec.fields)
+        key = {"case": fields[0].name, "aggregate": "outcome"}.get(self.form)
+        if key is not None:
+            field = next(f for f in fields if f.name == key)
+            self.row = self._ask_until_saved(field, None, key_only=True)
+        for field in fields:
+            if field.name == key:
+                continue
+            if self._applies(field.name) is False:
+                continue
+            before = self._entered().get(field.name)
+            self._ask_until_saved(field, before.shown() if before is not None else None)
+
+    def _entered(self) -> dict[str, Any]:
+        return dict(
+            self.x.row_values(self.study, form=self.form, row=self.row, extractor=self.extractor)
+        )
+
+    def _applies(self, field: str) -> bool | None:
+        found: bool | None = self.x.applies(
+            self.study, form=self.form, row=self.row, field=field, extractor=self.extractor
+        )
+        return found
+
+    def _save(self, field: str, text: str) -> None:
+        event = self.x.enter_value(
+            self.study,
+            form=self.form,
+            row=self.row,
+            field=field,
+            value=text,
+            extractor=self.extractor,
+            via="terminal",
+        )
+        self.saved += event is not None
+
+    def _ask_until_saved(self, field: Any, current: str | None, *, key_only: bool = False) -> str:
+        from review.errors import ExtractError
+
+        while True:
+            if field.help:
+                typer.echo(f"  {field.help}")
+            text = str(
+                typer.prompt(_prompt_text(field, current), default="", show_default=False)
+            ).strip()
+            if not text:
+                if key_only or (field.required and current is None):
+                    typer.echo(
+                        f"  {field.name}: required (write NR if the report does not say)",
+                        err=True,
+                    )
+                    if key_only:
+                        continue
+                return ""
+            try:
+                if key_only:
+                    self.row = _checked_key(field, text)
+                self._save(field.name, text)
+            except ExtractError as exc:
+                typer.echo(f"  {exc}", err=True)
+                continue
+            return self.row if key_only else text
+
+    def missing(self) -> list[str]:
+        entered = self._entered()
+        return [
+            f.name
+            for f in self.spec.fields
+            if f.required and f.name not in entered and self._applies(f.name) is not False
+        ]
+
+
+def _prompt_text(field: Any, current: str | None) -> str:
+    unit = f" [{field.unit}]" if field.unit else ""
+    choices = field.allowed_values
+    options = f" ({' / '.join(choices)})" if choices and len(choices) <= 8 else ""
+    if field.type == "multichoice" or len(choices) > 8:
+        options = (
+            f" (any of: {'; '.join(choices)})"
+            if field.type == "multichoice"
+            else (f" (one of: {'; '.join(choices)})")
+        )
+    now = f" <{current}>" if current else ""
+    return f"{field.label}{unit}{options}{now}"
+
+
+def _checked_key(field: Any, text: str) -> str:
+    from extraction.values import ValueProblem, parse_value
+    from review.errors import ExtractError
+
+    try:
+        value = parse_value(field, text)
+    except ValueProblem as exc:
+        raise ExtractError(str(exc)) from None
+    if value is None or value.text is None:
+        raise ExtractError(f"{field.name}: a row needs its {field.name}, not NR")
+    return value.text

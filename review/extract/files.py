@@ -13,8 +13,7 @@ from pathlib import Path
 
 from extraction.forms import Form
 from review.errors import ParseError
-from review.extract.events import FORMS, FormName
-from review.extract.workflow import RowInput
+from review.extract.events import FORMS, FormName, RowInput
 from review.sources.formats import decode_text
 from review.sources.tabular import unneutralise
 

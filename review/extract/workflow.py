@@ -13,14 +13,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from extraction.derive import AggregateRow, OutcomeRule, StudyCount, study_counts
 from extraction.forms import Form, FormField
 from extraction.values import Value, check_row, typed
 from review.errors import ExtractError, ExtractImportError
-from review.extract.events import Cell, ExtractionEvent, FormName, Study, Via
+from review.extract.events import Cell, ExtractionEvent, FormName, RowInput, Study, Via
 from review.extract.state import CellState, replay
 from review.protocol.model import Protocol
 from review.screening.events import check_name
@@ -29,18 +29,6 @@ from review.store import extraction as sql
 
 LABEL_LIMIT = 200
 AGGREGATE_FIELDS = ("outcome", "events", "assessed")
-
-
-@dataclass(frozen=True)
-class RowInput:
-    """One row to enter: its study (id or label), form, cells and place."""
-
-    study: str
-    form: FormName
-    cells: Mapping[str, object]
-    place: str
-    columns: Mapping[str, str] = field(default_factory=dict)
-    """Field name -> the column it came from (a letter or header), for messages."""
 
 
 @dataclass(frozen=True)
@@ -450,3 +438,216 @@ def counts(store: Store, protocol: Protocol, outcome: str) -> list[StudyCount]:
                 outcome, int(row["events"]), int(row["assessed"])
             )
     return study_counts(rule, labels, cases, aggregates)
+
+
+# --- one value at a time (terminal entry) ---------------------------------------------
+
+
+def row_values(
+    store: Store, protocol: Protocol, *, study: Study, form: FormName, row: str, person: str
+) -> dict[str, ExtractionEvent]:
+    """A person's entries in force in one row (field -> event), for entry one field at a
+    time: what they entered before is shown and 'when' conditions see it."""
+    with store.read() as tx:
+        states = replay(sql.events(tx, study_id=study.id), required=protocol.extraction.extractors)
+    return {
+        cell[3]: state.entries[person]
+        for cell, state in states.items()
+        if cell[1] == form and cell[2] == row and person in state.entries
+    }
+
+
+def field_applies(
+    form: Form, field_name: str, entered: Mapping[str, ExtractionEvent]
+) -> bool | None:
+    """Whether a field's ``when`` holds for the values entered so far (None: unknown)."""
+    from extraction.rules import parse_rule
+
+    fields = {f.name: f for f in form.fields}
+    spec = fields[field_name]
+    if spec.when is None:
+        return True
+    seen = {
+        name: typed(fields[name], Value(name, "value", e.value) if e.status == "value" else None)
+        for name, e in entered.items()
+        if name in fields
+    }
+    result = parse_rule(spec.when).evaluate(seen)
+    return None if result is None else bool(result)
+
+
+def enter_value(
+    store: Store,
+    protocol: Protocol,
+    *,
+    study: Study,
+    form: FormName,
+    row: str,
+    field_name: str,
+    raw: str,
+    person: str,
+    at: str,
+    via: Via,
+) -> ExtractionEvent | None:
+    """Check one value and commit it at once (None when it equals the person's entry in
+    force, or the cell is left empty); ExtractError when the field does not take it."""
+    from extraction.values import ValueProblem, parse_value
+
+    person = check_name(person, "extractor")
+    fields = {f.name: f for f in forms_of(protocol)[form].fields}
+    if field_name not in fields:
+        raise ExtractError(f"the {form} form has no field {field_name!r}")
+    try:
+        parsed = parse_value(fields[field_name], raw)
+    except ValueProblem as exc:
+        raise ExtractError(str(exc)) from None
+    if parsed is None:
+        return None
+    entered = row_values(store, protocol, study=study, form=form, row=row, person=person)
+    if field_applies(forms_of(protocol)[form], field_name, entered) is False:
+        raise ExtractError(f"{field_name}: the field applies only when {fields[field_name].when}")
+    before = entered.get(field_name)
+    if before is not None and (before.status, before.value) == (parsed.status, parsed.text):
+        return None
+    event = ExtractionEvent(
+        0, study.id, form, row, field_name, "enter", parsed.status, parsed.text, person, at, via
+    )
+    with store.transaction() as tx:
+        sql.add_events(tx, [event])
+    return event
+
+
+# --- patient rows for the one-stage model ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class PatientRows:
+    """The case rows usable for a one-stage model of an outcome: each patient's outcome
+    (0/1), study and covariates, and how many rows were left out and why."""
+
+    outcome: tuple[int, ...]
+    study: tuple[str, ...]
+    covariates: Mapping[str, tuple[float, ...]]
+    unknown_outcome: int
+    missing_covariate: int
+    aggregate_only: tuple[str, ...]
+
+
+def patient_rows(
+    store: Store, protocol: Protocol, outcome: str, covariates: Sequence[str] = ()
+) -> PatientRows:
+    """Each patient with a known outcome and every covariate known (numbers as they are,
+    yes/no as 1/0); studies with an aggregate row only are named apart."""
+    from extraction.derive import patient_outcome
+
+    spec = protocol.outcome(outcome)
+    rule = OutcomeRule(spec.name, spec.rule, spec.assessed)
+    fields = {f.name: f for f in protocol.extraction.forms.case.fields}
+    for name in covariates:
+        if name not in fields:
+            raise ExtractError(f"the case form has no field {name!r} to use as a covariate")
+        if fields[name].type not in ("integer", "number", "yes-no-unknown"):
+            raise ExtractError(
+                f"covariate {name!r} is a {fields[name].type} field; a covariate is a number "
+                "or yes/no"
+            )
+    ys: list[int] = []
+    studies_of: list[str] = []
+    xs: dict[str, list[float]] = {name: [] for name in covariates}
+    unknown = missing = 0
+    aggregate_only = []
+    for values in standing_values(store, protocol):
+        if not values.cases:
+            if outcome in values.aggregates:
+                aggregate_only.append(values.study.label)
+            continue
+        for patient, row in values.cases.items():
+            result = patient_outcome(rule, patient, row)
+            if result.event is None:
+                unknown += 1
+                continue
+            numbers = [_covariate(row.get(name)) for name in covariates]
+            if any(n is None for n in numbers):
+                missing += 1
+                continue
+            ys.append(int(result.event))
+            studies_of.append(values.study.label)
+            for name, number in zip(covariates, numbers, strict=True):
+                assert number is not None
+                xs[name].append(number)
+    return PatientRows(
+        tuple(ys),
+        tuple(studies_of),
+        {name: tuple(v) for name, v in xs.items()},
+        unknown,
+        missing,
+        tuple(aggregate_only),
+    )
+
+
+def _covariate(value: Any) -> float | None:
+    if value is None or value == "unknown":
+        return None
+    if value in ("yes", "no"):
+        return 1.0 if value == "yes" else 0.0
+    return float(value)
+
+
+# --- the studies screening included ---------------------------------------------------
+
+
+def included_studies(store: Store, protocol: Protocol) -> list[tuple[int, list[int]]]:
+    """The studies included at full text: each study's cluster (the smallest of its
+    reports) and its included reports. Refused while full-text screening is blind."""
+    from review.errors import BlindError
+    from review.screening.events import Stage
+    from review.screening.workflow import Settings, snapshot
+
+    settings = Settings.of(protocol)
+    view = snapshot(store, settings)
+    stage: Stage = "ft" if "ft" in settings.stages else "ta"
+    if view.blind[stage]:
+        raise BlindError(
+            "full-text screening is blind, so what it included is not known yet; a lead "
+            f"unblinds it with 'casepool screen unblind --stage {stage} --by LEAD'"
+        )
+    outcome = "included" if stage == "ft" else "advanced"
+    included = [c for c, s in view.states[stage].items() if s.outcome(settings.advance) == outcome]
+    grouped: dict[int, list[int]] = defaultdict(list)
+    for cluster in sorted(included):
+        grouped[view.study_of.get(cluster, cluster)].append(cluster)
+    return sorted(grouped.items())
+
+
+def add_included(store: Store, protocol: Protocol, *, at: str, by: str | None) -> list[Study]:
+    """Register each study screening included that is not registered yet, labelled by its
+    first author and year (``Daoussis 2012``; ``a``/``b`` where two would be the same)."""
+    from review.dedup.clusters import merged_view
+    from review.store.dedup import membership
+    from review.store.records import records_by_id
+
+    found = included_studies(store, protocol)
+    added: list[Study] = []
+    with store.transaction() as tx:
+        known = sql.studies(tx)
+        registered = {s.cluster_id for s in known if s.cluster_id is not None}
+        labels = {s.label.casefold() for s in known}
+        current = membership(tx)
+        for cluster, reports in found:
+            if cluster in registered or any(r in registered for r in reports):
+                continue
+            primary = current.primary_of[cluster]
+            members = current.members(cluster)
+            records = records_by_id(tx, members)
+            record = merged_view([records[primary], *(records[m] for m in members if m != primary)])
+            author = next((a.last_name or a.collective_name for a in record.authors), None)
+            base = f"{author or 'Cluster'} {record.year or cluster}"
+            label, suffix = base, 0
+            while label.casefold() in labels:
+                suffix += 1
+                label = f"{base}{chr(96 + suffix)}" if suffix < 27 else f"{base} ({cluster})"
+            labels.add(label.casefold())
+            added.append(
+                sql.add_study(tx, label, cluster_id=cluster, record_id=primary, at=at, by=by)
+            )
+    return added
