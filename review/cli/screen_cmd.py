@@ -726,6 +726,14 @@ def prisma(
 ) -> None:
     """The PRISMA 2020 flow of the review: records per source, duplicates, screened,
     excluded, reports sought, not retrieved, assessed, excluded per reason, included."""
+    from review.prisma.draw import diagram_format
+    from review.prisma.files import check_target
+
+    if out is not None:
+        diagram_format(out)
+    for target in (out, csv):
+        if target is not None:
+            check_target(target)  # both refused before either is written
     with open_review(review, db, uses=("search", "exclusion_reasons", "screening")) as rv:
         flow, blind = rv.screening.flow()
     for stage in blind:
@@ -744,6 +752,13 @@ def prisma(
         from review.prisma.csv_template import write_prisma2020_csv
 
         written.append(write_prisma2020_csv(flow, csv))
+        if flow.in_progress:
+            typer.echo(
+                f"Note: {csv} leaves out the records and reports still waiting for a "
+                "decision (the PRISMA2020 template has no box for them), so its boxes add "
+                "up only once every one is decided; the diagram shows them.",
+                err=True,
+            )
     if as_json:
         print_json({**flow.as_dict(), "blind": list(blind), "written": [str(p) for p in written]})
         return
