@@ -83,6 +83,8 @@ class ScreenerSession:
         self.current: ScreenItem | None = None
         self.decided: dict[int, ScreeningEvent] = {}
         """This session's decisions by event id (to say what an undo took back)."""
+        self.standing: dict[int, Decision] = {}
+        """Clusters back in the queue by an undo that restored an earlier decision."""
 
     def _tally(self) -> Tally:
         (mine,) = [s for s in self.screening.status(viewer=self.reviewer) if s.stage == self.stage]
@@ -121,7 +123,11 @@ class ScreenerSession:
         )
         self.decided[event.id] = event
         self.queue.popleft()
-        self.tally.done += 1
+        earlier = self.standing.pop(self.current.cluster_id, None)
+        if earlier is None:
+            self.tally.done += 1
+        else:
+            self.tally.counts[earlier] -= 1
         self.tally.counts[decision] += 1
         return event
 
@@ -145,7 +151,18 @@ class ScreenerSession:
         if cluster in self.queue:
             self.queue.remove(cluster)
         self.queue.appendleft(cluster)
-        self.tally = self._tally()
+        if undone is None or undone.decision is None:
+            self.tally = self._tally()  # a decision from before this session: count afresh
+            if event.decision is not None:
+                self.standing[cluster] = event.decision
+            return event, None
+        self.tally.counts[undone.decision] -= 1
+        if event.decision is None:
+            self.tally.done -= 1
+            self.standing.pop(cluster, None)
+        else:
+            self.tally.counts[event.decision] += 1
+            self.standing[cluster] = event.decision
         return event, undone
 
     def skip(self) -> None:

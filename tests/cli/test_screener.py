@@ -185,6 +185,35 @@ def test_undo_takes_back_the_last_decision_and_brings_its_record_back(review_dir
     assert trail(review_dir, cids[2]) == []
 
 
+def test_undo_of_an_earlier_change_of_mind_restores_the_decision_before_it(
+    review_dir: Path,
+) -> None:
+    cids = ready_review(review_dir, 3)
+    with Review.open(review_dir) as rv:
+        for decision in ("include", "exclude"):
+            rv.screening.decide(cids[0], stage="ta", reviewer="ana", decision=decision)  # type: ignore[arg-type]
+
+    async def steps(pilot: Any, app: ScreenerApp) -> None:
+        assert text(app, "#title").startswith("Paper 2:")
+        await pilot.press("u")
+        assert text(app, "#title").startswith("Paper 1:")
+        assert text(app, "#message") == (
+            f"Undid your last decision on cluster {cids[0]} (back to your earlier include); "
+            "decide it again."
+        )
+        assert "1/3 done · include 1  exclude 0  maybe 0 · 3 left" in text(app, "#progress")
+        await pilot.press("m")
+        assert "1/3 done · include 0  exclude 0  maybe 1 · 2 left" in text(app, "#progress")
+
+    drive(review_dir, steps)
+    assert [(e[2], e[5]) for e in trail(review_dir, cids[0])] == [
+        ("include", "api"),
+        ("exclude", "api"),
+        ("include", "terminal"),
+        ("maybe", "terminal"),
+    ]
+
+
 def test_skip_puts_the_record_at_the_end_of_the_session_and_decides_nothing(
     review_dir: Path,
 ) -> None:
