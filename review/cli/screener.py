@@ -16,11 +16,11 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import VerticalScroll
+from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
 from textual.events import Key
 from textual.screen import ModalScreen
@@ -48,6 +48,7 @@ KEYS = (
     ("n", "add a note to this record"),
     ("u", "undo your last decision (its record comes back)"),
     ("s", "skip: put this record at the end of this session's queue"),
+    ("↑ ↓ PgUp PgDn", "scroll a long abstract"),
     ("c", "the protocol's eligibility criteria"),
     ("?", "these keys"),
     ("q", "quit (every decision is already saved)"),
@@ -265,51 +266,63 @@ class Panel(ModalScreen[None]):
         self.dismiss()
 
 
-class ReasonPicker(ModalScreen[str | None]):
-    """After ``e``: a number picks the exclusion reason; 0 or Enter means none (where the
-    stage allows it); Esc cancels. Dismissed with the reason's code, "" for none, or None."""
+class ReasonPicker(Vertical):
+    """After ``e``, under the record: a number picks the exclusion reason; 0 or Enter means
+    none (where the stage allows it); Esc cancels. A panel of the record's own screen, not a
+    screen of its own, so the next record shows without redrawing the whole window."""
 
     DEFAULT_CSS = """
-    ReasonPicker { align: center middle; }
-    ReasonPicker > Static { width: 90%; height: auto; border: round $error; background: $panel;
-        padding: 0 1; }
+    ReasonPicker { display: none; height: auto; border: round $error; padding: 0 1; }
     """
 
     def __init__(self, reasons: Sequence[ExclusionReason], *, required: bool) -> None:
-        super().__init__(name="reasons")
+        super().__init__(id="reasons")
         self.reasons = tuple(reasons)
         self.required = required
         self.typed = ""
 
     def compose(self) -> ComposeResult:
         yield Static(reasons_text(self.reasons, required=self.required), id="reasons-text")
-        yield Static("", id="reasons-message")
+        yield Static("", id="reasons-message", markup=False)
 
-    def on_key(self, event: Key) -> None:
-        event.stop()
-        event.prevent_default()
+    @property
+    def open(self) -> bool:
+        return bool(self.display)
+
+    def show(self) -> None:
+        self.typed = ""
+        self.query_one("#reasons-message", Static).update("")
+        self.display = True
+
+    def hide(self) -> None:
+        self.display = False
+
+    def key(self, event: Key) -> str | Literal[False] | None:
+        """The reason a key picks: its code, "" for none, None to cancel, False for no
+        choice yet (a first digit of two, a refused key)."""
         if event.key == "escape":
-            self.dismiss(None)
-        elif event.character is not None and event.character.isdigit():
+            return None
+        if event.character is not None and event.character.isdigit():
             self.typed += event.character
             if len(self.reasons) <= 9 or len(self.typed) == 2:
-                self._pick()
+                return self._pick()
         elif event.key == "enter":
-            self._pick()
+            return self._pick()
+        return False
 
-    def _pick(self) -> None:
+    def _pick(self) -> str | Literal[False]:
         typed, self.typed = self.typed, ""
         number = int(typed) if typed else 0
         message = self.query_one("#reasons-message", Static)
         if number == 0:
             if self.required:
                 message.update("A reason is required at full text: press its number.")
-                return
-            self.dismiss("")
-        elif number <= len(self.reasons):
-            self.dismiss(self.reasons[number - 1].code)
-        else:
-            message.update(f"There is no reason {number}: press 1 to {len(self.reasons)}.")
+                return False
+            return ""
+        if number <= len(self.reasons):
+            return self.reasons[number - 1].code
+        message.update(f"There is no reason {number}: press 1 to {len(self.reasons)}.")
+        return False
 
 
 class NoteInput(ModalScreen[str | None]):
@@ -368,6 +381,7 @@ class ScreenerApp(App[None]):
             yield Static("", id="meta", markup=False)
             yield Static("", id="authors", markup=False)
             yield Static("", id="abstract", markup=False)
+        yield ReasonPicker(self.session.reasons, required=self.session.reason_required)
         yield Static("", id="message", markup=False)
         yield Footer()
 
@@ -379,7 +393,7 @@ class ScreenerApp(App[None]):
     def show(self, item: ScreenItem | None) -> None:
         """Draw ``item`` (or, with the queue empty, say there is nothing left)."""
         session = self.session
-        self.query_one("#progress", Static).update(progress_line(session))
+        self.query_one("#progress", Static).update(progress_line(session), layout=False)
         title = self.query_one("#title", Static)
         meta = self.query_one("#meta", Static)
         authors = self.query_one("#authors", Static)
@@ -395,10 +409,12 @@ class ScreenerApp(App[None]):
         meta.update(meta_line(item))
         authors.update(authors_line(record))
         abstract.update(highlighted(record.abstract or "(no abstract)", self.highlighter))
-        self.query_one("#record", VerticalScroll).scroll_home(animate=False)
+        scroll = self.query_one("#record", VerticalScroll)
+        if scroll.scroll_y:
+            scroll.scroll_home(animate=False)
 
     def say(self, message: str) -> None:
-        self.query_one("#message", Static).update(message)
+        self.query_one("#message", Static).update(message, layout=False)
 
     def _attempt(self, call: Callable[[], object]) -> bool:
         """Run an API call; an error the user can cause becomes the message line (the store
@@ -413,6 +429,8 @@ class ScreenerApp(App[None]):
     # the keys
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if self.query(ReasonPicker) and self.query_one(ReasonPicker).open:
+            return False  # the reason's number comes next (on_key)
         needs_record = {"decide", "exclude", "note", "skip"}
         return not (action in needs_record and self.session.current is None)
 
@@ -426,15 +444,22 @@ class ScreenerApp(App[None]):
             self.show(self.session.load())
 
     def action_exclude(self) -> None:
-        session = self.session
+        self.query_one(ReasonPicker).show()
 
-        def chosen(code: str | None) -> None:
-            if code is None:
-                self.say("Exclusion cancelled; nothing recorded.")
-            else:
-                self.action_decide("exclude", code or None)
-
-        self.push_screen(ReasonPicker(session.reasons, required=session.reason_required), chosen)
+    def on_key(self, event: Key) -> None:
+        picker = self.query_one(ReasonPicker)
+        if not picker.open:
+            return
+        event.stop()
+        event.prevent_default()
+        code = picker.key(event)
+        if code is False:
+            return
+        picker.hide()
+        if code is None:
+            self.say("Exclusion cancelled; nothing recorded.")
+        else:
+            self.action_decide("exclude", code or None)
 
     def action_note(self) -> None:
         def written(text: str | None) -> None:

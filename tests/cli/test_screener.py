@@ -73,9 +73,9 @@ def test_include_exclude_with_a_reason_and_maybe_each_record_one_event(review_di
         await pilot.press("i")
         assert text(app, "#title").startswith("Paper 2:")
         await pilot.press("e")
-        assert isinstance(app.screen, ReasonPicker)
+        assert app.query_one(ReasonPicker).open
         await pilot.press("2")
-        assert not isinstance(app.screen, ReasonPicker)
+        assert not app.query_one(ReasonPicker).open
         assert text(app, "#message") == f"Saved: exclude (no-calcinosis) on cluster {cids[1]}."
         await pilot.press("m")
         assert text(app, "#title").startswith("Paper 4:")
@@ -119,7 +119,7 @@ def test_full_text_exclusion_needs_a_reason_from_the_full_text_list(review_dir: 
         assert "8  Full text could not be obtained (full-text-unavailable)" in shown
         assert "A reason is required at full text." in shown
         await pilot.press("enter")
-        assert isinstance(app.screen, ReasonPicker)
+        assert app.query_one(ReasonPicker).open
         assert text(app, "#reasons-message") == (
             "A reason is required at full text: press its number."
         )
@@ -342,7 +342,7 @@ def test_an_empty_queue_says_so_and_keys_that_decide_do_nothing(review_dir: Path
     async def steps(pilot: Any, app: ScreenerApp) -> None:
         assert text(app, "#title") == "Nothing left to screen at ta for ana."
         await pilot.press("e", "1", "m", "s", "n")
-        assert not isinstance(app.screen, ReasonPicker)
+        assert not app.query_one(ReasonPicker).open
 
     drive(review_dir, steps)
     assert trail(review_dir, cids[0]) == [("ta", "decide", "include", None, None, "api")]
