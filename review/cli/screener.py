@@ -78,7 +78,7 @@ class ScreenerSession:
         self.screening = screening
         self.stage: Stage = stage
         self.reviewer = check_name(reviewer)
-        self.queue: deque[int] = deque(screening.queue(stage, reviewer))
+        self.queue: deque[int] = deque(screening.queue(stage, self.reviewer))
         self.tally = self._tally()
         self.reasons: tuple[ExclusionReason, ...] = tuple(screening.settings.reasons[stage])
         self.current: ScreenItem | None = None
@@ -348,6 +348,7 @@ class ScreenerApp(App[None]):
     """The screener's window: progress, the record, a message line, the keys."""
 
     TITLE = "casepool screener"
+    ENABLE_COMMAND_PALETTE = False
     CSS = """
     #progress { background: $primary; color: $text; padding: 0 1; }
     #record { padding: 1 2; }
@@ -373,6 +374,7 @@ class ScreenerApp(App[None]):
         self.review = review
         self.session = session
         self.highlighter = review.screening.highlighter()
+        self.picker = ReasonPicker(session.reasons, required=session.reason_required)
 
     def compose(self) -> ComposeResult:
         yield Static("", id="progress", markup=False)
@@ -381,7 +383,7 @@ class ScreenerApp(App[None]):
             yield Static("", id="meta", markup=False)
             yield Static("", id="authors", markup=False)
             yield Static("", id="abstract", markup=False)
-        yield ReasonPicker(self.session.reasons, required=self.session.reason_required)
+        yield self.picker
         yield Static("", id="message", markup=False)
         yield Footer()
 
@@ -429,7 +431,7 @@ class ScreenerApp(App[None]):
     # the keys
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if self.query(ReasonPicker) and self.query_one(ReasonPicker).open:
+        if self.picker.is_mounted and self.picker.open:
             return False  # the reason's number comes next (on_key)
         needs_record = {"decide", "exclude", "note", "skip"}
         return not (action in needs_record and self.session.current is None)
@@ -444,10 +446,10 @@ class ScreenerApp(App[None]):
             self.show(self.session.load())
 
     def action_exclude(self) -> None:
-        self.query_one(ReasonPicker).show()
+        self.picker.show()
 
     def on_key(self, event: Key) -> None:
-        picker = self.query_one(ReasonPicker)
+        picker = self.picker
         if not picker.open:
             return
         event.stop()
