@@ -139,6 +139,36 @@ def test_full_text_exclusion_needs_a_reason_from_the_full_text_list(review_dir: 
     )
 
 
+def test_with_more_than_nine_reasons_a_reason_takes_two_digits_or_one_and_enter(
+    tmp_path: Path, bundled_protocol: Path
+) -> None:
+    more = "".join(
+        f'\n[[exclusion_reasons]]\ncode = "extra-{n}"\nlabel = "Extra reason {n}"\n'
+        for n in range(1, 4)
+    )
+    source = bundled_protocol.read_text(encoding="utf-8").replace(
+        "\n[screening]\n", more + "\n[screening]\n", 1
+    )
+    protocol = tmp_path / "protocol.toml"
+    protocol.write_text(source, encoding="utf-8")
+    review_dir = tmp_path / "review"
+    Review.create(review_dir, protocol)
+    cids = ready_review(review_dir, 3)
+
+    async def steps(pilot: Any, app: ScreenerApp) -> None:
+        await pilot.press("e")
+        assert "  10  Extra reason 3 (extra-3)" in text(app, "#reasons-text")
+        await pilot.press("1")
+        assert app.query_one(ReasonPicker).open
+        await pilot.press("0")
+        await pilot.press("e", "3", "enter")
+        await pilot.press("e", "0", "0")
+        assert text(app, "#title") == "Nothing left to screen at ta for ana."
+
+    drive(review_dir, steps)
+    assert [trail(review_dir, c)[0][3] for c in cids] == ["extra-3", "no-rtx", None]
+
+
 def test_a_note_is_saved_and_its_record_stays_on_screen(review_dir: Path) -> None:
     cids = ready_review(review_dir, 2)
 
