@@ -24,7 +24,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
 from textual.events import Key
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
 from review.errors import ReviewError
 
@@ -54,6 +54,8 @@ KEYS = (
     ("q", "quit (every decision is already saved)"),
 )
 
+FOOTER = "i include  e exclude  m maybe  n note  u undo  s skip  c criteria  ? keys  q quit"
+"""The keys, always on screen (one line of text: Textual's Footer redraws a widget per key)."""
 
 # --- the work, without a terminal -------------------------------------------------------
 
@@ -356,6 +358,7 @@ class ScreenerApp(App[None]):
     #meta, #authors { color: $text-muted; }
     #abstract { margin-top: 1; }
     #message { color: $warning; padding: 0 1; height: 1; }
+    #keys { background: $panel; color: $text-muted; padding: 0 1; height: 1; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("i", "decide('include')", "include"),
@@ -385,7 +388,7 @@ class ScreenerApp(App[None]):
             yield Static("", id="abstract", markup=False)
         yield self.picker
         yield Static("", id="message", markup=False)
-        yield Footer()
+        yield Static(FOOTER, id="keys", markup=False)
 
     def on_mount(self) -> None:
         self.show(self.session.load())

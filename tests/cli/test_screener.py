@@ -338,10 +338,15 @@ def test_include_and_exclude_terms_are_shown_in_two_colours(review_dir: Path) ->
     drive(review_dir, steps)
 
 
-def test_question_mark_shows_the_keys_and_c_the_eligibility_criteria(review_dir: Path) -> None:
+def test_the_keys_are_in_the_footer_question_mark_shows_them_and_c_the_criteria(
+    review_dir: Path,
+) -> None:
     cids = ready_review(review_dir, 2)
 
     async def steps(pilot: Any, app: ScreenerApp) -> None:
+        assert text(app, "#keys") == (
+            "i include  e exclude  m maybe  n note  u undo  s skip  c criteria  ? keys  q quit"
+        )
         await pilot.press("question_mark")
         assert isinstance(app.screen, Panel)
         keys = text(app, "#panel-text")
