@@ -41,10 +41,19 @@ from review.workspace import (
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    from extraction.appraisal import AppraisalSummary, Tool
+    from extraction.derive import StudyCount
+    from extraction.forms import Form
     from meta.counts import StudyCounts
+    from meta.ipd import IPDFit
     from review.analysis import PlanResult
     from review.dedup.clusters import Membership
     from review.dedup.pairs import QueuedPair
+    from review.extract.appraisal import Answered, AppraisalRow, ItemState
+    from review.extract.events import AppraisalEvent, ExtractionEvent, FormName, Study
+    from review.extract.events import Via as ExtractVia
+    from review.extract.state import CellState
+    from review.extract.workflow import Entered, PatientRows, RowInput
     from review.prisma.counts import DedupCounts
     from review.prisma.flow import PrismaFlow
     from review.pubmed.dates import DateLimits
@@ -52,10 +61,18 @@ if TYPE_CHECKING:
     from review.pubmed.log import SearchLogEntry
     from review.pubmed.search import SearchSummary
     from review.records import Record
+    from review.screening.agreement import StageAgreement
     from review.screening.events import Decision, Paper, ScreeningEvent, Stage, Via
     from review.screening.highlight import Highlighter
     from review.screening.state import ClusterState
-    from review.screening.workflow import Assignment, ScreenItem, Settings, StageStatus
+    from review.screening.workflow import (
+        Assignment,
+        ScreenItem,
+        Settings,
+        SheetExport,
+        SheetImport,
+        StageStatus,
+    )
     from review.sources.exporting import ExportSummary
     from review.sources.importing import ImportSummary
     from review.store.copy import CopyReport
@@ -242,6 +259,16 @@ class Review:
     def screening(self) -> Screening:
         """Screening: decisions, conflicts, allocation, agreement, full texts, PRISMA."""
         return Screening(self)
+
+    @property
+    def extraction(self) -> Extraction:
+        """Extraction: studies, values entered as events, dual extraction, counts."""
+        return Extraction(self)
+
+    @property
+    def appraisal(self) -> Appraising:
+        """Appraisal: answers per study and item, dual appraisal, the summary and plots."""
+        return Appraising(self)
 
     @property
     def protocol_path(self) -> Path | None:
@@ -617,6 +644,27 @@ class Screening:
 
         return history(self.store, self.settings, cluster_id, viewer=viewer)
 
+    def export_sheet(self, stage: Stage, reviewer: str, path: Path) -> SheetExport:
+        """Write a reviewer's records at ``stage`` to an XLSX or CSV sheet to screen in a
+        spreadsheet, their decisions in force pre-filled (``review.screening.sheet``)."""
+        from review.screening.workflow import export_sheet
+
+        return export_sheet(self.store, self.settings, stage=stage, reviewer=reviewer, path=path)
+
+    def import_sheet(self, path: Path, reviewer: str) -> SheetImport:
+        """Record a reviewer's decisions from a filled sheet, all or nothing: every row is
+        checked first and any problem refuses the sheet (``SheetError`` lists them all)."""
+        from review.screening.workflow import import_sheet
+
+        return import_sheet(
+            self.store,
+            self.settings,
+            path=path,
+            reviewer=reviewer,
+            at=self._now(),
+            recorded_by=self.review.actor if self.review.actor != reviewer else None,
+        )
+
     # --- the lead's work -------------------------------------------------------------
 
     def unblind(self, stage: Stage, *, by: str) -> bool:
@@ -636,6 +684,14 @@ class Screening:
         from review.screening.workflow import conflicts
 
         return conflicts(self.store, self.settings, stage=stage)
+
+    def agreement(self, stage: Stage) -> StageAgreement:
+        """Agreement between the reviewers at ``stage``: percent agreement, Cohen's kappa
+        with its 95% CI, PABAK and Gwet's AC1 per pair, Fleiss' kappa for three or more
+        (refused while the stage is blind)."""
+        from review.screening.workflow import agreement
+
+        return agreement(self.store, self.settings, stage=stage)
 
     def resolve(
         self,
@@ -790,3 +846,302 @@ def copy_store(
     from_url = _locate_store(source, db=None, env=environ)
     to_url = target if "://" in target else sqlite_url(Path(target))
     return copy(from_url, to_url, progress=progress)
+
+
+class Extraction:
+    """The extraction use cases of one review (``review.extraction``): the studies to
+    extract, rows entered all or nothing, every value an event, dual extraction compared
+    and resolved, and each study's count for an outcome."""
+
+    def __init__(self, review: Review) -> None:
+        self.review = review
+        self.store = review.store
+        self.protocol = review.protocol
+
+    def add_study(self, label: str, *, cluster: int | None = None) -> Study:
+        """Register a study to extract (the local series, or a report from screening)."""
+        from review.extract.workflow import add_study
+
+        return add_study(
+            self.store, label, cluster_id=cluster, at=self.review.clock(), by=self.review.actor
+        )
+
+    def add_included(self) -> list[Study]:
+        """Register every study that screening included at full text and that is not
+        registered yet (reports of one study are one study)."""
+        from review.extract.workflow import add_included
+
+        return add_included(self.store, self.protocol, at=self.review.clock(), by=self.review.actor)
+
+    def studies(self) -> list[Study]:
+        from review.extract.workflow import studies
+
+        return studies(self.store)
+
+    def enter(
+        self,
+        rows: Sequence[RowInput],
+        *,
+        extractor: str,
+        via: ExtractVia = "api",
+        source: str | None = None,
+        add_studies: bool = False,
+    ) -> Entered:
+        """Check every row and write every changed value in one transaction (nothing when
+        any row has a problem: ExtractImportError lists them all, with their places)."""
+        from review.extract.workflow import enter
+
+        return enter(
+            self.store,
+            self.protocol,
+            rows,
+            person=extractor,
+            at=self.review.clock(),
+            via=via,
+            source=source,
+            add_studies=add_studies,
+        )
+
+    def import_file(
+        self,
+        path: Path | str,
+        *,
+        extractor: str,
+        form: FormName | None = None,
+        add_studies: bool = False,
+    ) -> tuple[FormName, Entered]:
+        """Import an extraction CSV (study, case or aggregate rows; see
+        ``review.extract.files``): all or nothing; the same file again writes nothing."""
+        from review.extract.files import read_rows
+        from review.extract.workflow import enter, forms_of
+
+        chosen, rows = read_rows(Path(path), forms_of(self.protocol), form=form)
+        done = enter(
+            self.store,
+            self.protocol,
+            rows,
+            person=extractor,
+            at=self.review.clock(),
+            via="spreadsheet",
+            add_studies=add_studies,
+        )
+        return chosen, done
+
+    def find_study(self, key: str) -> Study:
+        """A study by id or label."""
+        from review.extract.workflow import find_study
+
+        return find_study(self.store, key)
+
+    def form(self, name: FormName) -> Form:
+        """The study, case or aggregate form."""
+        from review.extract.workflow import forms_of
+
+        return forms_of(self.protocol)[name]
+
+    def row_values(
+        self, study: Study, *, form: FormName, row: str, extractor: str
+    ) -> dict[str, ExtractionEvent]:
+        """An extractor's entries in force in one row (field -> event)."""
+        from review.extract.workflow import row_values
+
+        return row_values(
+            self.store, self.protocol, study=study, form=form, row=row, person=extractor
+        )
+
+    def applies(
+        self, study: Study, *, form: FormName, row: str, field: str, extractor: str
+    ) -> bool | None:
+        """Whether a field's ``when`` holds for what the extractor entered in the row."""
+        from review.extract.workflow import field_applies
+
+        entered = self.row_values(study, form=form, row=row, extractor=extractor)
+        return field_applies(self.form(form), field, entered)
+
+    def enter_value(
+        self,
+        study: Study,
+        *,
+        form: FormName,
+        row: str,
+        field: str,
+        value: str,
+        extractor: str,
+        via: ExtractVia = "api",
+    ) -> ExtractionEvent | None:
+        """Check one value and commit it at once (None: unchanged or left empty)."""
+        from review.extract.workflow import enter_value
+
+        return enter_value(
+            self.store,
+            self.protocol,
+            study=study,
+            form=form,
+            row=row,
+            field_name=field,
+            raw=value,
+            person=extractor,
+            at=self.review.clock(),
+            via=via,
+        )
+
+    def cells(self) -> list[CellState]:
+        """Every cell entered, with its status (entered, pending, agreed, conflict, resolved)."""
+        from review.extract.workflow import cell_states
+
+        return list(cell_states(self.store, self.protocol).values())
+
+    def compare(self) -> list[CellState]:
+        """The cells where two extractors differ."""
+        from review.extract.workflow import compare
+
+        return compare(self.store, self.protocol)
+
+    def resolve(
+        self,
+        study: str,
+        *,
+        field: str,
+        value: str,
+        by: str,
+        form: FormName = "study",
+        row: str = "",
+        why: str | None = None,
+        via: ExtractVia = "api",
+    ) -> ExtractionEvent:
+        """Record the adjudicated value of one cell."""
+        from review.extract.workflow import resolve
+
+        return resolve(
+            self.store,
+            self.protocol,
+            study=study,
+            form=form,
+            row=row,
+            field_name=field,
+            value=value,
+            by=by,
+            at=self.review.clock(),
+            why=why,
+            via=via,
+        )
+
+    def history(
+        self, study: str, *, field: str | None = None
+    ) -> tuple[Study, list[ExtractionEvent]]:
+        """The trail of a study: every value entered or resolved, oldest first."""
+        from review.extract.workflow import history
+
+        return history(self.store, study, field_name=field)
+
+    def counts(self, outcome: str) -> list[StudyCount]:
+        """Each study's count for an outcome, from its case rows or its aggregate row."""
+        from review.extract.workflow import counts
+
+        return counts(self.store, self.protocol, outcome)
+
+    def patient_rows(self, outcome: str, covariates: Sequence[str] = ()) -> PatientRows:
+        """The case rows usable for the one-stage (IPD) model of an outcome."""
+        from review.extract.workflow import patient_rows
+
+        return patient_rows(self.store, self.protocol, outcome, covariates)
+
+    def fit_ipd(self, outcome: str, covariates: Sequence[str] = ()) -> tuple[IPDFit, PatientRows]:
+        """``meta``'s one-stage random-intercept logistic model on the patient rows."""
+        from meta.ipd import fit_ipd
+
+        rows = self.patient_rows(outcome, covariates)
+        fit = fit_ipd(rows.outcome, rows.study, dict(rows.covariates) or None)
+        return fit, rows
+
+    def study_counts(self, outcome: str) -> StudyCounts:
+        """The same counts as ``meta``'s input type, ready to pool (studies with nobody
+        assessed are left out, as they hold no information on a proportion)."""
+        from meta.counts import make_counts
+
+        found = [c for c in self.counts(outcome) if c.assessed > 0]
+        return make_counts(
+            [c.events for c in found], [c.assessed for c in found], [c.study for c in found]
+        )
+
+
+class Appraising:
+    """The appraisal use cases of one review (``review.appraisal``): each study appraised
+    with the tool its design calls for (or one named), every answer an event, two
+    appraisers settled by consensus where the protocol asks for two."""
+
+    def __init__(self, review: Review) -> None:
+        self.review = review
+        self.store = review.store
+        self.protocol = review.protocol
+
+    def tools(self) -> dict[str, Tool]:
+        """The built-in tools (Murad 2018, JBI case report, JBI case series) and the
+        protocol's own."""
+        from review.extract.appraisal import tools
+
+        return tools(self.protocol)
+
+    def tool_for(self, study: str) -> Tool:
+        """The tool a study's design calls for."""
+        from review.extract.appraisal import tool_for_study
+        from review.extract.workflow import find_study
+
+        return tool_for_study(self.store, self.protocol, find_study(self.store, study))
+
+    def enter(
+        self, rows: Sequence[AppraisalRow], *, appraiser: str, via: ExtractVia = "api"
+    ) -> Answered:
+        """Check every answer and write the changed ones in one transaction."""
+        from review.extract.appraisal import enter
+
+        return enter(
+            self.store, self.protocol, rows, person=appraiser, at=self.review.clock(), via=via
+        )
+
+    def import_file(self, path: Path | str, *, appraiser: str) -> Answered:
+        """Import an appraisal CSV (``study``, ``tool`` and one column per item id)."""
+        from review.extract.appraisal_files import read_appraisal_rows
+
+        return self.enter(read_appraisal_rows(Path(path)), appraiser=appraiser, via="spreadsheet")
+
+    def items(self) -> list[ItemState]:
+        from review.extract.appraisal import item_states
+
+        return item_states(self.store, self.protocol)
+
+    def differences(self) -> list[ItemState]:
+        """The items two appraisers answered differently, not yet settled."""
+        from review.extract.appraisal import differences
+
+        return differences(self.store, self.protocol)
+
+    def resolve(
+        self, study: str, *, tool: str, item: str, answer: str, by: str, why: str | None = None
+    ) -> AppraisalEvent:
+        """Record the consensus answer of one item."""
+        from review.extract.appraisal import resolve
+
+        return resolve(
+            self.store,
+            self.protocol,
+            study=study,
+            tool=tool,
+            item=item,
+            answer=answer,
+            by=by,
+            at=self.review.clock(),
+            why=why,
+            via="cli",
+        )
+
+    def summary(self) -> tuple[tuple[AppraisalSummary, ...], list[str]]:
+        """A summary table per tool of the finished appraisals, and the unfinished studies."""
+        from review.extract.appraisal import summary
+
+        return summary(self.store, self.protocol)
+
+    def study_sizes(self) -> dict[str, float]:
+        from review.extract.appraisal import study_sizes
+
+        return study_sizes(self.store, self.protocol)

@@ -121,3 +121,16 @@ class SheetError(ScreeningError):
     def __init__(self, message: str, problems: tuple[str, ...] = ()) -> None:
         super().__init__(message)
         self.problems = problems
+
+
+class ExtractError(ReviewError):
+    """An extraction command cannot be carried out (unknown study, field, value)."""
+
+
+class ExtractImportError(ExtractError):
+    """Extraction rows have problems; ``problems`` lists each with its place. Nothing was
+    written."""
+
+    def __init__(self, message: str, problems: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.problems = problems

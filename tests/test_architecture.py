@@ -31,6 +31,8 @@ USE_CASES = (
     "review/sources/exporting.py",
     "review/dedup/workflow.py",
     "review/screening/workflow.py",
+    "review/extract/workflow.py",
+    "review/extract/appraisal.py",
 )
 STORE = ("review/store/",)
 EDGES = ("review/pubmed/entrez.py", "review/clock.py")

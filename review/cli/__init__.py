@@ -47,8 +47,10 @@ def _root(
 
 def _register() -> None:
     from review.cli import (
+        appraise_cmd,
         db_cmd,
         dedup_cmd,
+        extract_cmd,
         import_cmd,
         pool_cmd,
         screen_cmd,
@@ -56,7 +58,17 @@ def _register() -> None:
         workspace_cmd,
     )
 
-    for module in (workspace_cmd, search_cmd, import_cmd, dedup_cmd, screen_cmd, pool_cmd, db_cmd):
+    for module in (
+        workspace_cmd,
+        search_cmd,
+        import_cmd,
+        dedup_cmd,
+        screen_cmd,
+        extract_cmd,
+        appraise_cmd,
+        pool_cmd,
+        db_cmd,
+    ):
         module.register(app)
 
 

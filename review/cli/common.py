@@ -74,6 +74,8 @@ WORKFLOW = (
     "export",
     "screen",
     "prisma",
+    "extract",
+    "appraise",
     "pool",
     "sensitivity",
     "db",

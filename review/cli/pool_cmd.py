@@ -1,6 +1,8 @@
-"""``casepool pool`` and ``casepool sensitivity``: pooled proportions from a counts table.
+"""``casepool pool`` and ``casepool sensitivity``: pooled proportions from a counts table,
+or from the review's extraction (``--outcome``).
 
-Thin: read the table (meta.tables), call one meta function, print or draw its result.
+Thin: read the table (meta.tables) or the review's counts, call one meta function, print
+or draw its result.
 """
 
 from __future__ import annotations
@@ -12,15 +14,37 @@ import typer
 
 from meta.types import CCMode, Measure, Method, StudyCIMethod, Test
 from review.cli import pool_options as opt
-from review.cli.common import json_option, print_json
+from review.cli.common import db_option, json_option, open_review, print_json, review_option
 from review.cli.progress import progress_bars
+from review.wording import count
 
 
 def pool_command(
-    input_file: Path = opt.input_option(),
+    input_file: Path | None = opt.input_option(required=False),
     sheet: str | None = opt.sheet_option(),
-    events: str = opt.events_option(),
-    total: str = opt.total_option(),
+    events: str | None = opt.events_option(required=False),
+    total: str | None = opt.total_option(required=False),
+    outcome: str | None = typer.Option(
+        None,
+        "--outcome",
+        help="Pool this protocol outcome straight from the review's extraction (no CSV).",
+        show_default=False,
+    ),
+    ipd: bool = typer.Option(
+        False,
+        "--ipd",
+        help="With --outcome: fit the one-stage model to the patient rows (random study "
+        "intercept) instead of pooling counts.",
+    ),
+    covariate: list[str] = typer.Option(
+        [],
+        "--covariate",
+        help="With --ipd: a case field (number or yes/no) to adjust for (repeat for more).",
+        show_default=False,
+        metavar="<field>",
+    ),
+    review: Path | None = review_option(),
+    db: str | None = db_option(),
     study: str | None = opt.study_option(),
     subgroup: str | None = opt.subgroup_option(
         "Column with subgroup names: pool each group and test the difference (Q-between)."
@@ -43,11 +67,11 @@ def pool_command(
 
     Default: the binomial-normal GLMM with Clopper-Pearson study intervals.
     """
-    from meta.tables import read_counts_table
-
-    opt.check_sheet(input_file, sheet)
-    counts = read_counts_table(
-        input_file, events=events, total=total, study=study, subgroup=subgroup, sheet=sheet
+    if ipd or covariate:
+        _fit_ipd(outcome, covariate, review, db, as_json)
+        return
+    counts = _counts_for_pool(
+        input_file, sheet, events, total, study, subgroup, outcome, review, db
     )
     options: dict[str, Any] = {
         "measure": measure,
@@ -71,11 +95,150 @@ def pool_command(
     _print_pooled(result, forest)
 
 
+def _fit_ipd(
+    outcome: str | None, covariates: list[str], review: Path | None, db: str | None, as_json: bool
+) -> None:
+    if outcome is None:
+        raise typer.BadParameter(
+            "the one-stage model fits an outcome of the review: give --outcome NAME",
+            param_hint="'--ipd'",
+        )
+    with open_review(review, db, uses=("outcomes", "extraction")) as rv:
+        fit, rows = rv.extraction.fit_ipd(outcome, covariates)
+    terms = list(
+        zip(
+            fit.names,
+            fit.coefficients,
+            fit.se,
+            fit.z,
+            fit.p,
+            fit.ci_lower,
+            fit.ci_upper,
+            strict=True,
+        )
+    )
+    if as_json:
+        print_json(
+            {
+                "outcome": outcome,
+                "model": "one-stage logistic, random study intercept (ML, adaptive GHQ)",
+                "terms": [
+                    dict(
+                        zip(
+                            ("name", "estimate", "se", "z", "p", "ci_lower", "ci_upper"),
+                            t,
+                            strict=True,
+                        )
+                    )
+                    for t in terms
+                ],
+                "tau2": fit.tau2,
+                "loglik": fit.loglik,
+                "converged": fit.converged,
+                "patients": fit.n_patients,
+                "studies": fit.n_studies,
+                "left_out": {
+                    "unknown_outcome": rows.unknown_outcome,
+                    "missing_covariate": rows.missing_covariate,
+                    "aggregate_only_studies": list(rows.aggregate_only),
+                },
+                "warnings": list(fit.warnings),
+            }
+        )
+        return
+    typer.echo(
+        f"One-stage model of {outcome}: {fit.n_patients} patients in {fit.n_studies} studies "
+        "(logistic, random study intercept, ML)"
+    )
+    typer.echo(f"  {'term':<24} {'log odds':>9} {'SE':>7} {'95% CI':>18} {'p':>7}")
+    for name, b, se, _z, p, lo, hi in terms:
+        ci = f"[{lo:.2f}, {hi:.2f}]"
+        typer.echo(f"  {name:<24} {b:>9.3f} {se:>7.3f} {ci:>18} {p:>7.3f}")
+    typer.echo(f"  tau² = {fit.tau2:.4g}")
+    if fit.n_patients < 10:
+        typer.echo(
+            f"Note: {count(fit.n_patients, 'patient')} say little to a one-stage model; its "
+            "random intercept's variance is hardly identified."
+        )
+    if rows.unknown_outcome or rows.missing_covariate:
+        typer.echo(
+            f"Left out: {count(rows.unknown_outcome, 'patient')} with the outcome unknown, "
+            f"{rows.missing_covariate:,} with a covariate missing."
+        )
+    if rows.aggregate_only:
+        typer.echo(
+            f"Not in the model (aggregate rows only): {', '.join(rows.aggregate_only)}; "
+            "pool the counts (without --ipd) to include them."
+        )
+    for warning in fit.warnings:
+        typer.echo(f"Warning: {warning}", err=True)
+
+
+def _counts_for_pool(
+    input_file: Path | None,
+    sheet: str | None,
+    events: str | None,
+    total: str | None,
+    study: str | None,
+    subgroup: str | None,
+    outcome: str | None,
+    review: Path | None,
+    db: str | None,
+) -> Any:
+    """The counts to pool: from the review's extraction (``--outcome``) or from a table."""
+    if outcome is not None:
+        given = [
+            n
+            for n, v in (
+                ("--input", input_file),
+                ("--events", events),
+                ("--total", total),
+                ("--study", study),
+                ("--subgroup", subgroup),
+            )
+            if v is not None
+        ]
+        if given:
+            raise typer.BadParameter(
+                f"{given[0]} reads a table; --outcome pools from the review, so give one or "
+                "the other",
+                param_hint="'--outcome'",
+            )
+        with open_review(review, db, uses=("outcomes", "extraction")) as rv:
+            return rv.extraction.study_counts(outcome)
+    missing = [
+        n
+        for n, v in (("--input", input_file), ("--events", events), ("--total", total))
+        if v is None
+    ]
+    if missing:
+        raise typer.BadParameter(
+            f"give {missing[0]}: pool a table (--input FILE --events COL --total COL) or an "
+            "outcome of the review (--outcome NAME)",
+            param_hint=f"'{missing[0]}'",
+        )
+    from meta.tables import read_counts_table
+
+    assert input_file is not None and events is not None and total is not None
+    opt.check_sheet(input_file, sheet)
+    return read_counts_table(
+        input_file, events=events, total=total, study=study, subgroup=subgroup, sheet=sheet
+    )
+
+
 def sensitivity_command(
-    input_file: Path = opt.input_option(),
+    input_file: Path | None = opt.input_option(required=False),
     sheet: str | None = opt.sheet_option(),
-    events: str = opt.events_option(),
-    total: str = opt.total_option(),
+    events: str | None = opt.events_option(required=False),
+    total: str | None = opt.total_option(required=False),
+    outcome: str | None = typer.Option(
+        None,
+        "--outcome",
+        help="Analyse this protocol outcome straight from the review's extraction (no CSV).",
+        show_default=False,
+    ),
+    review: Path | None = review_option(),
+    db: str | None = db_option(),
     study: str | None = opt.study_option(),
     subgroup: str | None = opt.subgroup_option(
         "Column with subgroup names: also pool without each subgroup in turn."
@@ -104,11 +267,9 @@ def sensitivity_command(
     """The pooled estimate across methods, leave-one-out, without single-case reports,
     without the studies you name and without each subgroup."""
     from meta.sensitivity import sensitivity_table
-    from meta.tables import read_counts_table
 
-    opt.check_sheet(input_file, sheet)
-    counts = read_counts_table(
-        input_file, events=events, total=total, study=study, subgroup=subgroup, sheet=sheet
+    counts = _counts_for_pool(
+        input_file, sheet, events, total, study, subgroup, outcome, review, db
     )
     with progress_bars() as advance:
         table = sensitivity_table(

@@ -80,9 +80,9 @@ def _metavar(choices: Sequence[str]) -> str:
     return "<" + "|".join(choices) + ">"
 
 
-def input_option() -> Any:
+def input_option(required: bool = True) -> Any:
     return typer.Option(
-        ...,
+        ... if required else None,
         "--input",
         "-i",
         help="CSV, TSV or XLSX table with one row per study.",
@@ -113,12 +113,22 @@ def check_sheet(input_file: Path, sheet: str | None) -> None:
         )
 
 
-def events_option() -> Any:
-    return typer.Option(..., "--events", help="Column with the number of events (responders).")
+def events_option(required: bool = True) -> Any:
+    return typer.Option(
+        ... if required else None,
+        "--events",
+        help="Column with the number of events (responders).",
+        show_default=False,
+    )
 
 
-def total_option() -> Any:
-    return typer.Option(..., "--total", help="Column with the number of patients.")
+def total_option(required: bool = True) -> Any:
+    return typer.Option(
+        ... if required else None,
+        "--total",
+        help="Column with the number of patients.",
+        show_default=False,
+    )
 
 
 def study_option() -> Any:

@@ -13,6 +13,7 @@ from review.wording import count
 
 if TYPE_CHECKING:
     from review.api import Review
+    from review.screening.agreement import PairAgreement
     from review.screening.events import Decision, ScreeningEvent
     from review.screening.state import ClusterState
 
@@ -47,7 +48,7 @@ def _decision(value: str) -> Decision:
     try:
         return parse_decision(value)
     except ScreeningError as exc:
-        raise typer.BadParameter(str(exc)) from None
+        raise typer.BadParameter(str(exc), param_hint="'--decision'") from None
 
 
 def stage_option(required: bool = True) -> Any:
@@ -291,6 +292,62 @@ def queue_cmd(
         typer.echo("  " + ", ".join(str(c) for c in todo[:50]) + (" ..." if len(todo) > 50 else ""))
 
 
+@screen_app.command("export")
+def export_sheet(
+    ctx: typer.Context,
+    stage: str = stage_option(),
+    reviewer: str | None = reviewer_option("Whose records (default: $CASEPOOL_REVIEWER)."),
+    out: Path = typer.Option(
+        ...,
+        "--out",
+        "-o",
+        help="The sheet to write: FILE.xlsx (with dropdowns) or FILE.csv.",
+        show_default=False,
+        dir_okay=True,
+    ),
+    review: Path | None = review_option(),
+    db: str | None = db_option(),
+    as_json: bool = json_option(),
+) -> None:
+    """Write a reviewer's records to a spreadsheet to screen in Excel: one row each, with
+    dropdowns for decision and reason; their decisions so far filled in. Bring it back
+    with 'casepool screen import'."""
+    name = _need(reviewer)
+    with _open(ctx, review, db) as rv:
+        written = rv.screening.export_sheet(stage, name, out)  # type: ignore[arg-type]
+    if as_json:
+        print_json(written.as_dict())
+        return
+    for line in written.notes:
+        typer.echo(f"Note: {line}", err=True)
+    typer.echo(f"{written.message}.")
+
+
+@screen_app.command("import")
+def import_sheet(
+    ctx: typer.Context,
+    sheet: Path = typer.Argument(..., help="The filled sheet (.xlsx or .csv).", dir_okay=True),
+    reviewer: str | None = reviewer_option(
+        "Whose sheet it is: the reviewer it was exported for (default: $CASEPOOL_REVIEWER)."
+    ),
+    review: Path | None = review_option(),
+    db: str | None = db_option(),
+    as_json: bool = json_option(),
+) -> None:
+    """Record the decisions of a sheet written by 'casepool screen export'. Every row is
+    checked first; if any has a problem, all are listed and nothing is imported. Rows
+    that change nothing are skipped, so importing a sheet twice is harmless."""
+    name = _need(reviewer)
+    with _open(ctx, review, db) as rv:
+        done = rv.screening.import_sheet(sheet, name)
+    if as_json:
+        print_json(done.as_dict())
+        return
+    for line in (*done.notes, *done.warnings):
+        typer.echo(f"Note: {line}", err=True)
+    typer.echo(f"{done.message}.")
+
+
 # --- the lead ---------------------------------------------------------------------------
 
 
@@ -298,7 +355,9 @@ def _state_line(state: ClusterState) -> str:
     votes = "; ".join(
         f"{v.person}: {v.decision}{f' ({v.reason})' if v.reason else ''}" for v in state.votes
     )
-    return f"{state.cluster_id:>8}  {votes}  [{state.why}]"
+    plain = " / ".join(f"{v.person}: {v.decision}" for v in state.votes)
+    why = f"  [{state.why}]" if state.why and state.why != plain else ""
+    return f"{state.cluster_id:>8}  {votes}{why}"
 
 
 @screen_app.command("conflicts")
@@ -335,6 +394,77 @@ def conflicts(
     typer.echo(
         f"Resolve each with 'casepool screen resolve CLUSTER --stage {stage} "
         "--decision include|exclude --by LEAD'."
+    )
+
+
+@screen_app.command("agreement")
+def agreement(
+    ctx: typer.Context,
+    stage: str = stage_option(),
+    review: Path | None = review_option(),
+    db: str | None = db_option(),
+    as_json: bool = json_option(),
+) -> None:
+    """Agreement between reviewers at a stage (once it is unblinded): for each pair, the
+    records both screened, percent agreement, Cohen's kappa with its 95% CI (large-sample
+    SE of Fleiss, Cohen and Everitt 1969), PABAK and Gwet's AC1 over include / exclude /
+    maybe; Fleiss' kappa when three or more reviewers screened."""
+    with _open(ctx, review, db) as rv:
+        found = rv.screening.agreement(stage)  # type: ignore[arg-type]
+    if as_json:
+        print_json(found.as_dict())
+        return
+    if not found.compared:
+        who = ", ".join(found.reviewers) if found.reviewers else "no one"
+        typer.echo(
+            f"No two reviewers have screened the same record at {stage} yet "
+            f"(decided so far: {who}); agreement needs records screened by both."
+        )
+        return
+    typer.echo(
+        f"Agreement at {stage} over {', '.join(found.categories)} "
+        f"(k = {len(found.categories)} for PABAK and AC1):"
+    )
+    typer.echo(
+        f"{'reviewers':<28} {'n both':>6} {'agree':>7}  {'kappa [95% CI]':<24} "
+        f"{'PABAK':>6} {'AC1':>6}"
+    )
+    for pair in found.pairs:
+        typer.echo(_agreement_line(pair))
+    for pair in found.pairs:
+        if pair.n and pair.kappa.why_undefined:
+            typer.echo(f"{' / '.join(pair.raters)}: kappa undefined: {pair.kappa.why_undefined}")
+    if found.fleiss is not None:
+        fleiss = found.fleiss
+        value = (
+            f"{fleiss.value:.3f}"
+            if fleiss.value is not None
+            else f"undefined ({fleiss.why_undefined})"
+        )
+        typer.echo(
+            f"Fleiss' kappa, {len(fleiss.raters)} reviewers, "
+            f"{count(fleiss.n, 'record')} screened by all: {value}"
+        )
+    typer.echo(
+        "kappa's 95% CI: the large-sample SE of Fleiss, Cohen and Everitt (1969), as "
+        "psych::cohen.kappa reports it."
+    )
+
+
+def _agreement_line(pair: PairAgreement) -> str:
+    names = " / ".join(pair.raters)
+    if not pair.n:
+        return f"{names:<28} {0:>6}  (no records in common)"
+    kappa = pair.kappa
+    shown = (
+        f"{kappa.value:.3f} [{kappa.ci_lower:.3f}, {kappa.ci_upper:.3f}]"
+        if kappa.value is not None and kappa.ci_lower is not None and kappa.ci_upper is not None
+        else "undefined"
+    )
+    percent = pair.percent_agreement or 0.0
+    return (
+        f"{names:<28} {pair.n:>6} {percent:>6.1f}%  {shown:<24} "
+        f"{pair.pabak or 0.0:>6.3f} {pair.ac1 or 0.0:>6.3f}"
     )
 
 
@@ -393,6 +523,23 @@ def unblind(
         typer.echo(f"Unblinded {stage}: everyone's decisions there can now be seen.")
     else:
         typer.echo(f"{stage} was already unblinded.")
+
+
+@screen_app.command("blind")
+def blind(
+    ctx: typer.Context,
+    stage: str = stage_option(),
+    by: str = by_option(),
+    review: Path | None = review_option(),
+    db: str | None = db_option(),
+) -> None:
+    """Hide others' decisions at a stage again (each reviewer sees only their own)."""
+    with _open(ctx, review, db) as rv:
+        changed = rv.screening.blind(stage, by=by)  # type: ignore[arg-type]
+    if changed:
+        typer.echo(f"Blinded {stage} again: each reviewer sees only their own decisions.")
+    else:
+        typer.echo(f"{stage} is already blind.")
 
 
 @screen_app.command("assign")

@@ -308,5 +308,62 @@ study_links = Table(
     ),
 )
 
+extraction_studies = Table(
+    "extraction_studies",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("label", Text, nullable=False),
+    Column("cluster_id", Integer),
+    Column("record_id", Integer, ForeignKey("records.id")),
+    Column("added_at", Text, nullable=False),
+    Column("added_by", Text),
+    UniqueConstraint("label", name="extraction_studies_label"),
+)
+
+extraction_events = Table(
+    "extraction_events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("study_id", Integer, ForeignKey("extraction_studies.id"), nullable=False),
+    Column("form", Text, nullable=False),
+    Column("row_key", Text, nullable=False),
+    Column("field", Text, nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("value", Text),
+    Column("person", Text, nullable=False),
+    Column("at", Text, nullable=False),
+    Column("via", Text, nullable=False),
+    Column("source", Text),
+    CheckConstraint("form IN ('study', 'case', 'aggregate')", name="extraction_events_form"),
+    CheckConstraint("kind IN ('enter', 'resolve')", name="extraction_events_kind"),
+    CheckConstraint(
+        "status IN ('value', 'not_reported', 'cleared')", name="extraction_events_status"
+    ),
+    CheckConstraint(
+        "(status = 'value' AND value IS NOT NULL) OR (status <> 'value' AND value IS NULL)",
+        name="extraction_events_value",
+    ),
+    Index("extraction_events_cell", "study_id", "form", "row_key", "field"),
+)
+
+appraisal_events = Table(
+    "appraisal_events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("study_id", Integer, ForeignKey("extraction_studies.id"), nullable=False),
+    Column("tool", Text, nullable=False),
+    Column("item", Text, nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("answer", Text, nullable=False),
+    Column("note", Text),
+    Column("person", Text, nullable=False),
+    Column("at", Text, nullable=False),
+    Column("via", Text, nullable=False),
+    Column("source", Text),
+    CheckConstraint("kind IN ('enter', 'resolve')", name="appraisal_events_kind"),
+    Index("appraisal_events_study", "study_id", "tool"),
+)
+
 TABLES_IN_ORDER: tuple[Table, ...] = tuple(metadata.sorted_tables)
 """Every table, parents before children (the order a copy writes them in)."""

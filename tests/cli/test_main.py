@@ -186,7 +186,8 @@ def test_the_readme_python_examples_run(
     data = Path(__file__).resolve().parents[1] / "data"
     monkeypatch.chdir(tmp_path)
     (tmp_path / "protocols").mkdir()
-    shutil.copyfile(bundled_protocol, tmp_path / "protocols" / "rtx-ssc-calcinosis.toml")
+    for bundled in bundled_protocol.parent.glob("rtx-ssc-calcinosis.*"):
+        shutil.copyfile(bundled, tmp_path / "protocols" / bundled.name)
     shutil.copyfile(data / "pubmed" / "pubmed1.xml", tmp_path / "pubmed-result.xml")
     shutil.copyfile(data / "import" / "embase.ris", tmp_path / "embase.ris")
     author, statistician = _readme_python_blocks()
@@ -194,6 +195,11 @@ def test_the_readme_python_examples_run(
     exec(compile(author, "README (review author)", "exec"), notebook)
     exec(compile(statistician, "README (statistician)", "exec"), notebook)
     assert (tmp_path / "records.ris").is_file()
+    with notebook["Review"].open("my-review") as review:  # type: ignore[attr-defined]
+        found = [
+            (c.study, c.events, c.assessed) for c in review.extraction.counts("clinical_response")
+        ]
+    assert found == [("Narváez 2019", 4, 8)]
 
 
 def test_the_readme_statisticians_commands_run_on_the_bundled_counts(

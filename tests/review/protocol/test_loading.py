@@ -157,7 +157,7 @@ def test_when_with_unknown_field_is_reported_at_its_key_with_its_line() -> None:
     text = BUNDLED.replace("when = \"adverse_event == 'yes'\"", "when = \"adverse_evnt == 'yes'\"")
     line = text[: text.index('when = "adverse_evnt')].count("\n") + 1
     assert problem(text) == (
-        f"p.toml, line {line}: extraction.forms.case.fields[19].when: "
+        f"p.toml, line {line}: extraction.forms.case.fields[21].when: "
         "refers to unknown field(s): adverse_evnt"
     )
 
@@ -275,3 +275,50 @@ def test_dotted_path_and_key_lines() -> None:
     assert lines["a.x"] == 2
     assert lines["a.f[0].name"] == 4
     assert lines["a.f[1].name"] == 6
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        (
+            "leads = []",
+            'leads = ["a,b"]',
+            "screening.leads: lead name 'a,b' cannot be used: names may not hold commas, "
+            "semicolons or control characters",
+        ),
+        (
+            'advance = "after-resolution"',
+            'advance = "always"',
+            "screening.advance: 'always' is not one of 'after-resolution' or 'either-includes'",
+        ),
+        (
+            'include = ["rituximab"',
+            'include = [3, "rituximab"',
+            "screening.highlight.include[0]: should be a string in quotes (got 3)",
+        ),
+        (
+            'kind = "local"',
+            'kind = "friend"',
+            "search.other_sources[0].kind: 'friend' is not one of",
+        ),
+    ],
+)
+def test_the_screening_settings_are_checked_where_they_are_written(
+    old: str, new: str, message: str
+) -> None:
+    text = BUNDLED.replace(old, new, 1)
+    line = text[: text.index(new)].count("\n") + 1
+    assert problem(text).startswith(f"p.toml, line {line}: {message}")
+
+
+def test_the_bundled_screening_settings_are_read() -> None:
+    protocol = parse_protocol(BUNDLED, name="p.toml")
+    screening = protocol.screening
+    assert (screening.blind, screening.leads, screening.advance) == (
+        True,
+        (),
+        "after-resolution",
+    )
+    assert "calcif*" in screening.highlight.include
+    assert "murine" in screening.highlight.exclude
+    assert [s.kind for s in protocol.search.other_sources] == ["local", "citation-search"]

@@ -66,13 +66,15 @@ def test_conflicts_wait_for_the_lead_to_unblind_then_a_resolution_settles_them(
         s.decide(first, stage="ta", reviewer="ben", decision="exclude")
         s.decide(second, stage="ta", reviewer="ben", decision="include")
     message = BLIND.replace("own decisions", "own decisions, so there is nothing to resolve yet,")
+    message = message.replace("; to see your own, give --reviewer NAME", "")
     refused(
         review_dir,
         BlindError,
         message,
         lambda s: s.resolve(first, stage="ta", decision="include", by="lead"),
     )
-    refused(review_dir, BlindError, BLIND, lambda s: s.conflicts("ta"))
+    unseen = BLIND.replace("; to see your own, give --reviewer NAME", "")
+    refused(review_dir, BlindError, unseen, lambda s: s.conflicts("ta"))
     with Review.open(review_dir) as rv:
         s = rv.screening
         assert s.unblind("ta", by="lead") is True
