@@ -299,6 +299,8 @@ class _Reader:
         self.forms = forms
         self.missing = dict(missing_codes)
         self.problems: list[str] = []
+        self.unreadable = False
+        """True after a header problem that makes reading the rows pointless."""
         self.fields: list[tuple[str, FormField]] = [
             *((STUDY_FORM, f) for f in forms.study.fields),
             *((CASE_FORM, f) for f in forms.case.fields),
@@ -315,7 +317,7 @@ class _Reader:
         columns = self.columns(header_line, header)
         body = rows[1:]
         labelled = values == "labelled" or (values == "auto" and self.looks_labelled(columns, body))
-        readable = columns[0].header in (RECORD_ID, RECORD_ID_LABEL)
+        readable = not self.unreadable
         records = self.records(columns, len(header), body, labelled) if readable else ()
         if self.problems:
             raise RedcapImportError.of(self.file, tuple(self.problems))
@@ -354,6 +356,7 @@ class _Reader:
                         f"the first column must be the record id ({RECORD_ID}): is this an "
                         "export of a project made with casepool's data dictionary?",
                     )
+                    self.unreadable = True
                 columns.append(_Column(index, name, "record"))
                 continue
             column = self.column(index, name, by_label, raw_names, label_names, taken)
@@ -375,6 +378,7 @@ class _Reader:
                 f"the case form repeats, but the export has no {_REPEAT_INSTRUMENT} and "
                 f"{_REPEAT_INSTANCE} columns: set the case instrument as repeating in REDCap",
             )
+            self.unreadable = True
         return columns
 
     def name_columns(
