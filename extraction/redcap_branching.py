@@ -168,6 +168,12 @@ class _Writer:
         )
 
     def compare(self, left: ast.expr, op: ast.cmpop, right: ast.expr) -> Logic:
+        for side in (left, right):
+            if isinstance(side, ast.BinOp | ast.IfExp | ast.Call | ast.BoolOp | ast.Compare):
+                raise Untranslatable(
+                    f"{ast.unparse(side)}: only a field, a value or a list of values can be "
+                    "compared"
+                )
         left_field, right_field = self.field(left), self.field(right)
         if isinstance(op, ast.In | ast.NotIn):
             found = self.membership(left, left_field, right, right_field)
@@ -254,7 +260,7 @@ class _Writer:
                 values.append(element.value)
             if left_field.type in ("integer", "number", "multichoice"):
                 raise Untranslatable(
-                    f"{left_field.name} is a {left_field.type} field, not a choice"
+                    f"{left_field.name} is not a choice or text field: list values only for those"
                 )
             parts = [self.equals(left_field, v).true for v in values]
             unequal = [p.replace(" = ", " <> ", 1) for p in parts]

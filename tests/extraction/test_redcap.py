@@ -220,7 +220,7 @@ def test_a_when_that_cannot_be_branching_logic_is_refused_naming_the_field() -> 
         data_dictionary(forms)
     assert str(caught.value) == (
         "case.note: the condition 'vas * 2 > 10' cannot be written as REDCap branching "
-        "logic: vas * 2 > 10 tests no field"
+        "logic: vas * 2: only a field, a value or a list of values can be compared"
     )
 
 
