@@ -360,11 +360,20 @@ class _Reader:
                 columns.append(_Column(index, name, "record"))
                 continue
             column = self.column(index, name, by_label, raw_names, label_names, taken)
-            if column is None:
+            if name in ("redcap_event_name", "Event Name"):
+                self.problem(
+                    place,
+                    "an export of a longitudinal project (with events): casepool's data "
+                    "dictionary makes a classic project whose case form repeats",
+                )
+                self.unreadable = True
+            elif column is None:
                 self.problem(place, "unknown column: not a field of the forms nor a REDCap column")
             elif column.kind not in ("ignored",) and column.header in taken:
                 first = taken[column.header]
-                self.problem(place, f"the same column as column {first}")
+                self.problem(
+                    place, f"a second {column.header} column (the first is column {first})"
+                )
             else:
                 taken.setdefault(column.header, index + 1)
                 columns.append(column)

@@ -530,3 +530,57 @@ def test_other_missing_data_codes_can_be_named() -> None:
     assert record is not None
     assert record.study["title"].missing_code == "NASK"
     assert record.cases[1]["sex"].missing_code == "NASK"
+
+
+def test_a_column_given_twice_is_refused() -> None:
+    assert refusal(HEAD + ",sex\n1,,,T,,,,,\n") == (
+        "e.csv, line 1, column 9 (sex): a second sex column (the first is column 6)"
+    )
+
+
+def test_a_row_longer_than_the_header_is_refused() -> None:
+    assert refusal(HEAD + "\n1,,,T,,,,,extra\n") == "e.csv, line 2: 9 cells, the header has 8"
+
+
+def test_an_export_of_a_longitudinal_project_is_refused() -> None:
+    text = "record_id,redcap_event_name,title\n1,baseline_arm_1,T\n"
+    assert refusal(text) == (
+        "e.csv, line 1, column 2 (redcap_event_name): an export of a longitudinal project "
+        "(with events): casepool's data dictionary makes a classic project whose case form "
+        "repeats"
+    )
+
+
+def test_label_headers_shared_by_two_fields_are_matched_in_order() -> None:
+    forms = small_forms(
+        before={"label": "VAS", "type": "number"},
+        after={"label": "VAS", "type": "number"},
+    )
+    text = (
+        "Record ID,Repeat Instrument,Repeat Instance,T,Complete?,Case,VAS,VAS,Complete?\n"
+        "1,,,Title,Complete,,,,\n"
+        "1,Case,1,,,c1,80,20,Incomplete\n"
+    )
+    record = read_records_export(text, forms, name="l.csv").record("1")
+    assert record is not None
+    case = record.cases[1]
+    assert (case["before"].text, case["after"].text) == ("80", "20")
+    assert str(case["after"].place) == "l.csv, line 3, column 8 (after)"
+
+
+def test_checkbox_labels_and_missing_code_labels_are_read_in_a_labelled_export() -> None:
+    """The API's exportCheckboxLabel: a ticked box holds its choice's label."""
+    text = (
+        "record_id,redcap_repeat_instrument,redcap_repeat_instance,title,case_id,sex,"
+        "sites___1,sites___2,sites___ni\n"
+        "1,,,T,,,,,\n"
+        "1,case,1,,c1,No information,hands,feet,\n"
+        "1,case,2,,c2,Male,,,No information\n"
+    )
+    records = read_records_export(text, sex_and_sites(), name="e.csv", values="labelled")
+    record = records.record("1")
+    assert record is not None
+    first, second = record.cases[1], record.cases[2]
+    assert (first["sex"].text, first["sex"].missing_code) == ("", "NI")
+    assert first["sites"].selected == ("hands", "feet")
+    assert (second["sex"].text, second["sites"].missing_code) == ("male", "NI")
