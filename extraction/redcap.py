@@ -26,7 +26,9 @@ from __future__ import annotations
 import csv
 import io
 import os
+from collections.abc import Mapping
 from pathlib import Path
+from types import MappingProxyType
 
 from extraction.errors import RedcapError
 from extraction.forms import Form, FormField, Forms
@@ -58,7 +60,7 @@ RECORD_ID = "record_id"
 RECORD_ID_LABEL = "Record ID"
 STUDY_FORM = "study"
 CASE_FORM = "case"
-NOT_REPORTED = {"NI": "No information"}
+NOT_REPORTED: Mapping[str, str] = MappingProxyType({"NI": "No information"})
 """The missing data codes read as "not reported" unless others are given."""
 YES_NO_UNKNOWN_CODES = {"yes": ("1", "Yes"), "no": ("0", "No"), "unknown": ("9", "Unknown")}
 RADIO_AT_MOST = 6
@@ -85,7 +87,9 @@ def _number(value: float | None) -> str:
     return str(int(value)) if value.is_integer() else repr(value)
 
 
-def _row(form_name: str, form_field: FormField, form: Form) -> dict[str, str]:
+def _row(
+    form_name: str, form_field: FormField, form: Form, missing_codes: Mapping[str, str]
+) -> dict[str, str]:
     row = dict.fromkeys(HEADER, "")
     kind, validation = {
         "text": ("text", ""),
@@ -120,7 +124,7 @@ def _row(form_name: str, form_field: FormField, form: Form) -> dict[str, str]:
             "Text Validation Min": _number(form_field.min),
             "Text Validation Max": _number(form_field.max),
             "Branching Logic (Show field only if...)": branching_logic(
-                form_name, form_field, form, _codes
+                form_name, form_field, form, _codes, tuple(missing_codes)
             ),
             "Required Field?": "y" if form_field.required else "",
         }
@@ -128,9 +132,12 @@ def _row(form_name: str, form_field: FormField, form: Form) -> dict[str, str]:
     return row
 
 
-def data_dictionary(forms: Forms) -> list[dict[str, str]]:
+def data_dictionary(
+    forms: Forms, missing_codes: Mapping[str, str] = NOT_REPORTED
+) -> list[dict[str, str]]:
     """The forms as REDCap data dictionary rows: ``record_id`` first, then the study form's
-    fields, then the case form's; each row maps every column of ``HEADER`` to its text."""
+    fields, then the case form's; each row maps every column of ``HEADER`` to its text.
+    Branching logic reads a cell holding one of ``missing_codes`` as missing."""
     for form_name, form in ((STUDY_FORM, forms.study), (CASE_FORM, forms.case)):
         if form.field(RECORD_ID) is not None:
             raise RedcapError(
@@ -154,22 +161,24 @@ def data_dictionary(forms: Forms) -> list[dict[str, str]]:
     )
     rows = [first]
     for form_name, form in ((STUDY_FORM, forms.study), (CASE_FORM, forms.case)):
-        rows += [_row(form_name, f, form) for f in form.fields]
+        rows += [_row(form_name, f, form, missing_codes) for f in form.fields]
     return rows
 
 
-def data_dictionary_csv(forms: Forms) -> str:
+def data_dictionary_csv(forms: Forms, missing_codes: Mapping[str, str] = NOT_REPORTED) -> str:
     """The data dictionary as CSV text, REDCap's header first."""
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=HEADER, lineterminator="\n")
     writer.writeheader()
-    writer.writerows(data_dictionary(forms))
+    writer.writerows(data_dictionary(forms, missing_codes))
     return out.getvalue()
 
 
-def write_data_dictionary(forms: Forms, path: Path) -> None:
+def write_data_dictionary(
+    forms: Forms, path: Path, missing_codes: Mapping[str, str] = NOT_REPORTED
+) -> None:
     """Write the data dictionary to ``path`` (UTF-8), replacing it only once it is complete."""
-    text = data_dictionary_csv(forms)
+    text = data_dictionary_csv(forms, missing_codes)
     folder = path.parent
     if not folder.is_dir():
         raise RedcapError(

@@ -5,8 +5,10 @@ REDCap shows a field only when its branching logic is true, and compares coded v
 are three-valued (``extraction.rules``): a missing or "unknown" value makes a comparison
 undecided, and a field whose condition is undecided does not apply. REDCap has no ``not``
 and reads a blank as a value, so each part of a rule is written twice, as "is true" and
-"is false", each excluding blanks and "unknown" codes: REDCap then shows the field exactly
-when casepool's rule is true. What cannot be written so is refused, naming the field.
+"is false", each excluding blanks, missing data codes (not reported) and "unknown" codes:
+REDCap then shows the field exactly when casepool's rule is true. (One gap: a checkbox
+field marked with a missing data code still has each box at '0'.) What cannot be written
+so is refused, naming the field.
 """
 
 from __future__ import annotations
@@ -48,16 +50,18 @@ def branching_logic(
     form_field: FormField,
     form: Form,
     codes: Callable[[FormField], Mapping[str, str]],
+    missing_codes: tuple[str, ...] = (),
 ) -> str:
     """``form_field.when`` as REDCap branching logic ('' without a condition).
 
-    ``codes(field)`` maps each value of a choice-like field to its REDCap code.
+    ``codes(field)`` maps each value of a choice-like field to its REDCap code; a value
+    holding one of ``missing_codes`` (not reported) counts as missing, like a blank.
     """
     if form_field.when is None:
         return ""
     rule = parse_rule(form_field.when)
     try:
-        return _Writer(form, codes).logic(rule.tree.body).true
+        return _Writer(form, codes, missing_codes).logic(rule.tree.body).true
     except Untranslatable as reason:
         raise RedcapError(
             f"{form_name}.{form_field.name}: the condition {form_field.when!r} cannot be "
@@ -92,9 +96,15 @@ def _is_unknown(text: str) -> bool:
 
 
 class _Writer:
-    def __init__(self, form: Form, codes: Callable[[FormField], Mapping[str, str]]) -> None:
+    def __init__(
+        self,
+        form: Form,
+        codes: Callable[[FormField], Mapping[str, str]],
+        missing_codes: tuple[str, ...],
+    ) -> None:
         self.form = form
         self.codes = codes
+        self.missing = missing_codes
 
     def field(self, node: ast.expr) -> FormField | None:
         if isinstance(node, ast.Name) and node.id not in ("true", "false"):
@@ -130,9 +140,9 @@ class _Writer:
         """The conditions that a single-valued field holds a known value."""
         name = f"[{form_field.name}]"
         unknown = [c for v, c in self.codes(form_field).items() if _is_unknown(v)]
-        if form_field.type == "text":
-            return [f"{name} <> ''", f"{name} <> 'unknown'"]
-        return [f"{name} <> ''", *(f"{name} <> {_quoted(c)}" for c in unknown)]
+        if form_field.type in ("text", "date"):
+            unknown = ["unknown"]
+        return [f"{name} <> {_quoted(c)}" for c in ("", *self.missing, *unknown)]
 
     def known(self, node: ast.expr) -> Logic:
         form_field = self.field(node)
@@ -208,14 +218,14 @@ class _Writer:
         self, form_field: FormField, symbol: str, right: ast.expr, right_field: FormField | None
     ) -> Logic:
         name = f"[{form_field.name}]"
-        guards = [f"{name} <> ''"]
+        guards = self.present(form_field)
         if right_field is not None:
             if right_field.type not in ("integer", "number"):
                 raise Untranslatable(
                     f"{form_field.name} is compared with {right_field.name}, not a number"
                 )
             other = f"[{right_field.name}]"
-            guards.append(f"{other} <> ''")
+            guards += self.present(right_field)
         elif (
             isinstance(right, ast.UnaryOp)
             and isinstance(right.op, ast.USub)

@@ -42,7 +42,7 @@ def codes(form_field: FormField) -> dict[str, str]:
 
 def logic(when: str) -> str:
     form, target = form_with(when)
-    return branching_logic("case", target, form, codes)
+    return branching_logic("case", target, form, codes, ("NI",))
 
 
 def refused(when: str) -> str:
@@ -54,36 +54,46 @@ def refused(when: str) -> str:
     return message.removeprefix(prefix)
 
 
+IMAGED_KNOWN = "[imaged] <> '' and [imaged] <> 'NI' and [imaged] <> '9'"
+"""Known: not blank, not the NI missing data code (not reported), not 9 (unknown)."""
+AGE_KNOWN = "[age] <> '' and [age] <> 'NI'"
+VAS_KNOWN = "[vas] <> '' and [vas] <> 'NI'"
+
+
 @pytest.mark.parametrize(
     ("when", "expected"),
     [
         ("imaged == 'yes'", "[imaged] = '1'"),
         ('imaged == "no"', "[imaged] = '0'"),
         ("imaged", "[imaged] = '1'"),
-        ("imaged != 'yes'", "([imaged] <> '' and [imaged] <> '9' and [imaged] <> '1')"),
-        ("not imaged == 'yes'", "([imaged] <> '' and [imaged] <> '9' and [imaged] <> '1')"),
+        ("imaged != 'yes'", f"({IMAGED_KNOWN} and [imaged] <> '1')"),
+        ("not imaged == 'yes'", f"({IMAGED_KNOWN} and [imaged] <> '1')"),
         ("imaged == 'yes' and ae == 'no'", "([imaged] = '1' and [ae] = '0')"),
         ("imaged == 'yes' or ae == 'yes'", "([imaged] = '1' or [ae] = '1')"),
         (
             "not (imaged == 'yes' or ae == 'yes')",
-            "(([imaged] <> '' and [imaged] <> '9' and [imaged] <> '1') and "
-            "([ae] <> '' and [ae] <> '9' and [ae] <> '1'))",
+            f"(({IMAGED_KNOWN} and [imaged] <> '1') and "
+            "([ae] <> '' and [ae] <> 'NI' and [ae] <> '9' and [ae] <> '1'))",
         ),
         ("sex in ['female', 'male']", "([sex] = '1' or [sex] = '2')"),
         (
             "sex not in ['female']",
-            "([sex] <> '' and [sex] <> '3' and [sex] <> '1')",
+            "([sex] <> '' and [sex] <> 'NI' and [sex] <> '3' and [sex] <> '1')",
         ),
         ("'hands' in sites", "[sites(1)] = '1'"),
         ("'feet' not in sites", "[sites(2)] = '0'"),
-        ("age >= 18", "([age] <> '' and [age] >= 18)"),
-        ("18 <= age", "([age] <> '' and [age] >= 18)"),
-        ("age > -1.5", "([age] <> '' and [age] > -1.5)"),
-        ("0 < vas < 10", "(([vas] <> '' and [vas] > 0) and ([vas] <> '' and [vas] < 10))"),
-        ("vas <= age", "([vas] <> '' and [age] <> '' and [vas] <= [age])"),
-        ("known(age)", "[age] <> ''"),
-        ("known(sex)", "([sex] <> '' and [sex] <> '3')"),
-        ("not known(imaged)", "([imaged] = '' or [imaged] = '9')"),
+        ("age >= 18", f"({AGE_KNOWN} and [age] >= 18)"),
+        ("18 <= age", f"({AGE_KNOWN} and [age] >= 18)"),
+        ("age > -1.5", f"({AGE_KNOWN} and [age] > -1.5)"),
+        ("0 < vas < 10", f"(({VAS_KNOWN} and [vas] > 0) and ({VAS_KNOWN} and [vas] < 10))"),
+        ("vas <= age", f"({VAS_KNOWN} and {AGE_KNOWN} and [vas] <= [age])"),
+        ("known(age)", f"({AGE_KNOWN})"),
+        ("known(sex)", "([sex] <> '' and [sex] <> 'NI' and [sex] <> '3')"),
+        ("not known(imaged)", "([imaged] = '' or [imaged] = 'NI' or [imaged] = '9')"),
+        (
+            "note != 'seen'",
+            "([note] <> '' and [note] <> 'NI' and [note] <> 'unknown' and [note] <> 'seen')",
+        ),
         ("note == 'seen'", "[note] = 'seen'"),
         ('note == "it\'s"', '[note] = "it\'s"'),
     ],
@@ -241,6 +251,8 @@ def values(draw: st.DrawFn) -> tuple[dict[str, Any], dict[str, str]]:
             rule_values[name] = chosen
             for value, code in codes(form_field).items():
                 cells[f"{name}___{code}"] = "1" if value in chosen else "0"
+        elif draw(st.integers(0, 5)) == 0:  # not reported: no value for the rule, NI in REDCap
+            cells[name] = "NI"
         elif form_field.allowed_values:
             value = draw(st.sampled_from(["", *form_field.allowed_values]))
             rule_values[name] = value
