@@ -17,8 +17,9 @@ How each casepool type is written:
 - ``when``: branching logic (``extraction.redcap_branching``).
 
 "Not reported" is REDCap's Missing Data Codes (Project Setup, Additional customizations):
-add ``NI, No information`` from REDCap's suggested list, and a cell holding ``NI`` (or a
-ticked ``field___ni`` box) is read as not reported, distinct from an empty cell.
+add ``NR, Not reported`` (casepool's own ``NR``) or use ``NI, No information`` from REDCap's
+suggested list; a cell holding either (or a ticked ``field___nr`` / ``field___ni`` box) is
+read as not reported, distinct from an empty cell.
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ RECORD_ID = "record_id"
 RECORD_ID_LABEL = "Record ID"
 STUDY_FORM = "study"
 CASE_FORM = "case"
-NOT_REPORTED: Mapping[str, str] = MappingProxyType({"NI": "No information"})
+NOT_REPORTED: Mapping[str, str] = MappingProxyType({"NR": "Not reported", "NI": "No information"})
 """The missing data codes read as "not reported" unless others are given."""
 YES_NO_UNKNOWN_CODES = {"yes": ("1", "Yes"), "no": ("0", "No"), "unknown": ("9", "Unknown")}
 RADIO_AT_MOST = 6

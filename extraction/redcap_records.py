@@ -5,7 +5,7 @@ labelled (labels), with field names or field labels as headers, the case form as
 ``redcap_repeat_instrument`` / ``redcap_repeat_instance`` rows, each checkbox field as one
 ``field___code`` column per choice. Values come back as text in the forms' own terms
 ('limited cutaneous', 'yes'; a multichoice field's choices joined by '; '), each with its
-place; a missing data code (``NI`` unless others are named) is "not reported", distinct
+place; a missing data code (``NR`` or ``NI`` unless others are named) is "not reported", distinct
 from an empty cell. Types and ranges are checked later, by the extraction core.
 """
 

@@ -392,3 +392,13 @@ def test_checkbox_labels_and_missing_code_labels_are_read_in_a_labelled_export()
     assert (first["sex"].text, first["sex"].missing_code) == ("", "NI")
     assert first["sites"].selected == ("hands", "feet")
     assert (second["sex"].text, second["sites"].missing_code) == ("male", "NI")
+
+
+def test_nr_is_read_as_not_reported_like_ni() -> None:
+    text = HEAD + ",sites___nr\n1,,,NR,,,,,\n1,case,1,,c1,NR,0,0,1\n"
+    record = read_records_export(text, sex_and_sites(), name="e.csv").record("1")
+    assert record is not None
+    assert (record.study["title"].text, record.study["title"].missing_code) == ("", "NR")
+    case = record.cases[1]
+    assert (case["sex"].missing_code, case["sites"].missing_code) == ("NR", "NR")
+    assert case["case_id"].missing_code is None
