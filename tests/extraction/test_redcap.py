@@ -132,9 +132,16 @@ def test_the_bundled_forms_branching_logic() -> None:
         for name, row in rows_by_name(FORMS).items()
         if row["Branching Logic (Show field only if...)"]
     }
+    not_a_case_report = (
+        "([design] <> '' and [design] <> 'NR' and [design] <> 'NI' and [design] <> '1')"
+    )
+    series_summaries = [f.name for f in FORMS.study.fields if f.when == "design != 'case report'"]
+    assert len(series_summaries) == 9
     assert logic == {
+        **dict.fromkeys(series_summaries, not_a_case_report),
         "radiological_change": "[radiological_assessed] = '1'",
         "new_calcinosis_lesions": "[radiological_assessed] = '1'",
+        "radiological_response_as_reported": "[radiological_assessed] = '1'",
         "adverse_event_description": "[adverse_event] = '1'",
     }
 

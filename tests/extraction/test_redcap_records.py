@@ -44,6 +44,15 @@ STUDY_1: dict[str, V] = {
     "centre": ("Barcelona, Spain", None),
     "n_patients": ("8", None),
     "patient_level_data": ("yes", None),
+    "n_limited": ("6", None),
+    "n_diffuse": ("2", None),
+    "rtx_cycles_mean": ("", None),
+    "rtx_cycles_sd": ("", None),
+    "rtx_cycles_min": ("", None),
+    "rtx_cycles_max": ("", None),
+    "follow_up_median": ("24", None),
+    "follow_up_q1": ("", None),
+    "follow_up_q3": ("", None),
 }
 CASE_1_1: dict[str, V] = {
     "case_id": ("P1", None),
@@ -64,6 +73,8 @@ CASE_1_1: dict[str, V] = {
     "radiological_assessed": ("yes", None),
     "radiological_change": ("reduction of 20% or more", None),
     "new_calcinosis_lesions": ("no", None),
+    "clinical_response_as_reported": ("yes", None),
+    "radiological_response_as_reported": ("yes", None),
     "adverse_event": ("yes", None),
     "adverse_event_description": ("Infusion reaction, grade 1", None),
 }
@@ -86,6 +97,8 @@ CASE_1_2: dict[str, V] = CASE_1_1 | {
     "radiological_assessed": ("no", None),
     "radiological_change": ("", None),
     "new_calcinosis_lesions": ("", None),
+    "clinical_response_as_reported": ("", None),
+    "radiological_response_as_reported": ("", None),
     "adverse_event": ("no", None),
     "adverse_event_description": ("", None),
 }
@@ -98,6 +111,20 @@ STUDY_2: dict[str, V] = {
     "centre": ("", "NI"),
     "n_patients": ("1", None),
     "patient_level_data": ("yes", None),
+    **dict.fromkeys(
+        [
+            "n_limited",
+            "n_diffuse",
+            "rtx_cycles_mean",
+            "rtx_cycles_sd",
+            "rtx_cycles_min",
+            "rtx_cycles_max",
+            "follow_up_median",
+            "follow_up_q1",
+            "follow_up_q3",
+        ],
+        ("", None),
+    ),
 }
 CASE_2_1: dict[str, V] = CASE_1_1 | {
     "case_id": ("1", None),
@@ -114,6 +141,8 @@ CASE_2_1: dict[str, V] = CASE_1_1 | {
     "radiological_assessed": ("unknown", None),
     "radiological_change": ("", None),
     "new_calcinosis_lesions": ("", None),
+    "clinical_response_as_reported": ("", None),
+    "radiological_response_as_reported": ("", None),
     "adverse_event": ("unknown", None),
     "adverse_event_description": ("", None),
 }
@@ -175,9 +204,9 @@ def test_each_value_knows_its_place() -> None:
     records = read_records_export(DATA / "rtx_raw.csv", FORMS)
     record = records.record("1")
     assert record is not None
-    assert str(record.cases[2]["age"].place) == f"{DATA / 'rtx_raw.csv'}, line 4, column 14 (age)"
+    assert str(record.cases[2]["age"].place) == f"{DATA / 'rtx_raw.csv'}, line 4, column 23 (age)"
     assert str(record.cases[1]["calcinosis_sites"].place).endswith(
-        "line 3, column 18 (calcinosis_sites___1)"
+        "line 3, column 27 (calcinosis_sites___1)"
     )
     assert str(record.place).endswith("line 2, column 1 (record_id)")
 
