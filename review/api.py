@@ -876,7 +876,7 @@ class Extraction:
         beside the file) with their problems. Returns the form read (a workbook's sheets,
         joined with ', ') and what was entered."""
         from review.extract.files import read_rows
-        from review.extract.sheets import entered_rows, read_workbook, write_rejects
+        from review.extract.sheets import entered_rows, read_workbook, rejects_path, write_rejects
         from review.extract.workflow import enter, enter_valid, forms_of
 
         source = Path(path)
@@ -909,8 +909,7 @@ class Extraction:
             add_studies=add_studies,
         )
         if rejected:
-            target = Path(rejects) if rejects else source.with_name(f"{source.stem}.rejects.csv")
-            write_rejects(target, rejected, forms)
+            write_rejects(rejects_path(source, rejects), rejected, forms)
         return chosen, done
 
     def find_study(self, key: str) -> Study:

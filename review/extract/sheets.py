@@ -406,6 +406,12 @@ def entered_rows(rows: Iterable[RowInput]) -> list[RowInput]:
     return [r for r in rows if any(str(v).strip() for v in r.cells.values() if v is not None)]
 
 
+def rejects_path(path: Path, rejects: Path | str | None = None) -> Path:
+    """Where a partial import of ``path`` writes its refused rows: ``rejects``, or
+    ``NAME.rejects.csv`` beside the file."""
+    return Path(rejects) if rejects else path.with_name(f"{path.stem}.rejects.csv")
+
+
 def write_rejects(path: Path, rejected: Sequence[Rejected], forms: Mapping[FormName, Form]) -> None:
     """The rows refused by a partial import, as a CSV: where each came from, its cells and
     its problems (the last column), to correct and import again."""
