@@ -88,10 +88,14 @@ def build_tables(
     """The tables, from the studies, the cells' states, each outcome's counts and the
     typed values that stand (pure)."""
     shown: dict[tuple[int, FormName, str], dict[str, str]] = defaultdict(dict)
+    rows_of: dict[tuple[int, FormName], set[str]] = defaultdict(set)
     for (study_id, form, row, name), state in states.items():
         standing = state.standing
         if standing is not None and standing.status != "cleared":
             shown[(study_id, form, row)][name] = standing.shown()
+        resolved = state.resolution is not None and state.resolution.status != "cleared"
+        if state.entries or resolved:  # a row pending or in conflict is listed, empty
+            rows_of[(study_id, form)].add(row)
     study_fields = forms["study"].names
     case_fields = forms["case"].names
     out = [
@@ -110,15 +114,12 @@ def build_tables(
             _numeric(forms["study"]),
         )
     ]
-    rows_of: dict[tuple[int, FormName], list[str]] = defaultdict(list)
-    for study_id, form, row in shown:
-        rows_of[(study_id, form)].append(row)
     cases = []
     aggregates = []
     for s in studies:
         for row in sorted(rows_of[(s.id, "case")], key=_natural):
             cells = shown[(s.id, "case", row)]
-            cases.append((s.id, s.label, *(cells.get(n) for n in case_fields)))
+            cases.append((s.id, s.label, row, *(cells.get(n) for n in case_fields[1:])))
         for row in sorted(rows_of[(s.id, "aggregate")]):
             cells = shown[(s.id, "aggregate", row)]
             aggregates.append((s.id, s.label, row, cells.get("events"), cells.get("assessed")))

@@ -167,3 +167,24 @@ def test_export_needs_a_format_it_knows(review_dir: Path, tmp_path: Path) -> Non
         f"{tmp_path / 'out.txt'}: say --format csv or --format xlsx "
         "(or name the file .csv or .xlsx)"
     )
+
+
+def test_in_dual_extraction_only_agreed_values_are_exported(
+    review_dir: Path, tmp_path: Path
+) -> None:
+    path = review_dir / "protocol.toml"
+    path.write_text(path.read_text(encoding="utf-8").replace("extractors = 1", "extractors = 2"))
+    register(review_dir)
+    rows = tmp_path / "aggregates.csv"
+    rows.write_text("study,outcome,events,assessed\nNarváez 2019,clinical_response,4,8\n")
+    other = tmp_path / "other.csv"
+    other.write_text("study,outcome,events,assessed\nNarváez 2019,clinical_response,5,8\n")
+    with Review.open(review_dir) as rv:
+        rv.extraction.import_file(rows, extractor="ann")
+        rv.extraction.export(tmp_path / "one.csv")
+        rv.extraction.import_file(other, extractor="bo")
+        rv.extraction.export(tmp_path / "two.csv")
+    pending = read_csv(tmp_path / "one.aggregates.csv")
+    assert [(r["events"], r["assessed"]) for r in pending] == [("", "")]
+    (row,) = read_csv(tmp_path / "two.aggregates.csv")
+    assert (row["events"], row["assessed"]) == ("", "8")  # 4 vs 5 in conflict; 8 agreed
