@@ -128,6 +128,11 @@ def import_rows(
             "say who extracted: --extractor NAME (or set CASEPOOL_EXTRACTOR)",
             param_hint="'--extractor'",
         )
+    if rejects is not None and not partial:
+        raise typer.BadParameter(
+            "--rejects is where --partial writes the rows it leaves out; add --partial",
+            param_hint="'--rejects'",
+        )
     with _open(review, db) as rv:
         try:
             chosen, done = rv.extraction.import_file(

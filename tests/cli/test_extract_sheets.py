@@ -138,6 +138,9 @@ def test_bad_options_are_usage_errors(review_dir: Path, tmp_path: Path) -> None:
     export = run(review_dir, "extract", "export", "--out", "t.xlsx", "--format", "sav")
     assert export.exit_code == 2
     assert "'sav': use csv or xlsx" in export.stderr
+    alone = run(review_dir, "extract", "import", "f.xlsx", "-u", "ann", "--rejects", "r.csv")
+    assert alone.exit_code == 2
+    assert "--rejects is where --partial writes the rows it leaves out" in alone.stderr
     wrong = run(review_dir, "extract", "template", "--out", str(tmp_path / "t.ods"))
     assert wrong.exit_code == 1
     assert wrong.stderr == (

@@ -404,3 +404,22 @@ def test_the_bundled_rows_are_what_the_fill_helper_types(review_dir: Path, tmp_p
     assert [r.cells.get("rtx_regimen") for r in case] == [
         r["rtx_regimen"] for r in bundled_rows("case")
     ]
+
+
+def test_a_filled_csv_template_imports_form_by_form(review_dir: Path, tmp_path: Path) -> None:
+    register(review_dir)
+    with Review.open(review_dir) as rv:
+        written = rv.extraction.template(tmp_path / "sheet.csv")
+    for path, form in zip(written, ("study", "case", "aggregate"), strict=True):
+        header = csv_rows(path)[0]
+        with path.open("w", encoding="utf-8", newline="") as handle:
+            writer = csv.DictWriter(handle, header)
+            writer.writeheader()
+            writer.writerows(bundled_rows(form))
+    with Review.open(review_dir) as rv:
+        chosen = [rv.extraction.import_file(p, extractor="ann")[0] for p in written]
+        counts = [
+            (c.study, c.events, c.assessed) for c in rv.extraction.counts("clinical_response")
+        ]
+    assert chosen == ["study", "case", "aggregate"]
+    assert counts == [("Narváez 2019", 4, 8), ("Daoussis 2012", 1, 1), ("Poormoghim 2016", 0, 1)]
