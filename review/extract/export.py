@@ -155,11 +155,16 @@ def build_tables(
             ),
         )
     )
+    derived = {
+        (c.study, c.outcome, p.patient): p for c in counts for p in c.patients
+    }  # what the counts derived already; a study counted from its aggregate row has none
     patients = []
     for v in values:
         for patient, typed in sorted(v.cases.items(), key=lambda p: _natural(p[0])):
             for rule in outcomes:
-                result = patient_outcome(rule, patient, typed)
+                result = derived.get((v.study.label, rule.name, patient)) or patient_outcome(
+                    rule, patient, typed
+                )
                 event = "" if result.assessed is False else _three(result.event)
                 patients.append(
                     (v.study.id, v.study.label, patient, rule.name, _three(result.assessed), event)
@@ -270,18 +275,19 @@ def check_format(path: Path, fmt: str | None) -> TableFormat:
 
 
 def review_tables(store: Store, protocol: Protocol) -> list[Table]:
-    """The tables of a review's extraction as it stands."""
-    from review.extract.workflow import cell_states, counts, forms_of, standing_values, studies
+    """The tables of a review's extraction as it stands (two reads of the events)."""
+    from review.extract.workflow import cell_states, counts_of, forms_of, standing_values
 
     rules = [OutcomeRule(o.name, o.rule, o.assessed) for o in protocol.outcomes]
-    every = [c for o in protocol.outcomes for c in counts(store, protocol, o.name)]
-    order = {s.label: i for i, s in enumerate(studies(store))}
+    values = standing_values(store, protocol)
+    every = [c for o in protocol.outcomes for c in counts_of(protocol, values, o.name)]
+    order = {v.study.label: i for i, v in enumerate(values)}
     every.sort(key=lambda c: order[c.study])
     return build_tables(
         forms_of(protocol),
-        studies(store),
+        [v.study for v in values],
         cell_states(store, protocol),
         every,
-        standing_values(store, protocol),
+        values,
         rules,
     )

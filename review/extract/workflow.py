@@ -428,9 +428,13 @@ def standing_values(store: Store, protocol: Protocol) -> list[StudyValues]:
 def counts(store: Store, protocol: Protocol, outcome: str) -> list[StudyCount]:
     """Each study's count for ``outcome``: events and patients assessed, derived from its
     case rows, or its aggregate row when it has one."""
+    return counts_of(protocol, standing_values(store, protocol), outcome)
+
+
+def counts_of(protocol: Protocol, every: Sequence[StudyValues], outcome: str) -> list[StudyCount]:
+    """``counts`` from values already read (one read for every outcome)."""
     spec = protocol.outcome(outcome)
     rule = OutcomeRule(spec.name, spec.rule, spec.assessed)
-    every = standing_values(store, protocol)
     labels = [v.study.label for v in every]
     cases = {v.study.label: list(v.cases.items()) for v in every}
     aggregates: dict[tuple[str, str], AggregateRow] = {}
