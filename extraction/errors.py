@@ -13,3 +13,11 @@ class FormError(ExtractionError):
 
 class RuleError(ExtractionError):
     """An outcome rule or ``when`` condition cannot be parsed or evaluated."""
+
+
+class AppraisalError(ExtractionError):
+    """An appraisal tool, an appraisal or a consensus is invalid."""
+
+
+class AppraisalPlotError(AppraisalError):
+    """An appraisal plot cannot be drawn or written."""

@@ -41,16 +41,19 @@ from review.workspace import (
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    from extraction.appraisal import AppraisalSummary, Tool
     from extraction.derive import StudyCount
     from extraction.forms import Form
     from meta.counts import StudyCounts
+    from meta.ipd import IPDFit
     from review.analysis import PlanResult
     from review.dedup.clusters import Membership
     from review.dedup.pairs import QueuedPair
-    from review.extract.events import ExtractionEvent, FormName, Study
+    from review.extract.appraisal import Answered, AppraisalRow, ItemState
+    from review.extract.events import AppraisalEvent, ExtractionEvent, FormName, Study
     from review.extract.events import Via as ExtractVia
     from review.extract.state import CellState
-    from review.extract.workflow import Entered, RowInput
+    from review.extract.workflow import Entered, PatientRows, RowInput
     from review.prisma.counts import DedupCounts
     from review.prisma.flow import PrismaFlow
     from review.pubmed.dates import DateLimits
@@ -254,6 +257,11 @@ class Review:
     def extraction(self) -> Extraction:
         """Extraction: studies, values entered as events, dual extraction, counts."""
         return Extraction(self)
+
+    @property
+    def appraisal(self) -> Appraising:
+        """Appraisal: answers per study and item, dual appraisal, the summary and plots."""
+        return Appraising(self)
 
     @property
     def protocol_path(self) -> Path | None:
@@ -830,6 +838,13 @@ class Extraction:
             self.store, label, cluster_id=cluster, at=self.review.clock(), by=self.review.actor
         )
 
+    def add_included(self) -> list[Study]:
+        """Register every study that screening included at full text and that is not
+        registered yet (reports of one study are one study)."""
+        from review.extract.workflow import add_included
+
+        return add_included(self.store, self.protocol, at=self.review.clock(), by=self.review.actor)
+
     def studies(self) -> list[Study]:
         from review.extract.workflow import studies
 
@@ -993,9 +1008,9 @@ class Extraction:
         )
 
     def export(self, out: Path | str, *, fmt: Literal["csv", "xlsx"] | None = None) -> list[Path]:
-        """Write the extraction as tidy tables (``review.extract.export``: studies, cases,
-        aggregates, outcomes, patient_outcomes) to a workbook or a CSV per table; the files
-        written."""
+        """Write the extraction and appraisal as tidy tables (``review.extract.export``:
+        studies, cases, aggregates, outcomes, patient_outcomes, appraisal, appraisal_scores)
+        to a workbook or a CSV per table; the files written."""
         from review.extract.export import check_format, review_tables, write_tables
 
         target = Path(out)
@@ -1057,6 +1072,20 @@ class Extraction:
 
         return counts(self.store, self.protocol, outcome)
 
+    def patient_rows(self, outcome: str, covariates: Sequence[str] = ()) -> PatientRows:
+        """The case rows usable for the one-stage (IPD) model of an outcome."""
+        from review.extract.workflow import patient_rows
+
+        return patient_rows(self.store, self.protocol, outcome, covariates)
+
+    def fit_ipd(self, outcome: str, covariates: Sequence[str] = ()) -> tuple[IPDFit, PatientRows]:
+        """``meta``'s one-stage random-intercept logistic model on the patient rows."""
+        from meta.ipd import fit_ipd
+
+        rows = self.patient_rows(outcome, covariates)
+        fit = fit_ipd(rows.outcome, rows.study, dict(rows.covariates) or None)
+        return fit, rows
+
     def study_counts(self, outcome: str) -> StudyCounts:
         """The same counts as ``meta``'s input type, ready to pool (studies with nobody
         assessed are left out, as they hold no information on a proportion)."""
@@ -1066,3 +1095,85 @@ class Extraction:
         return make_counts(
             [c.events for c in found], [c.assessed for c in found], [c.study for c in found]
         )
+
+
+class Appraising:
+    """The appraisal use cases of one review (``review.appraisal``): each study appraised
+    with the tool its design calls for (or one named), every answer an event, two
+    appraisers settled by consensus where the protocol asks for two."""
+
+    def __init__(self, review: Review) -> None:
+        self.review = review
+        self.store = review.store
+        self.protocol = review.protocol
+
+    def tools(self) -> dict[str, Tool]:
+        """The built-in tools (Murad 2018, JBI case report, JBI case series) and the
+        protocol's own."""
+        from review.extract.appraisal import tools
+
+        return tools(self.protocol)
+
+    def tool_for(self, study: str) -> Tool:
+        """The tool a study's design calls for."""
+        from review.extract.appraisal import tool_for_study
+        from review.extract.workflow import find_study
+
+        return tool_for_study(self.store, self.protocol, find_study(self.store, study))
+
+    def enter(
+        self, rows: Sequence[AppraisalRow], *, appraiser: str, via: ExtractVia = "api"
+    ) -> Answered:
+        """Check every answer and write the changed ones in one transaction."""
+        from review.extract.appraisal import enter
+
+        return enter(
+            self.store, self.protocol, rows, person=appraiser, at=self.review.clock(), via=via
+        )
+
+    def import_file(self, path: Path | str, *, appraiser: str) -> Answered:
+        """Import an appraisal CSV (``study``, ``tool`` and one column per item id)."""
+        from review.extract.appraisal_files import read_appraisal_rows
+
+        return self.enter(read_appraisal_rows(Path(path)), appraiser=appraiser, via="spreadsheet")
+
+    def items(self) -> list[ItemState]:
+        from review.extract.appraisal import item_states
+
+        return item_states(self.store, self.protocol)
+
+    def differences(self) -> list[ItemState]:
+        """The items two appraisers answered differently, not yet settled."""
+        from review.extract.appraisal import differences
+
+        return differences(self.store, self.protocol)
+
+    def resolve(
+        self, study: str, *, tool: str, item: str, answer: str, by: str, why: str | None = None
+    ) -> AppraisalEvent:
+        """Record the consensus answer of one item."""
+        from review.extract.appraisal import resolve
+
+        return resolve(
+            self.store,
+            self.protocol,
+            study=study,
+            tool=tool,
+            item=item,
+            answer=answer,
+            by=by,
+            at=self.review.clock(),
+            why=why,
+            via="cli",
+        )
+
+    def summary(self) -> tuple[tuple[AppraisalSummary, ...], list[str]]:
+        """A summary table per tool of the finished appraisals, and the unfinished studies."""
+        from review.extract.appraisal import summary
+
+        return summary(self.store, self.protocol)
+
+    def study_sizes(self) -> dict[str, float]:
+        from review.extract.appraisal import study_sizes
+
+        return study_sizes(self.store, self.protocol)

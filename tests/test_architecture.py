@@ -34,6 +34,7 @@ USE_CASES = (
     "review/extract/workflow.py",
     "review/extract/sheets.py",
     "review/extract/export.py",
+    "review/extract/appraisal.py",
 )
 STORE = ("review/store/",)
 EDGES = ("review/pubmed/entrez.py", "review/clock.py")

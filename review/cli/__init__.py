@@ -47,6 +47,7 @@ def _root(
 
 def _register() -> None:
     from review.cli import (
+        appraise_cmd,
         db_cmd,
         dedup_cmd,
         extract_cmd,
@@ -64,6 +65,7 @@ def _register() -> None:
         dedup_cmd,
         screen_cmd,
         extract_cmd,
+        appraise_cmd,
         pool_cmd,
         db_cmd,
     ):

@@ -75,6 +75,7 @@ WORKFLOW = (
     "screen",
     "prisma",
     "extract",
+    "appraise",
     "pool",
     "sensitivity",
     "db",

@@ -48,7 +48,12 @@ def _form(value: str | None) -> str | None:
 
 @study_app.command("add")
 def study_add(
-    label: str = typer.Argument(..., help="How people know the study, e.g. 'Narváez 2019'."),
+    label: str | None = typer.Argument(
+        None, help="How people know the study, e.g. 'Narváez 2019'.", show_default=False
+    ),
+    included: bool = typer.Option(
+        False, "--included", help="Register every study screening included at full text."
+    ),
     cluster: int | None = typer.Option(
         None, "--cluster", help="The screening cluster of its report, when it has one."
     ),
@@ -58,12 +63,25 @@ def study_add(
 ) -> None:
     """Register a study to extract (the centre's own series, or a report included at
     full text)."""
+    if included == (label is not None):
+        raise typer.BadParameter(
+            "give a LABEL, or --included for the studies screening included",
+            param_hint="'LABEL'",
+        )
     with _open(review, db) as rv:
-        study = rv.extraction.add_study(label, cluster=cluster)
+        if included:
+            added = rv.extraction.add_included()
+        else:
+            assert label is not None
+            added = [rv.extraction.add_study(label, cluster=cluster)]
     if as_json:
-        print_json(study.as_dict())
+        print_json({"added": [s.as_dict() for s in added]})
         return
-    typer.echo(f"Registered study {study.id}: {study.label}.")
+    if not added:
+        typer.echo("Every included study is registered already.")
+    for study in added:
+        cluster_text = f" (cluster {study.cluster_id})" if study.cluster_id is not None else ""
+        typer.echo(f"Registered study {study.id}: {study.label}{cluster_text}.")
 
 
 @extract_app.command("studies")
@@ -218,8 +236,9 @@ def export(
     as_json: bool = json_option(),
 ) -> None:
     """Export the extraction as tidy tables for R, Stata and SPSS: studies, cases,
-    aggregates, outcomes (the count per study) and patient_outcomes; columns named as in
-    the forms, NR kept apart from empty. (Appraisal is not in the store yet.)"""
+    aggregates, outcomes (the count per study), patient_outcomes, appraisal (each item's
+    answer) and appraisal_scores; columns named as in the forms, NR kept apart from
+    empty."""
     if fmt is not None and fmt not in ("csv", "xlsx"):
         raise typer.BadParameter(f"{fmt!r}: use csv or xlsx", param_hint="'--format'")
     with _open(review, db) as rv:

@@ -16,6 +16,7 @@ from meta.types import CCMode, Measure, Method, StudyCIMethod, Test
 from review.cli import pool_options as opt
 from review.cli.common import db_option, json_option, open_review, print_json, review_option
 from review.cli.progress import progress_bars
+from review.wording import count
 
 
 def pool_command(
@@ -28,6 +29,19 @@ def pool_command(
         "--outcome",
         help="Pool this protocol outcome straight from the review's extraction (no CSV).",
         show_default=False,
+    ),
+    ipd: bool = typer.Option(
+        False,
+        "--ipd",
+        help="With --outcome: fit the one-stage model to the patient rows (random study "
+        "intercept) instead of pooling counts.",
+    ),
+    covariate: list[str] = typer.Option(
+        [],
+        "--covariate",
+        help="With --ipd: a case field (number or yes/no) to adjust for (repeat for more).",
+        show_default=False,
+        metavar="<field>",
     ),
     review: Path | None = review_option(),
     db: str | None = db_option(),
@@ -53,6 +67,9 @@ def pool_command(
 
     Default: the binomial-normal GLMM with Clopper-Pearson study intervals.
     """
+    if ipd or covariate:
+        _fit_ipd(outcome, covariate, review, db, as_json)
+        return
     counts = _counts_for_pool(
         input_file, sheet, events, total, study, subgroup, outcome, review, db
     )
@@ -76,6 +93,85 @@ def pool_command(
         print_json(result.to_dict())
         return
     _print_pooled(result, forest)
+
+
+def _fit_ipd(
+    outcome: str | None, covariates: list[str], review: Path | None, db: str | None, as_json: bool
+) -> None:
+    if outcome is None:
+        raise typer.BadParameter(
+            "the one-stage model fits an outcome of the review: give --outcome NAME",
+            param_hint="'--ipd'",
+        )
+    with open_review(review, db, uses=("outcomes", "extraction")) as rv:
+        fit, rows = rv.extraction.fit_ipd(outcome, covariates)
+    terms = list(
+        zip(
+            fit.names,
+            fit.coefficients,
+            fit.se,
+            fit.z,
+            fit.p,
+            fit.ci_lower,
+            fit.ci_upper,
+            strict=True,
+        )
+    )
+    if as_json:
+        print_json(
+            {
+                "outcome": outcome,
+                "model": "one-stage logistic, random study intercept (ML, adaptive GHQ)",
+                "terms": [
+                    dict(
+                        zip(
+                            ("name", "estimate", "se", "z", "p", "ci_lower", "ci_upper"),
+                            t,
+                            strict=True,
+                        )
+                    )
+                    for t in terms
+                ],
+                "tau2": fit.tau2,
+                "loglik": fit.loglik,
+                "converged": fit.converged,
+                "patients": fit.n_patients,
+                "studies": fit.n_studies,
+                "left_out": {
+                    "unknown_outcome": rows.unknown_outcome,
+                    "missing_covariate": rows.missing_covariate,
+                    "aggregate_only_studies": list(rows.aggregate_only),
+                },
+                "warnings": list(fit.warnings),
+            }
+        )
+        return
+    typer.echo(
+        f"One-stage model of {outcome}: {fit.n_patients} patients in {fit.n_studies} studies "
+        "(logistic, random study intercept, ML)"
+    )
+    typer.echo(f"  {'term':<24} {'log odds':>9} {'SE':>7} {'95% CI':>18} {'p':>7}")
+    for name, b, se, _z, p, lo, hi in terms:
+        ci = f"[{lo:.2f}, {hi:.2f}]"
+        typer.echo(f"  {name:<24} {b:>9.3f} {se:>7.3f} {ci:>18} {p:>7.3f}")
+    typer.echo(f"  tau² = {fit.tau2:.4g}")
+    if fit.n_patients < 10:
+        typer.echo(
+            f"Note: {count(fit.n_patients, 'patient')} say little to a one-stage model; its "
+            "random intercept's variance is hardly identified."
+        )
+    if rows.unknown_outcome or rows.missing_covariate:
+        typer.echo(
+            f"Left out: {count(rows.unknown_outcome, 'patient')} with the outcome unknown, "
+            f"{rows.missing_covariate:,} with a covariate missing."
+        )
+    if rows.aggregate_only:
+        typer.echo(
+            f"Not in the model (aggregate rows only): {', '.join(rows.aggregate_only)}; "
+            "pool the counts (without --ipd) to include them."
+        )
+    for warning in fit.warnings:
+        typer.echo(f"Warning: {warning}", err=True)
 
 
 def _counts_for_pool(

@@ -98,3 +98,48 @@ class RowInput:
     place: str
     columns: Mapping[str, str] = field(default_factory=dict)
     """Field name -> the column it came from (a letter or header), for messages."""
+
+
+@dataclass(frozen=True, slots=True)
+class AppraisalEvent:
+    """One appraisal answer: a study's item of a tool answered by an appraiser (``enter``)
+    or settled by consensus (``resolve``)."""
+
+    id: int
+    study_id: int
+    tool: str
+    item: str
+    kind: EventKind
+    answer: str
+    person: str
+    at: str
+    via: Via = "api"
+    note: str | None = None
+    source: str | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "study": self.study_id,
+            "tool": self.tool,
+            "item": self.item,
+            "kind": self.kind,
+            "answer": self.answer,
+            "person": self.person,
+            "at": self.at,
+            "via": self.via,
+            "note": self.note,
+            "source": self.source,
+        }
+
+
+@dataclass(frozen=True)
+class AppraisalRow:
+    """One study's answers to enter: study (id or label), tool (None: by design), item ->
+    answer, an optional note, and its place."""
+
+    study: str
+    tool: str | None
+    answers: Mapping[str, str]
+    place: str
+    note: str | None = None

@@ -11,8 +11,12 @@ one column per field, named as in the protocol's forms.
 
 Values are those that stand (agreed or resolved in dual extraction; a cell pending or in
 conflict is empty). ``NR`` (not reported) is kept as ``NR``, apart from empty (not
-entered): read with ``na.strings = c("", "NR")`` in R. Appraisal is not in the store yet,
-so there is no appraisal table. CSV: one file per table, ``NAME.TABLE.csv``; XLSX: a
+entered): read with ``na.strings = c("", "NR")`` in R.
+
+- ``appraisal``: one row per study and item of its appraisal tool, the answer that stands;
+- ``appraisal_scores``: per finished appraisal, its yes count among applicable items.
+
+CSV: one file per table, ``NAME.TABLE.csv``; XLSX: a
 sheet per table after a ``README`` sheet. Text that a spreadsheet would run as a formula
 is neutralised (``tabular.neutralise``).
 """
@@ -27,9 +31,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from extraction.appraisal import Appraisal
+from extraction.appraisal_tools import Tool
 from extraction.derive import OutcomeRule, StudyCount, patient_outcome
 from extraction.forms import Form
 from review.errors import ExportError
+from review.extract.appraisal import ItemState
 from review.extract.events import FormName, Study
 from review.extract.state import CellState
 from review.extract.workflow import StudyValues
@@ -50,7 +57,15 @@ OUTCOME_COLUMNS = (
     "source",
     "note",
 )
-TABLES = ("studies", "cases", "aggregates", "outcomes", "patient_outcomes")
+TABLES = (
+    "studies",
+    "cases",
+    "aggregates",
+    "outcomes",
+    "patient_outcomes",
+    "appraisal",
+    "appraisal_scores",
+)
 
 
 @dataclass(frozen=True)
@@ -217,7 +232,8 @@ _ABOUT = (
     "patient's outcome derived from the case row.",
     "Empty: not entered (or pending / in conflict in dual extraction). NR: the report does "
     "not say. In R: readxl::read_excel(path, sheet, na = c('', 'NR')).",
-    "Appraisal is not part of the extraction store yet, so there is no appraisal table.",
+    "appraisal: each study's answer per item of its appraisal tool (empty while appraisers "
+    "differ). appraisal_scores: yes among the applicable items, per finished appraisal.",
 )
 
 
@@ -274,8 +290,54 @@ def check_format(path: Path, fmt: str | None) -> TableFormat:
     raise ExportError(f"{path}: say --format csv or --format xlsx (or name the file .csv or .xlsx)")
 
 
+def appraisal_tables(
+    studies: Sequence[Study],
+    states: Sequence[ItemState],
+    appraisals: Sequence[Appraisal],
+    tools: Mapping[str, Tool],
+) -> list[Table]:
+    """``appraisal``: one row per study and item of its tool, the answer that stands
+    (empty while appraisers differ or one is awaited); ``appraisal_scores``: per study
+    whose every item stands, its count of yes among the applicable items (pure)."""
+    from extraction.appraisal import judge
+
+    order = {s.id: i for i, s in enumerate(studies)}
+    ids = {s.label: s.id for s in studies}
+
+    def item_order(state: ItemState) -> tuple[int, str, int]:
+        position = tools[state.tool].item_ids.index(state.item)
+        return (order.get(state.study.id, len(order)), state.tool, position)
+
+    items = tuple(
+        (
+            s.study.id,
+            s.study.label,
+            s.tool,
+            s.item,
+            tools[s.tool].item(s.item).domain,
+            s.standing,
+        )
+        for s in sorted(states, key=item_order)
+    )
+    judged = [judge(a) for a in appraisals]
+    scores = tuple(
+        (ids.get(j.study), j.study, j.tool, j.yes, j.applicable)
+        for j in sorted(judged, key=lambda j: (order.get(ids.get(j.study, -1), 0), j.tool))
+    )
+    return [
+        Table("appraisal", ("study_id", "study", "tool", "item", "domain", "answer"), items),
+        Table(
+            "appraisal_scores",
+            ("study_id", "study", "tool", "yes", "applicable"),
+            scores,
+            frozenset({"yes", "applicable"}),
+        ),
+    ]
+
+
 def review_tables(store: Store, protocol: Protocol) -> list[Table]:
-    """The tables of a review's extraction as it stands (two reads of the events)."""
+    """The tables of a review's extraction and appraisal as they stand."""
+    from review.extract.appraisal import final_appraisals, item_states, tool_of
     from review.extract.workflow import cell_states, counts_of, forms_of, standing_values
 
     rules = [OutcomeRule(o.name, o.rule, o.assessed) for o in protocol.outcomes]
@@ -283,11 +345,13 @@ def review_tables(store: Store, protocol: Protocol) -> list[Table]:
     every = [c for o in protocol.outcomes for c in counts_of(protocol, values, o.name)]
     order = {v.study.label: i for i, v in enumerate(values)}
     every.sort(key=lambda c: order[c.study])
-    return build_tables(
-        forms_of(protocol),
-        [v.study for v in values],
-        cell_states(store, protocol),
-        every,
-        values,
-        rules,
-    )
+    studies = [v.study for v in values]
+    items = item_states(store, protocol)
+    done, _ = final_appraisals(store, protocol)
+    tools = {name: tool_of(protocol, name) for name in {s.tool for s in items}}
+    return [
+        *build_tables(
+            forms_of(protocol), studies, cell_states(store, protocol), every, values, rules
+        ),
+        *appraisal_tables(studies, items, done, tools),
+    ]

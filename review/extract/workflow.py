@@ -607,3 +607,139 @@ def studies_included(store: Store, protocol: Protocol) -> list[Study]:
         if state is not None and state.outcome() == "included":
             out.append(study)
     return out
+
+
+# --- patient rows for the one-stage model ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class PatientRows:
+    """The case rows usable for a one-stage model of an outcome: each patient's outcome
+    (0/1), study and covariates, and how many rows were left out and why."""
+
+    outcome: tuple[int, ...]
+    study: tuple[str, ...]
+    covariates: Mapping[str, tuple[float, ...]]
+    unknown_outcome: int
+    missing_covariate: int
+    aggregate_only: tuple[str, ...]
+
+
+def patient_rows(
+    store: Store, protocol: Protocol, outcome: str, covariates: Sequence[str] = ()
+) -> PatientRows:
+    """Each patient with a known outcome and every covariate known (numbers as they are,
+    yes/no as 1/0); studies with an aggregate row only are named apart."""
+    from extraction.derive import patient_outcome
+
+    spec = protocol.outcome(outcome)
+    rule = OutcomeRule(spec.name, spec.rule, spec.assessed)
+    fields = {f.name: f for f in protocol.extraction.forms.case.fields}
+    for name in covariates:
+        if name not in fields:
+            raise ExtractError(f"the case form has no field {name!r} to use as a covariate")
+        if fields[name].type not in ("integer", "number", "yes-no-unknown"):
+            raise ExtractError(
+                f"covariate {name!r} is a {fields[name].type} field; a covariate is a number "
+                "or yes/no"
+            )
+    ys: list[int] = []
+    studies_of: list[str] = []
+    xs: dict[str, list[float]] = {name: [] for name in covariates}
+    unknown = missing = 0
+    aggregate_only = []
+    for values in standing_values(store, protocol):
+        if not values.cases:
+            if outcome in values.aggregates:
+                aggregate_only.append(values.study.label)
+            continue
+        for patient, row in values.cases.items():
+            result = patient_outcome(rule, patient, row)
+            if result.event is None:
+                unknown += 1
+                continue
+            numbers = [_covariate(row.get(name)) for name in covariates]
+            if any(n is None for n in numbers):
+                missing += 1
+                continue
+            ys.append(int(result.event))
+            studies_of.append(values.study.label)
+            for name, number in zip(covariates, numbers, strict=True):
+                assert number is not None
+                xs[name].append(number)
+    return PatientRows(
+        tuple(ys),
+        tuple(studies_of),
+        {name: tuple(v) for name, v in xs.items()},
+        unknown,
+        missing,
+        tuple(aggregate_only),
+    )
+
+
+def _covariate(value: Any) -> float | None:
+    if value is None or value == "unknown":
+        return None
+    if value in ("yes", "no"):
+        return 1.0 if value == "yes" else 0.0
+    return float(value)
+
+
+# --- the studies screening included ---------------------------------------------------
+
+
+def included_studies(store: Store, protocol: Protocol) -> list[tuple[int, list[int]]]:
+    """The studies included at full text: each study's cluster (the smallest of its
+    reports) and its included reports. Refused while full-text screening is blind."""
+    from review.errors import BlindError
+    from review.screening.events import Stage
+    from review.screening.workflow import Settings, snapshot
+
+    settings = Settings.of(protocol)
+    view = snapshot(store, settings)
+    stage: Stage = "ft" if "ft" in settings.stages else "ta"
+    if view.blind[stage]:
+        raise BlindError(
+            "full-text screening is blind, so what it included is not known yet; a lead "
+            f"unblinds it with 'casepool screen unblind --stage {stage} --by LEAD'"
+        )
+    outcome = "included" if stage == "ft" else "advanced"
+    included = [c for c, s in view.states[stage].items() if s.outcome(settings.advance) == outcome]
+    grouped: dict[int, list[int]] = defaultdict(list)
+    for cluster in sorted(included):
+        grouped[view.study_of.get(cluster, cluster)].append(cluster)
+    return sorted(grouped.items())
+
+
+def add_included(store: Store, protocol: Protocol, *, at: str, by: str | None) -> list[Study]:
+    """Register each study screening included that is not registered yet, labelled by its
+    first author and year (``Daoussis 2012``; ``a``/``b`` where two would be the same)."""
+    from review.dedup.clusters import merged_view
+    from review.store.dedup import membership
+    from review.store.records import records_by_id
+
+    found = included_studies(store, protocol)
+    added: list[Study] = []
+    with store.transaction() as tx:
+        known = sql.studies(tx)
+        registered = {s.cluster_id for s in known if s.cluster_id is not None}
+        labels = {s.label.casefold() for s in known}
+        current = membership(tx)
+        for cluster, reports in found:
+            if cluster in registered or any(r in registered for r in reports):
+                continue
+            primary = current.primary_of[cluster]
+            members = current.members(cluster)
+            records = records_by_id(tx, members)
+            record = merged_view([records[primary], *(records[m] for m in members if m != primary)])
+            author = next((a.last_name or a.collective_name for a in record.authors), None)
+            base = f"{author or 'Cluster'} {record.year or cluster}"
+            label, suffix = base, 0
+            while label.casefold() in labels:
+                suffix += 1
+                label = f"{base}{chr(96 + suffix)}" if suffix < 27 else f"{base} ({cluster})"
+            labels.add(label.casefold())
+            added.append(
+                sql.add_study(tx, label, cluster_id=cluster, record_id=primary, at=at, by=by)
+            )
+    return added

@@ -7,7 +7,7 @@ must parse; ``review.protocol.loading`` turns the problems into messages with th
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import (
     Field,
@@ -243,6 +243,42 @@ class Extraction(StrictModel):
     extractors: Literal[1, 2] = 1
 
 
+class AppraisalPlan(StrictModel):
+    """Which appraisal tool each study design gets (``[appraisal.designs]``, design -> tool
+    name; by default JBI's checklist for case reports or case series, see
+    ``extraction.appraisal_tools.DEFAULT_TOOL_FOR_DESIGN``), and tools of the review's own
+    (``[[appraisal.tools]]``: name, citation, items)."""
+
+    designs: dict[str, str] = Field(default_factory=dict)
+    tools: tuple[dict[str, Any], ...] = ()
+
+    @field_validator("tools")
+    @classmethod
+    def _tools_valid(cls, value: tuple[dict[str, Any], ...]) -> tuple[dict[str, Any], ...]:
+        from extraction.appraisal_tools import custom_tool
+        from extraction.errors import AppraisalError
+
+        for raw in value:
+            try:
+                custom_tool(raw)
+            except AppraisalError as exc:
+                raise ValueError(str(exc)) from None
+        return value
+
+    @model_validator(mode="after")
+    def _designs_name_tools(self) -> AppraisalPlan:
+        from extraction.appraisal_tools import BUILT_IN_TOOLS
+
+        known = set(BUILT_IN_TOOLS) | {str(t.get("name")) for t in self.tools}
+        for design, name in self.designs.items():
+            if name not in known:
+                raise ValueError(
+                    f"designs.{design}: {name!r} is not a tool; use one of "
+                    f"{', '.join(sorted(known))}"
+                )
+        return self
+
+
 class Protocol(StrictModel):
     """A whole review protocol."""
 
@@ -252,6 +288,7 @@ class Protocol(StrictModel):
     exclusion_reasons: tuple[ExclusionReason, ...] = Field(min_length=1)
     screening: Screening = Screening()
     extraction: Extraction
+    appraisal: AppraisalPlan = AppraisalPlan()
     outcomes: tuple[Outcome, ...] = Field(min_length=1)
     analysis: AnalysisPlan
 

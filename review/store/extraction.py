@@ -8,9 +8,9 @@ from typing import Any
 
 from sqlalchemy import insert, select
 
-from review.extract.events import ExtractionEvent, Study
+from review.extract.events import AppraisalEvent, ExtractionEvent, Study
 from review.store.engine import Tx
-from review.store.schema import extraction_events, extraction_studies
+from review.store.schema import appraisal_events, extraction_events, extraction_studies
 
 
 def _study(row: Any) -> Study:
@@ -77,5 +77,48 @@ def events(tx: Tx, *, study_id: int | None = None) -> Iterator[ExtractionEvent]:
             row.person,
             row.at,
             row.via,
+            row.source,
+        )
+
+
+def add_appraisal_events(tx: Tx, events: Sequence[AppraisalEvent]) -> int:
+    """Append appraisal answers (their ``id`` is ignored); return how many."""
+    rows = [
+        {
+            "study_id": e.study_id,
+            "tool": e.tool,
+            "item": e.item,
+            "kind": e.kind,
+            "answer": e.answer,
+            "note": e.note,
+            "person": e.person,
+            "at": e.at,
+            "via": e.via,
+            "source": e.source,
+        }
+        for e in events
+    ]
+    if rows:
+        tx.connection.execute(insert(appraisal_events), rows)
+    return len(rows)
+
+
+def appraisal_events_of(tx: Tx, *, study_id: int | None = None) -> Iterator[AppraisalEvent]:
+    """Appraisal answers, oldest first (of one study when given)."""
+    query = select(appraisal_events).order_by(appraisal_events.c.id)
+    if study_id is not None:
+        query = query.where(appraisal_events.c.study_id == study_id)
+    for row in tx.connection.execute(query):
+        yield AppraisalEvent(
+            int(row.id),
+            int(row.study_id),
+            row.tool,
+            row.item,
+            row.kind,
+            row.answer,
+            row.person,
+            row.at,
+            row.via,
+            row.note,
             row.source,
         )

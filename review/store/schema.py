@@ -347,5 +347,23 @@ extraction_events = Table(
     Index("extraction_events_cell", "study_id", "form", "row_key", "field"),
 )
 
+appraisal_events = Table(
+    "appraisal_events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("study_id", Integer, ForeignKey("extraction_studies.id"), nullable=False),
+    Column("tool", Text, nullable=False),
+    Column("item", Text, nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("answer", Text, nullable=False),
+    Column("note", Text),
+    Column("person", Text, nullable=False),
+    Column("at", Text, nullable=False),
+    Column("via", Text, nullable=False),
+    Column("source", Text),
+    CheckConstraint("kind IN ('enter', 'resolve')", name="appraisal_events_kind"),
+    Index("appraisal_events_study", "study_id", "tool"),
+)
+
 TABLES_IN_ORDER: tuple[Table, ...] = tuple(metadata.sorted_tables)
 """Every table, parents before children (the order a copy writes them in)."""

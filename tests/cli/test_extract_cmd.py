@@ -218,3 +218,84 @@ def test_history_compare_and_resolve(example: Path, tmp_path: Path) -> None:
         "lee",
     )
     assert result.stdout == "Resolved rtx_cycles of Daoussis 2012 [1]: 2, by lee.\n"
+
+
+def test_the_one_stage_model_fits_the_patient_rows(review_dir: Path, tmp_path: Path) -> None:
+    """Twelve patients in three reports: the fit is meta's one-stage model on exactly the
+    rows whose outcome and covariates are known (its statistics are checked against lme4
+    in tests/meta); the aggregate-only series is named, not silently dropped."""
+    from meta.ipd import fit_ipd
+
+    studies = tmp_path / "studies.csv"
+    studies.write_text(
+        "study,study_label,design,source_type,n_patients,patient_level_data\n"
+        "A 2020,A 2020,case series,published,5,yes\n"
+        "B 2021,B 2021,case series,published,4,yes\n"
+        "C 2022,C 2022,case series,published,4,yes\n"
+        "D 2023,D 2023,case series,published,9,no\n"
+    )
+    header = (
+        "study,case_id,age,ssc_subtype,rtx_regimen,new_inflammation_or_ulceration,"
+        "radiological_assessed,adverse_event,pain_improved_50\n"
+    )
+    rows = [
+        ("A 2020", 1, 40, "no", "yes"),
+        ("A 2020", 2, 52, "no", "yes"),
+        ("A 2020", 3, 61, "yes", "no"),
+        ("A 2020", 4, 35, "no", "no"),
+        ("A 2020", 5, "", "no", "yes"),  # age missing: left out
+        ("B 2021", 1, 47, "no", "yes"),
+        ("B 2021", 2, 58, "no", "no"),
+        ("B 2021", 3, 66, "yes", "yes"),
+        ("B 2021", 4, 44, "unknown", "yes"),  # unknown
+        ("C 2022", 1, 50, "no", "yes"),
+        ("C 2022", 2, 39, "no", "no"),
+        ("C 2022", 3, 70, "no", "yes"),
+        ("C 2022", 4, 55, "yes", "no"),
+    ]
+    cases = tmp_path / "cases.csv"
+    cases.write_text(
+        header
+        + "".join(f"{s},{c},{a},limited cutaneous,other,{u},no,no,{p}\n" for s, c, a, u, p in rows)
+    )
+    aggregates = tmp_path / "agg.csv"
+    aggregates.write_text("study,outcome,events,assessed\nD 2023,clinical_response,3,9\n")
+    assert (
+        run(review_dir, "extract", "import", str(studies), "-u", "a", "--add-studies").exit_code
+        == 0
+    )
+    for path in (cases, aggregates):
+        assert run(review_dir, "extract", "import", str(path), "-u", "a").exit_code == 0, path
+    result = run(
+        review_dir,
+        "pool",
+        "--outcome",
+        "clinical_response",
+        "--ipd",
+        "--covariate",
+        "age",
+        "--json",
+    )
+    assert result.exit_code == 0, result.output
+    fitted = json.loads(result.stdout)
+    kept = [r for r in rows if r[2] != "" and r[3] != "unknown"]
+    expected = fit_ipd(
+        [int(u == "no" and p == "yes") for _, _, _, u, p in kept],
+        [s for s, *_ in kept],
+        {"age": [float(a) for _, _, a, _, _ in kept]},
+    )
+    assert [t["name"] for t in fitted["terms"]] == ["(Intercept)", "age"]
+    assert [t["estimate"] for t in fitted["terms"]] == pytest.approx(expected.coefficients)
+    assert (fitted["patients"], fitted["studies"]) == (11, 3)
+    assert fitted["left_out"] == {
+        "unknown_outcome": 1,
+        "missing_covariate": 1,
+        "aggregate_only_studies": ["D 2023"],
+    }
+    result = run(
+        review_dir, "pool", "--outcome", "clinical_response", "--ipd", "--covariate", "ssc_subtype"
+    )
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "Error: covariate 'ssc_subtype' is a choice field; a covariate is a number or yes/no\n"
+    )

@@ -70,6 +70,8 @@ def test_template_filled_imported_and_exported_as_csv_gives_the_bundled_values(
         "out.aggregates.csv",
         "out.outcomes.csv",
         "out.patient_outcomes.csv",
+        "out.appraisal.csv",
+        "out.appraisal_scores.csv",
     ]
     for form, table in TABLE.items():
         same_values(read_csv(tmp_path / f"out.{table}.csv"), form)
@@ -89,9 +91,11 @@ def test_the_round_trip_through_an_xlsx_export_gives_the_bundled_values_as_numbe
         "aggregates",
         "outcomes",
         "patient_outcomes",
+        "appraisal",
+        "appraisal_scores",
     ]
     assert any(
-        "no appraisal table" in (r[0] or "") for r in book["README"].iter_rows(values_only=True)
+        "appraisal_scores: " in (r[0] or "") for r in book["README"].iter_rows(values_only=True)
     )
     for form, table in TABLE.items():
         same_values(read_sheet(book, table), form)
@@ -188,3 +192,45 @@ def test_in_dual_extraction_only_agreed_values_are_exported(
     assert [(r["events"], r["assessed"]) for r in pending] == [("", "")]
     (row,) = read_csv(tmp_path / "two.aggregates.csv")
     assert (row["events"], row["assessed"]) == ("", "8")  # 4 vs 5 in conflict; 8 agreed
+
+
+ANSWERS = (
+    "study,tool,q1,q2,q3,q4,q5,q6,q7,q8,q9,q10,note\n"
+    "Narváez 2019,,yes,yes,yes,unclear,yes,no,yes,yes,yes,yes,\n"
+    "Daoussis 2012,,yes,yes,yes,yes,yes,yes,unclear,yes,-,-,\n"
+    "Poormoghim 2016,jbi-case-report,yes,no,unclear,yes,yes,unclear,no,yes,-,-,\n"
+)
+
+
+def test_the_appraisal_tables_hold_each_answer_and_each_finished_appraisals_score(
+    review_dir: Path, tmp_path: Path
+) -> None:
+    filled_review(review_dir, tmp_path)
+    answers = tmp_path / "appraisal.csv"
+    answers.write_text(ANSWERS, encoding="utf-8")
+    with Review.open(review_dir) as rv:
+        rv.appraisal.import_file(answers, appraiser="ann")
+        rv.extraction.export(tmp_path / "out.csv")
+    items = read_csv(tmp_path / "out.appraisal.csv")
+    assert list(items[0]) == ["study_id", "study", "tool", "item", "domain", "answer"]
+    assert len(items) == 10 + 8 + 8
+    poormoghim = [
+        (r["tool"], r["item"], r["answer"]) for r in items if r["study"] == "Poormoghim 2016"
+    ]
+    assert [a for _, _, a in poormoghim] == [
+        "yes",
+        "no",
+        "unclear",
+        "yes",
+        "yes",
+        "unclear",
+        "no",
+        "yes",
+    ]
+    assert poormoghim[0][:2] == ("jbi-case-report", "q1")
+    scores = read_csv(tmp_path / "out.appraisal_scores.csv")
+    assert [(r["study"], r["tool"], r["yes"], r["applicable"]) for r in scores] == [
+        ("Narváez 2019", "jbi-case-series", "8", "10"),
+        ("Daoussis 2012", "jbi-case-report", "7", "8"),
+        ("Poormoghim 2016", "jbi-case-report", "4", "8"),
+    ]

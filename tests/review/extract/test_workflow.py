@@ -10,7 +10,7 @@ import pytest
 from stores import store_snapshot
 
 from review.api import Review
-from review.errors import ExtractError, ExtractImportError
+from review.errors import BlindError, ExtractError, ExtractImportError
 
 PROTOCOLS = Path(__file__).resolve().parents[3] / "protocols"
 
@@ -167,3 +167,32 @@ def test_registering_studies_and_resolving_check_their_input(review_dir: Path) -
         assert str(caught.value) == (
             "there is no study 'Nobody' to extract; 'casepool extract studies' lists them"
         )
+
+
+def test_the_studies_screening_included_are_registered_once_each(review_dir: Path) -> None:
+    from screening import ready_review
+
+    a, b, c, d = ready_review(review_dir, 4)
+    with Review.open(review_dir) as rv:
+        s = rv.screening
+        with pytest.raises(BlindError) as caught:
+            rv.extraction.add_included()
+        assert str(caught.value) == (
+            "full-text screening is blind, so what it included is not known yet; a lead "
+            "unblinds it with 'casepool screen unblind --stage ft --by LEAD'"
+        )
+        s.unblind("ta", by="lee")
+        s.unblind("ft", by="lee")
+        for cluster in (a, b, c):
+            for person in ("ana", "ben"):
+                s.decide(cluster, stage="ta", reviewer=person, decision="include")
+        for cluster in (a, b):
+            for person in ("ana", "ben"):
+                s.decide(cluster, stage="ft", reviewer=person, decision="include")
+        for person in ("ana", "ben"):
+            s.decide(c, stage="ft", reviewer=person, decision="exclude", reason="no-rtx")
+        s.link(b, study=a)  # two reports of one study
+        added = rv.extraction.add_included()
+        assert [(x.label, x.cluster_id) for x in added] == [(f"Author{a} {2000 + a}", a)]
+        assert rv.extraction.add_included() == []
+        assert d not in {x.cluster_id for x in rv.extraction.studies()}

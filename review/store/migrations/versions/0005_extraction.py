@@ -1,4 +1,5 @@
-"""Extraction: the studies to extract, and every value entered or resolved as an event.
+"""Extraction and appraisal: the studies to extract, and every value and every appraisal
+answer entered or resolved as an event.
 
 Revision ID: 0005
 Revises: 0004
@@ -54,9 +55,27 @@ def upgrade() -> None:
     op.create_index(
         "extraction_events_cell", "extraction_events", ["study_id", "form", "row_key", "field"]
     )
+    op.create_table(
+        "appraisal_events",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("study_id", sa.Integer(), sa.ForeignKey("extraction_studies.id"), nullable=False),
+        sa.Column("tool", sa.Text(), nullable=False),
+        sa.Column("item", sa.Text(), nullable=False),
+        sa.Column("kind", sa.Text(), nullable=False),
+        sa.Column("answer", sa.Text(), nullable=False),
+        sa.Column("note", sa.Text()),
+        sa.Column("person", sa.Text(), nullable=False),
+        sa.Column("at", sa.Text(), nullable=False),
+        sa.Column("via", sa.Text(), nullable=False),
+        sa.Column("source", sa.Text()),
+        sa.CheckConstraint("kind IN ('enter', 'resolve')", name="appraisal_events_kind"),
+    )
+    op.create_index("appraisal_events_study", "appraisal_events", ["study_id", "tool"])
 
 
 def downgrade() -> None:
+    op.drop_index("appraisal_events_study", table_name="appraisal_events")
+    op.drop_table("appraisal_events")
     op.drop_index("extraction_events_cell", table_name="extraction_events")
     op.drop_table("extraction_events")
     op.drop_table("extraction_studies")
