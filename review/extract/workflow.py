@@ -588,25 +588,20 @@ def _problems_by_place(problems: Sequence[str], places: Sequence[str]) -> dict[s
 
 
 def studies_included(store: Store, protocol: Protocol) -> list[Study]:
-    """The studies whose report was included at full text (``Study.cluster_id`` set and
-    that cluster's full-text outcome ``included``); a study registered without a cluster
-    (a local series) is not among them."""
-    from review.screening.workflow import Settings, snapshot
+    """The registered studies whose report screening included at full text (its cluster
+    among ``included_studies``'); a study registered without a cluster (a local series) is
+    not among them. Refused while full-text screening is blind."""
+    from review.store.dedup import membership
 
-    settings = Settings.of(protocol)
-    if "ft" not in settings.stages:
-        raise ExtractError("the protocol has no full-text stage; use --studies all")
-    screened = snapshot(store, settings)
-    states = screened.states["ft"]
-    out = []
-    for study in studies(store):
-        if study.cluster_id is None:
-            continue
-        cluster = screened.membership.resolve(study.cluster_id)
-        state = states.get(cluster) if cluster is not None else None
-        if state is not None and state.outcome() == "included":
-            out.append(study)
-    return out
+    found = included_studies(store, protocol)
+    clusters = {c for cluster, reports in found for c in (cluster, *reports)}
+    with store.read() as tx:
+        current = membership(tx)
+    return [
+        s
+        for s in studies(store)
+        if s.cluster_id is not None and current.resolve(s.cluster_id) in clusters
+    ]
 
 
 # --- patient rows for the one-stage model ---------------------------------------------

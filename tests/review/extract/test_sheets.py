@@ -18,7 +18,7 @@ from stores import store_snapshot
 
 from extraction.forms import Form, FormField
 from review.api import Review
-from review.errors import ExtractImportError, ParseError
+from review.errors import BlindError, ExtractImportError, ParseError
 from review.extract.sheets import STUDY_LABEL, read_workbook
 
 
@@ -186,6 +186,11 @@ def test_included_studies_are_those_whose_report_was_included_at_full_text(
         for n, cluster in enumerate(clusters):
             rv.extraction.add_study(f"Paper {n}", cluster=cluster)
         rv.extraction.add_study("Local series")
+    with Review.open(review_dir) as rv, pytest.raises(BlindError) as caught:
+        rv.extraction.template(tmp_path / "t.xlsx", studies="included")
+    assert str(caught.value).startswith("full-text screening is blind, so what it included")
+    with Review.open(review_dir) as rv:
+        rv.screening.unblind("ft", by="lead")
     book = load_workbook(template(review_dir, tmp_path, studies="included"))
     assert [book["study"].cell(row=r, column=1).value for r in (3, 4)] == ["Paper 0", None]
     book = load_workbook(template(review_dir, tmp_path))
