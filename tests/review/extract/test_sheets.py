@@ -428,3 +428,16 @@ def test_a_filled_csv_template_imports_form_by_form(review_dir: Path, tmp_path: 
         ]
     assert chosen == ["study", "case", "aggregate"]
     assert counts == [("Narváez 2019", 4, 8), ("Daoussis 2012", 1, 1), ("Poormoghim 2016", 0, 1)]
+
+
+def test_form_reads_only_that_sheet_of_a_workbook(tmp_path: Path) -> None:
+    path = workbook(
+        tmp_path / "w.xlsx",
+        {"study": [["study", "n"], ["A 2019", 3]], "Case": [["study", "case_id"], ["A 2019", 1]]},
+    )
+    forms, rows = read_workbook(path, FORMS, form="case")  # type: ignore[arg-type]
+    assert forms == ("case",)
+    assert [(r.form, r.place) for r in rows] == [("case", "w.xlsx, sheet 'Case', row 2")]
+    with pytest.raises(ParseError) as caught:
+        read_workbook(path, FORMS, form="aggregate")  # type: ignore[arg-type]
+    assert str(caught.value).startswith("w.xlsx: no sheet 'aggregate'; the workbook's sheets")
