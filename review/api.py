@@ -65,7 +65,14 @@ if TYPE_CHECKING:
     from review.screening.events import Decision, Paper, ScreeningEvent, Stage, Via
     from review.screening.highlight import Highlighter
     from review.screening.state import ClusterState
-    from review.screening.workflow import Assignment, ScreenItem, Settings, StageStatus
+    from review.screening.workflow import (
+        Assignment,
+        ScreenItem,
+        Settings,
+        SheetExport,
+        SheetImport,
+        StageStatus,
+    )
     from review.sources.exporting import ExportSummary
     from review.sources.importing import ImportSummary
     from review.store.copy import CopyReport
@@ -636,6 +643,27 @@ class Screening:
         from review.screening.workflow import history
 
         return history(self.store, self.settings, cluster_id, viewer=viewer)
+
+    def export_sheet(self, stage: Stage, reviewer: str, path: Path) -> SheetExport:
+        """Write a reviewer's records at ``stage`` to an XLSX or CSV sheet to screen in a
+        spreadsheet, their decisions in force pre-filled (``review.screening.sheet``)."""
+        from review.screening.workflow import export_sheet
+
+        return export_sheet(self.store, self.settings, stage=stage, reviewer=reviewer, path=path)
+
+    def import_sheet(self, path: Path, reviewer: str) -> SheetImport:
+        """Record a reviewer's decisions from a filled sheet, all or nothing: every row is
+        checked first and any problem refuses the sheet (``SheetError`` lists them all)."""
+        from review.screening.workflow import import_sheet
+
+        return import_sheet(
+            self.store,
+            self.settings,
+            path=path,
+            reviewer=reviewer,
+            at=self._now(),
+            recorded_by=self.review.actor if self.review.actor != reviewer else None,
+        )
 
     # --- the lead's work -------------------------------------------------------------
 

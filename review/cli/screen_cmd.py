@@ -292,6 +292,62 @@ def queue_cmd(
         typer.echo("  " + ", ".join(str(c) for c in todo[:50]) + (" ..." if len(todo) > 50 else ""))
 
 
+@screen_app.command("export")
+def export_sheet(
+    ctx: typer.Context,
+    stage: str = stage_option(),
+    reviewer: str | None = reviewer_option("Whose records (default: $CASEPOOL_REVIEWER)."),
+    out: Path = typer.Option(
+        ...,
+        "--out",
+        "-o",
+        help="The sheet to write: FILE.xlsx (with dropdowns) or FILE.csv.",
+        show_default=False,
+        dir_okay=True,
+    ),
+    review: Path | None = review_option(),
+    db: str | None = db_option(),
+    as_json: bool = json_option(),
+) -> None:
+    """Write a reviewer's records to a spreadsheet to screen in Excel: one row each, with
+    dropdowns for decision and reason; their decisions so far filled in. Bring it back
+    with 'casepool screen import'."""
+    name = _need(reviewer)
+    with _open(ctx, review, db) as rv:
+        written = rv.screening.export_sheet(stage, name, out)  # type: ignore[arg-type]
+    if as_json:
+        print_json(written.as_dict())
+        return
+    for line in written.notes:
+        typer.echo(f"Note: {line}", err=True)
+    typer.echo(f"{written.message}.")
+
+
+@screen_app.command("import")
+def import_sheet(
+    ctx: typer.Context,
+    sheet: Path = typer.Argument(..., help="The filled sheet (.xlsx or .csv).", dir_okay=True),
+    reviewer: str | None = reviewer_option(
+        "Whose sheet it is: the reviewer it was exported for (default: $CASEPOOL_REVIEWER)."
+    ),
+    review: Path | None = review_option(),
+    db: str | None = db_option(),
+    as_json: bool = json_option(),
+) -> None:
+    """Record the decisions of a sheet written by 'casepool screen export'. Every row is
+    checked first; if any has a problem, all are listed and nothing is imported. Rows
+    that change nothing are skipped, so importing a sheet twice is harmless."""
+    name = _need(reviewer)
+    with _open(ctx, review, db) as rv:
+        done = rv.screening.import_sheet(sheet, name)
+    if as_json:
+        print_json(done.as_dict())
+        return
+    for line in (*done.notes, *done.warnings):
+        typer.echo(f"Note: {line}", err=True)
+    typer.echo(f"{done.message}.")
+
+
 # --- the lead ---------------------------------------------------------------------------
 
 
@@ -670,6 +726,14 @@ def prisma(
 ) -> None:
     """The PRISMA 2020 flow of the review: records per source, duplicates, screened,
     excluded, reports sought, not retrieved, assessed, excluded per reason, included."""
+    from review.prisma.draw import diagram_format
+    from review.prisma.files import check_target
+
+    if out is not None:
+        diagram_format(out)
+    for target in (out, csv):
+        if target is not None:
+            check_target(target)  # both refused before either is written
     with open_review(review, db, uses=("search", "exclusion_reasons", "screening")) as rv:
         flow, blind = rv.screening.flow()
     for stage in blind:
@@ -688,6 +752,13 @@ def prisma(
         from review.prisma.csv_template import write_prisma2020_csv
 
         written.append(write_prisma2020_csv(flow, csv))
+        if flow.in_progress:
+            typer.echo(
+                f"Note: {csv} leaves out the records and reports still waiting for a "
+                "decision (the PRISMA2020 template has no box for them), so its boxes add "
+                "up only once every one is decided; the diagram shows them.",
+                err=True,
+            )
     if as_json:
         print_json({**flow.as_dict(), "blind": list(blind), "written": [str(p) for p in written]})
         return

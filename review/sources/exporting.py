@@ -202,7 +202,7 @@ def export_records(
     with store.read() as tx:
         current = membership(tx)
         plan = plan_export(current, include_all=include_all)
-        with _replacing(path) as temporary:
+        with replacing(path) as temporary:
             rows = export_rows(tx, plan, current, progress=progress, phase=f"writing {path.name}")
             writer(temporary, rows, plan.n_records, labels, _Step(progress, path.name))
     note = extension_note(path, chosen)
@@ -216,7 +216,7 @@ def export_records(
     )
 
 
-class _replacing:
+class replacing:
     """A temporary path beside ``path`` that replaces it on success and vanishes on failure."""
 
     def __init__(self, path: Path) -> None:

@@ -157,7 +157,7 @@ def test_when_with_unknown_field_is_reported_at_its_key_with_its_line() -> None:
     text = BUNDLED.replace("when = \"adverse_event == 'yes'\"", "when = \"adverse_evnt == 'yes'\"")
     line = text[: text.index('when = "adverse_evnt')].count("\n") + 1
     assert problem(text) == (
-        f"p.toml, line {line}: extraction.forms.case.fields[19].when: "
+        f"p.toml, line {line}: extraction.forms.case.fields[21].when: "
         "refers to unknown field(s): adverse_evnt"
     )
 
