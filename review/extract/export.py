@@ -202,15 +202,15 @@ def table_paths(path: Path) -> dict[str, Path]:
 def write_tables(path: Path, tables: Sequence[Table], fmt: TableFormat) -> list[Path]:
     """Write the tables: a workbook at ``path``, or a CSV per table beside it; each file
     appears whole or not at all. The files written."""
-    from review.sources.exporting import _replacing
+    from review.sources.exporting import replacing
 
     if fmt == "xlsx":
-        with _replacing(path) as temporary:
+        with replacing(path) as temporary:
             _write_xlsx(temporary, tables)
         return [path]
     targets = table_paths(path)
     for table in tables:
-        with _replacing(targets[table.name]) as temporary:
+        with replacing(targets[table.name]) as temporary:
             _write_csv(temporary, table)
     return [targets[t.name] for t in tables]
 

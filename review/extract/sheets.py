@@ -56,18 +56,18 @@ def write_template(
 ) -> list[Path]:
     """Write the template (XLSX, or one CSV per form for a ``.csv`` path) with ``studies``
     prefilled on the study form; the files written."""
-    from review.sources.exporting import _replacing
+    from review.sources.exporting import replacing
 
     if path.suffix.lower() == ".csv":
         written = []
         for form, target in template_paths(path).items():
-            with _replacing(target) as temporary:
+            with replacing(target) as temporary:
                 _write_csv_template(temporary, forms[form], studies if form == "study" else ())
             written.append(target)
         return written
     if path.suffix.lower() != ".xlsx":
         raise ExportError(f"{path}: a template is .xlsx (a workbook) or .csv (a file per form)")
-    with _replacing(path) as temporary:
+    with replacing(path) as temporary:
         _workbook(forms, studies, title=title).save(temporary)
     return [path]
 
@@ -415,7 +415,7 @@ def rejects_path(path: Path, rejects: Path | str | None = None) -> Path:
 def write_rejects(path: Path, rejected: Sequence[Rejected], forms: Mapping[FormName, Form]) -> None:
     """The rows refused by a partial import, as a CSV: where each came from, its cells and
     its problems (the last column), to correct and import again."""
-    from review.sources.exporting import _replacing
+    from review.sources.exporting import replacing
 
     names: list[str] = []
     for form in FORMS:
@@ -423,7 +423,7 @@ def write_rejects(path: Path, rejected: Sequence[Rejected], forms: Mapping[FormN
             names += [n for n in forms[form].names if n not in names]
     for r in rejected:
         names += [n for n in r.row.cells if n not in names]
-    with _replacing(path) as temporary, temporary.open("w", encoding="utf-8-sig", newline="") as f:
+    with replacing(path) as temporary, temporary.open("w", encoding="utf-8-sig", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(["place", "form", STUDY_COLUMN, *names, "problems"])
         for r in rejected:
