@@ -909,14 +909,40 @@ class Extraction:
         extractor: str,
         form: FormName | None = None,
         add_studies: bool = False,
-    ) -> tuple[FormName, Entered]:
+        partial: bool = False,
+        rejects: Path | str | None = None,
+    ) -> tuple[str, Entered]:
         """Import an extraction CSV (study, case or aggregate rows; see
-        ``review.extract.files``): all or nothing; the same file again writes nothing."""
+        ``review.extract.files``) or workbook (a sheet per form; ``review.extract.sheets``):
+        all or nothing; the same file again writes nothing. With ``partial`` the valid rows
+        are imported and the others written to ``rejects`` (default ``NAME.rejects.csv``
+        beside the file) with their problems. Returns the form read (a workbook's sheets,
+        joined with ', ') and what was entered."""
         from review.extract.files import read_rows
-        from review.extract.workflow import enter, forms_of
+        from review.extract.sheets import entered_rows, read_workbook, rejects_path, write_rejects
+        from review.extract.workflow import enter, enter_valid, forms_of
 
-        chosen, rows = read_rows(Path(path), forms_of(self.protocol), form=form)
-        done = enter(
+        source = Path(path)
+        forms = forms_of(self.protocol)
+        chosen: str
+        if source.suffix.lower() == ".xlsx":
+            sheets, rows = read_workbook(source, forms, form=form)
+            chosen = ", ".join(sheets)
+        else:
+            chosen, rows = read_rows(source, forms, form=form)
+        rows = entered_rows(rows)
+        if not partial:
+            done = enter(
+                self.store,
+                self.protocol,
+                rows,
+                person=extractor,
+                at=self.review.clock(),
+                via="spreadsheet",
+                add_studies=add_studies,
+            )
+            return chosen, done
+        done, rejected = enter_valid(
             self.store,
             self.protocol,
             rows,
@@ -925,6 +951,8 @@ class Extraction:
             via="spreadsheet",
             add_studies=add_studies,
         )
+        if rejected:
+            write_rejects(rejects_path(source, rejects), rejected, forms)
         return chosen, done
 
     def find_study(self, key: str) -> Study:
@@ -984,6 +1012,38 @@ class Extraction:
             at=self.review.clock(),
             via=via,
         )
+
+    def template(
+        self, out: Path | str, *, studies: Literal["all", "included"] = "all"
+    ) -> list[Path]:
+        """Write the extraction template (``review.extract.sheets``): an XLSX workbook, or
+        a CSV per form for a ``.csv`` name, with the studies to extract filled in (every
+        registered study, or only those whose report was included at full text)."""
+        from review.extract.sheets import write_template
+        from review.extract.workflow import forms_of, studies_included
+        from review.extract.workflow import studies as registered
+
+        chosen = (
+            studies_included(self.store, self.protocol)
+            if studies == "included"
+            else registered(self.store)
+        )
+        return write_template(
+            Path(out),
+            forms_of(self.protocol),
+            [s.label for s in chosen],
+            title=self.protocol.review.title,
+        )
+
+    def export(self, out: Path | str, *, fmt: Literal["csv", "xlsx"] | None = None) -> list[Path]:
+        """Write the extraction and appraisal as tidy tables (``review.extract.export``:
+        studies, cases, aggregates, outcomes, patient_outcomes, appraisal, appraisal_scores)
+        to a workbook or a CSV per table; the files written."""
+        from review.extract.export import check_format, review_tables, write_tables
+
+        target = Path(out)
+        chosen = check_format(target, fmt)
+        return write_tables(target, review_tables(self.store, self.protocol), chosen)
 
     def cells(self) -> list[CellState]:
         """Every cell entered, with its status (entered, pending, agreed, conflict, resolved)."""

@@ -32,6 +32,8 @@ USE_CASES = (
     "review/dedup/workflow.py",
     "review/screening/workflow.py",
     "review/extract/workflow.py",
+    "review/extract/sheets.py",
+    "review/extract/export.py",
     "review/extract/appraisal.py",
 )
 STORE = ("review/store/",)

@@ -106,7 +106,9 @@ def studies(
 
 @extract_app.command("import")
 def import_rows(
-    file: Path = typer.Argument(..., help="A CSV of study, case or aggregate rows."),
+    file: Path = typer.Argument(
+        ..., help="A CSV of study, case or aggregate rows, or a filled template (.xlsx)."
+    ),
     extractor: str | None = typer.Option(
         None,
         "--extractor",
@@ -119,12 +121,23 @@ def import_rows(
     add_studies: bool = typer.Option(
         False, "--add-studies", help="Register the studies a study-form file names that are new."
     ),
+    partial: bool = typer.Option(
+        False,
+        "--partial",
+        help="Import the valid rows and write the others, with their problems, to --rejects.",
+    ),
+    rejects: Path | None = typer.Option(
+        None,
+        "--rejects",
+        help="Where --partial writes the refused rows (default: FILE.rejects.csv beside FILE).",
+    ),
     review: Path | None = review_option(),
     db: str | None = db_option(),
     as_json: bool = json_option(),
 ) -> None:
-    """Import extraction rows: every cell is checked (type, unit, range, choice, required,
-    'when', study, duplicate rows) and nothing is imported unless all are valid. The same
+    """Import extraction rows (a CSV, or every form sheet of a workbook): every cell is
+    checked (type, unit, range, choice, required, 'when', study, duplicate rows) and
+    nothing is imported unless all are valid (--partial: the valid rows are). The same
     file again writes nothing; a changed value is a new event."""
     from review.errors import ExtractImportError
 
@@ -133,6 +146,11 @@ def import_rows(
             "say who extracted: --extractor NAME (or set CASEPOOL_EXTRACTOR)",
             param_hint="'--extractor'",
         )
+    if rejects is not None and not partial:
+        raise typer.BadParameter(
+            "--rejects is where --partial writes the rows it leaves out; add --partial",
+            param_hint="'--rejects'",
+        )
     with _open(review, db) as rv:
         try:
             chosen, done = rv.extraction.import_file(
@@ -140,6 +158,8 @@ def import_rows(
                 extractor=extractor,
                 form=form,
                 add_studies=add_studies,
+                partial=partial,
+                rejects=rejects,
             )
         except ExtractImportError as exc:
             for problem in exc.problems[:PROBLEMS_SHOWN]:
@@ -149,14 +169,84 @@ def import_rows(
                 typer.echo(f"... and {count(hidden, 'more problem')}", err=True)
             typer.echo(f"Error: {file.name}: {exc}", err=True)
             raise typer.Exit(1) from None
+    from review.extract.sheets import rejects_path
+
+    target = rejects_path(file, rejects)
     if as_json:
-        print_json({"form": chosen, **done.as_dict()})
+        where = {"rejects": str(target) if done.rejected else None} if partial else {}
+        print_json({"form": chosen, **done.as_dict(), **where})
         return
     added = f"; registered {', '.join(done.studies_added)}" if done.studies_added else ""
+    sheets = f" (sheets {chosen})" if file.suffix.lower() == ".xlsx" else ""
+    rows = count(done.rows, "row" if sheets else f"{chosen} row")
     typer.echo(
-        f"Imported {count(done.rows, f'{chosen} row')} from {file.name}: "
+        f"Imported {rows} from {file.name}{sheets}: "
         f"{count(done.written, 'value')} recorded, {done.unchanged:,} unchanged{added}."
     )
+    if done.rejected:
+        typer.echo(
+            f"Left out {count(done.rejected, 'row')} with problems, written to {target}; "
+            "correct them there and import that file again."
+        )
+
+
+@extract_app.command("template")
+def template(
+    out: Path = typer.Option(
+        ..., "--out", help="FILE.xlsx (a workbook), or FILE.csv (FILE.study.csv, .case.csv, ...)."
+    ),
+    studies: str = typer.Option(
+        "all",
+        "--studies",
+        help="all registered studies, or included: those whose report was included at full text.",
+    ),
+    review: Path | None = review_option(),
+    db: str | None = db_option(),
+    as_json: bool = json_option(),
+) -> None:
+    """Write the extraction template: a README sheet, then a sheet per form (study, case,
+    aggregate) with the studies filled in, dropdowns, range checks, each field's help as its
+    input message, required columns marked and the headers frozen."""
+    if studies not in ("all", "included"):
+        raise typer.BadParameter(f"{studies!r}: use all or included", param_hint="'--studies'")
+    with _open(review, db) as rv:
+        written = rv.extraction.template(out, studies=cast("Any", studies))
+        labels = len(rv.extraction.studies()) if studies == "all" else None
+    if as_json:
+        print_json({"files": [str(p) for p in written], "studies": studies})
+        return
+    which = (
+        f"{count(labels, 'study', 'studies')} filled in"
+        if labels is not None
+        else "the included studies filled in"
+    )
+    typer.echo(f"Wrote {', '.join(str(p) for p in written)} ({which}).")
+
+
+@extract_app.command("export")
+def export(
+    out: Path = typer.Option(
+        ..., "--out", help="FILE.xlsx (a sheet per table) or FILE.csv (FILE.studies.csv, ...)."
+    ),
+    fmt: str | None = typer.Option(
+        None, "--format", help="csv or xlsx (default: from the --out extension)."
+    ),
+    review: Path | None = review_option(),
+    db: str | None = db_option(),
+    as_json: bool = json_option(),
+) -> None:
+    """Export the extraction as tidy tables for R, Stata and SPSS: studies, cases,
+    aggregates, outcomes (the count per study), patient_outcomes, appraisal (each item's
+    answer) and appraisal_scores; columns named as in the forms, NR kept apart from
+    empty."""
+    if fmt is not None and fmt not in ("csv", "xlsx"):
+        raise typer.BadParameter(f"{fmt!r}: use csv or xlsx", param_hint="'--format'")
+    with _open(review, db) as rv:
+        written = rv.extraction.export(out, fmt=cast("Any", fmt))
+    if as_json:
+        print_json({"files": [str(p) for p in written]})
+        return
+    typer.echo(f"Wrote {', '.join(str(p) for p in written)}.")
 
 
 @extract_app.command("counts")

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from extraction.derive import AggregateRow, OutcomeRule, StudyCount, study_counts
@@ -39,6 +39,8 @@ class Entered:
     unchanged: int
     rows: int
     studies_added: tuple[str, ...] = ()
+    rejected: int = 0
+    """Rows a partial import left out (``enter_valid``)."""
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -46,6 +48,7 @@ class Entered:
             "unchanged": self.unchanged,
             "rows": self.rows,
             "studies_added": list(self.studies_added),
+            "rejected": self.rejected,
         }
 
 
@@ -425,9 +428,13 @@ def standing_values(store: Store, protocol: Protocol) -> list[StudyValues]:
 def counts(store: Store, protocol: Protocol, outcome: str) -> list[StudyCount]:
     """Each study's count for ``outcome``: events and patients assessed, derived from its
     case rows, or its aggregate row when it has one."""
+    return counts_of(protocol, standing_values(store, protocol), outcome)
+
+
+def counts_of(protocol: Protocol, every: Sequence[StudyValues], outcome: str) -> list[StudyCount]:
+    """``counts`` from values already read (one read for every outcome)."""
     spec = protocol.outcome(outcome)
     rule = OutcomeRule(spec.name, spec.rule, spec.assessed)
-    every = standing_values(store, protocol)
     labels = [v.study.label for v in every]
     cases = {v.study.label: list(v.cases.items()) for v in every}
     aggregates: dict[tuple[str, str], AggregateRow] = {}
@@ -515,6 +522,86 @@ def enter_value(
     with store.transaction() as tx:
         sql.add_events(tx, [event])
     return event
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """A row a partial import left out, with each of its problems (and their places)."""
+
+    row: RowInput
+    problems: tuple[str, ...]
+
+
+def enter_valid(
+    store: Store,
+    protocol: Protocol,
+    rows: Sequence[RowInput],
+    *,
+    person: str,
+    at: str,
+    via: Via,
+    source: str | None = None,
+    add_studies: bool = False,
+) -> tuple[Entered, tuple[Rejected, ...]]:
+    """A partial import: the rows ``enter`` finds no problem with are entered (in one
+    transaction), the others returned with their problems. ``enter`` does the checking;
+    each problem belongs to the row whose place it starts with."""
+    places = sorted({r.place for r in rows}, key=len, reverse=True)
+    problems_of: dict[str, list[str]] = defaultdict(list)
+    remaining = list(rows)
+    while True:
+        try:
+            done = enter(
+                store,
+                protocol,
+                remaining,
+                person=person,
+                at=at,
+                via=via,
+                source=source,
+                add_studies=add_studies,
+            )
+        except ExtractImportError as exc:
+            found = _problems_by_place(exc.problems, places)
+            if not found:
+                raise
+            for place, problems in found.items():
+                problems_of[place].extend(problems)
+            remaining = [r for r in remaining if r.place not in found]
+            continue
+        rejected = tuple(
+            Rejected(r, tuple(problems_of[r.place])) for r in rows if r.place in problems_of
+        )
+        return replace(done, rejected=len(rejected)), rejected
+
+
+def _problems_by_place(problems: Sequence[str], places: Sequence[str]) -> dict[str, list[str]]:
+    """Each problem under the place it names (``places`` longest first, so ``row 12`` is
+    not taken for ``row 1``); a problem of no row makes the result empty."""
+    out: dict[str, list[str]] = defaultdict(list)
+    for problem in problems:
+        place = next((p for p in places if problem.startswith((f"{p}:", f"{p}, column "))), None)
+        if place is None:
+            return {}
+        out[place].append(problem)
+    return dict(out)
+
+
+def studies_included(store: Store, protocol: Protocol) -> list[Study]:
+    """The registered studies whose report screening included at full text (its cluster
+    among ``included_studies``'); a study registered without a cluster (a local series) is
+    not among them. Refused while full-text screening is blind."""
+    from review.store.dedup import membership
+
+    found = included_studies(store, protocol)
+    clusters = {c for cluster, reports in found for c in (cluster, *reports)}
+    with store.read() as tx:
+        current = membership(tx)
+    return [
+        s
+        for s in studies(store)
+        if s.cluster_id is not None and current.resolve(s.cluster_id) in clusters
+    ]
 
 
 # --- patient rows for the one-stage model ---------------------------------------------
