@@ -911,13 +911,15 @@ class Extraction:
         add_studies: bool = False,
         partial: bool = False,
         rejects: Path | str | None = None,
+        fmt: Literal["auto", "redcap"] = "auto",
     ) -> tuple[str, Entered]:
         """Import an extraction CSV (study, case or aggregate rows; see
         ``review.extract.files``) or workbook (a sheet per form; ``review.extract.sheets``):
         all or nothing; the same file again writes nothing. With ``partial`` the valid rows
         are imported and the others written to ``rejects`` (default ``NAME.rejects.csv``
         beside the file) with their problems. Returns the form read (a workbook's sheets,
-        joined with ', ') and what was entered."""
+        joined with ', ') and what was entered. ``fmt="redcap"`` reads a REDCap records
+        export (raw or labelled) made with ``casepool extract dictionary``."""
         from review.extract.files import read_rows
         from review.extract.sheets import entered_rows, read_workbook, rejects_path, write_rejects
         from review.extract.workflow import enter, enter_valid, forms_of
@@ -925,7 +927,12 @@ class Extraction:
         source = Path(path)
         forms = forms_of(self.protocol)
         chosen: str
-        if source.suffix.lower() == ".xlsx":
+        if fmt == "redcap":
+            from review.extract.redcap_rows import redcap_rows
+
+            rows = redcap_rows(source, self.protocol.extraction.forms)
+            chosen = "redcap"
+        elif source.suffix.lower() == ".xlsx":
             sheets, rows = read_workbook(source, forms, form=form)
             chosen = ", ".join(sheets)
         else:
@@ -954,6 +961,14 @@ class Extraction:
         if rejected:
             write_rejects(rejects_path(source, rejects), rejected, forms)
         return chosen, done
+
+    def write_dictionary(self, path: Path | str) -> Path:
+        """The study and case forms as a REDCap data dictionary (CSV)."""
+        from extraction.redcap import write_data_dictionary
+
+        target = Path(path)
+        write_data_dictionary(self.protocol.extraction.forms, target)
+        return target
 
     def find_study(self, key: str) -> Study:
         """A study by id or label."""

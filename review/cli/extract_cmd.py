@@ -5,7 +5,7 @@ resolved, and each study's count for an outcome."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 import typer
 
@@ -131,6 +131,12 @@ def import_rows(
         "--rejects",
         help="Where --partial writes the refused rows (default: FILE.rejects.csv beside FILE).",
     ),
+    fmt: str = typer.Option(
+        "auto",
+        "--format",
+        help="auto (CSV or workbook by suffix) or redcap (a REDCap records export, raw or "
+        "labelled, made with 'casepool extract dictionary').",
+    ),
     review: Path | None = review_option(),
     db: str | None = db_option(),
     as_json: bool = json_option(),
@@ -138,9 +144,13 @@ def import_rows(
     """Import extraction rows (a CSV, or every form sheet of a workbook): every cell is
     checked (type, unit, range, choice, required, 'when', study, duplicate rows) and
     nothing is imported unless all are valid (--partial: the valid rows are). The same
-    file again writes nothing; a changed value is a new event."""
+    file again writes nothing; a changed value is a new event. A REDCap records export
+    (--format redcap) gives a study row per record and a case row per case instance."""
+    from extraction.errors import RedcapImportError
     from review.errors import ExtractImportError
 
+    if fmt not in ("auto", "redcap"):
+        raise typer.BadParameter(f"{fmt!r}: use auto or redcap", param_hint="'--format'")
     if not extractor:
         raise typer.BadParameter(
             "say who extracted: --extractor NAME (or set CASEPOOL_EXTRACTOR)",
@@ -160,14 +170,16 @@ def import_rows(
                 add_studies=add_studies,
                 partial=partial,
                 rejects=rejects,
+                fmt=cast("Literal['auto', 'redcap']", fmt),
             )
-        except ExtractImportError as exc:
+        except (ExtractImportError, RedcapImportError) as exc:
             for problem in exc.problems[:PROBLEMS_SHOWN]:
                 typer.echo(problem, err=True)
             hidden = len(exc.problems) - PROBLEMS_SHOWN
             if hidden > 0:
                 typer.echo(f"... and {count(hidden, 'more problem')}", err=True)
-            typer.echo(f"Error: {file.name}: {exc}", err=True)
+            n = len(exc.problems)
+            typer.echo(f"Error: {file.name}: {count(n, 'problem')}; nothing was imported", err=True)
             raise typer.Exit(1) from None
     from review.extract.sheets import rejects_path
 
@@ -247,6 +259,25 @@ def export(
         print_json({"files": [str(p) for p in written]})
         return
     typer.echo(f"Wrote {', '.join(str(p) for p in written)}.")
+
+
+@extract_app.command("dictionary")
+def dictionary(
+    out: Path = typer.Option(
+        ..., "--out", "-o", help="The data dictionary CSV to write.", dir_okay=False
+    ),
+    review: Path | None = review_option(),
+    db: str | None = db_option(),
+) -> None:
+    """Write the study and case forms as a REDCap data dictionary: REDCap's 18 columns,
+    choices coded '1, label | 2, label', 'when' as branching logic, the case form to be
+    made a repeating instrument (docs/redcap.md says how to set the project up)."""
+    with _open(review, db) as rv:
+        written = rv.extraction.write_dictionary(out)
+    typer.echo(
+        f"Wrote {written}: upload it in REDCap (Project Setup > Data Dictionary), make the "
+        "'case' form repeating, and add the missing data code NR (Not reported)."
+    )
 
 
 @extract_app.command("counts")

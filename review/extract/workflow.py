@@ -180,6 +180,8 @@ def enter(
     with store.transaction() as tx:
         known = sql.studies(tx)
         new_labels: list[str] = []
+        # studies a study-form row of this same import adds (their other rows may come first)
+        incoming = {r.study.strip().casefold() for r in rows if r.form == "study"}
         for row in rows:
             form = forms[row.form]
             values, found = check_row(form, row.cells)
@@ -200,7 +202,7 @@ def enter(
                         continue
                     if label.casefold() not in {n.casefold() for n in new_labels}:
                         new_labels.append(label)
-                else:
+                elif not (add_studies and row.study.strip().casefold() in incoming):
                     hint = (
                         "add it with 'casepool extract study add LABEL'"
                         if not add_studies

@@ -299,3 +299,76 @@ def test_the_one_stage_model_fits_the_patient_rows(review_dir: Path, tmp_path: P
     assert result.stderr == (
         "Error: covariate 'ssc_subtype' is a choice field; a covariate is a number or yes/no\n"
     )
+
+
+REDCAP = Path(__file__).resolve().parents[1] / "data" / "redcap"
+
+
+def test_a_redcap_export_imports_and_its_labelled_twin_changes_nothing(review_dir: Path) -> None:
+    """The raw and the labelled export of one REDCap project (tests/data/redcap) carry the
+    same values: importing one after the other records nothing new."""
+    raw = run(
+        review_dir,
+        "extract",
+        "import",
+        str(REDCAP / "rtx_raw.csv"),
+        "--format",
+        "redcap",
+        "-u",
+        "centre",
+        "--add-studies",
+    )
+    assert raw.exit_code == 0, raw.output
+    assert raw.stdout == (
+        "Imported 5 redcap rows from rtx_raw.csv: 67 values recorded, 0 unchanged; "
+        "registered Narváez 2019, Daoussis 2012.\n"
+    )
+    labelled = run(
+        review_dir,
+        "extract",
+        "import",
+        str(REDCAP / "rtx_labels.csv"),
+        "--format",
+        "redcap",
+        "-u",
+        "centre",
+    )
+    assert (
+        labelled.stdout
+        == "Imported 5 redcap rows from rtx_labels.csv: 0 values recorded, 67 unchanged.\n"
+    )
+    with Review.open(review_dir) as rv:
+        _, trail = rv.extraction.history("Narváez 2019", field="n_patients")
+    assert [(e.value, e.source) for e in trail] == [("8", "rtx_raw.csv, line 2")]
+
+
+def test_a_redcap_export_that_does_not_fit_the_forms_is_refused_whole(
+    review_dir: Path, tmp_path: Path
+) -> None:
+    bad = tmp_path / "export.csv"
+    text = (REDCAP / "rtx_raw.csv").read_text(encoding="utf-8")
+    bad.write_text(text.replace("study_label,", "study_labl,", 1), encoding="utf-8")
+    before = store_snapshot(review_dir)
+    result = run(
+        review_dir, "extract", "import", str(bad), "--format", "redcap", "-u", "c", "--add-studies"
+    )
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        "export.csv, line 1, column 4 (study_labl): unknown column: not a field of the forms "
+        "nor a REDCap column",
+        "Error: export.csv: 1 problem; nothing was imported",
+    ]
+    assert store_snapshot(review_dir) == before
+
+
+def test_the_redcap_dictionary_is_written_with_redcaps_header(
+    review_dir: Path, tmp_path: Path
+) -> None:
+    from extraction.redcap import HEADER
+
+    out = tmp_path / "dictionary.csv"
+    result = run(review_dir, "extract", "dictionary", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    first = out.read_text(encoding="utf-8").splitlines()[0]
+    assert first.split(",")[0] == HEADER[0] == "Variable / Field Name"
+    assert len(HEADER) == 18
