@@ -184,3 +184,29 @@ def test_terminal_appraisal_saves_each_answer_as_it_is_given(studies: Path) -> N
     with Review.open(studies) as rv:
         mine = {s.item: s.answers["cy"] for s in rv.appraisal.items() if "cy" in s.answers}
     assert mine == {"q1": "yes", "q2": "no", "q4": "unclear"}
+
+
+def test_a_tool_declared_in_the_protocol_is_used_for_the_designs_it_is_given(
+    studies: Path, tmp_path: Path
+) -> None:
+    path = studies / "protocol.toml"
+    text = path.read_text(encoding="utf-8").replace(
+        '"case report" = "jbi-case-report"', '"case report" = "local-check"'
+    )
+    text = text.replace(
+        "[appraisal.designs]",
+        '[[appraisal.tools]]\nname = "local-check"\ncitation = "Our own two questions (2026)"\n'
+        'items = [{id = "a1", domain = "selection", question = "Consecutive patients?"},\n'
+        '         {id = "a2", domain = "reporting", question = "Follow-up given?"}]\n\n'
+        "[appraisal.designs]",
+    )
+    path.write_text(text, encoding="utf-8")
+    answers = tmp_path / "answers.csv"
+    answers.write_text("study,a1,a2\nDaoussis 2012,yes,unclear\n", encoding="utf-8")
+    with Review.open(studies) as rv:
+        assert rv.appraisal.tool_for("Daoussis 2012").name == "local-check"
+        assert rv.appraisal.tool_for("Narváez 2019").name == "jbi-case-series"
+        done = rv.appraisal.import_file(answers, appraiser="ann")
+        tables, _ = rv.appraisal.summary()
+    assert done.written == 2
+    assert [(t.tool.name, t.rows[0].score) for t in tables] == [("local-check", "1/2")]
