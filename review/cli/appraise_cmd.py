@@ -9,7 +9,14 @@ from typing import Any
 
 import typer
 
-from review.cli.common import db_option, json_option, open_review, print_json, review_option
+from review.cli.common import (
+    db_option,
+    json_option,
+    open_review,
+    print_json,
+    refuse_file,
+    review_option,
+)
 from review.wording import count
 
 appraise_app = typer.Typer(
@@ -19,7 +26,6 @@ appraise_app = typer.Typer(
     ),
     no_args_is_help=True,
 )
-PROBLEMS_SHOWN = 50
 
 
 def register(app: typer.Typer) -> None:
@@ -155,13 +161,7 @@ def import_answers(
         try:
             done = rv.appraisal.import_file(file, appraiser=person)
         except ExtractImportError as exc:
-            for problem in exc.problems[:PROBLEMS_SHOWN]:
-                typer.echo(problem, err=True)
-            hidden = len(exc.problems) - PROBLEMS_SHOWN
-            if hidden > 0:
-                typer.echo(f"... and {count(hidden, 'more problem')}", err=True)
-            typer.echo(f"Error: {file.name}: {exc}", err=True)
-            raise typer.Exit(1) from None
+            refuse_file(file.name, exc.problems)
     if as_json:
         print_json(done.as_dict())
         return

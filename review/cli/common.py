@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
 from typer.core import TyperGroup
@@ -13,6 +13,7 @@ from typer.core import TyperGroup
 from extraction.errors import ExtractionError
 from meta.errors import MetaError
 from review.errors import ReviewError
+from review.wording import count
 
 if TYPE_CHECKING:
     from review.api import Review
@@ -155,3 +156,18 @@ def _clean(value: Any) -> Any:
     if isinstance(value, Path):
         return str(value)
     return value
+
+
+PROBLEMS_SHOWN = 50
+
+
+def refuse_file(name: str, problems: Sequence[str]) -> NoReturn:
+    """A refused import: each problem on its own line of stderr (the first 50, then how
+    many more), a last line ``Error: NAME: N problems; nothing was imported``, exit 1."""
+    for problem in problems[:PROBLEMS_SHOWN]:
+        typer.echo(problem, err=True)
+    hidden = len(problems) - PROBLEMS_SHOWN
+    if hidden > 0:
+        typer.echo(f"... and {count(hidden, 'more problem')}", err=True)
+    typer.echo(f"Error: {name}: {count(len(problems), 'problem')}; nothing was imported", err=True)
+    raise typer.Exit(1)

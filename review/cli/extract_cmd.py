@@ -9,7 +9,14 @@ from typing import TYPE_CHECKING, Any, Literal, cast
 
 import typer
 
-from review.cli.common import db_option, json_option, open_review, print_json, review_option
+from review.cli.common import (
+    db_option,
+    json_option,
+    open_review,
+    print_json,
+    refuse_file,
+    review_option,
+)
 from review.wording import count
 
 if TYPE_CHECKING:
@@ -26,7 +33,6 @@ study_app = typer.Typer(help="Register studies to extract.", no_args_is_help=Tru
 extract_app.add_typer(study_app, name="study")
 
 FORM_HELP = "study, case or aggregate (default: read off the file's header)."
-PROBLEMS_SHOWN = 50
 
 
 def register(app: typer.Typer) -> None:
@@ -173,14 +179,7 @@ def import_rows(
                 fmt=cast("Literal['auto', 'redcap']", fmt),
             )
         except (ExtractImportError, RedcapImportError) as exc:
-            for problem in exc.problems[:PROBLEMS_SHOWN]:
-                typer.echo(problem, err=True)
-            hidden = len(exc.problems) - PROBLEMS_SHOWN
-            if hidden > 0:
-                typer.echo(f"... and {count(hidden, 'more problem')}", err=True)
-            n = len(exc.problems)
-            typer.echo(f"Error: {file.name}: {count(n, 'problem')}; nothing was imported", err=True)
-            raise typer.Exit(1) from None
+            refuse_file(file.name, exc.problems)
     from review.extract.sheets import rejects_path
 
     target = rejects_path(file, rejects)

@@ -37,18 +37,20 @@ def detect_form(header: list[str], forms: Mapping[FormName, Form]) -> FormName:
     return "study"
 
 
-def read_rows(
-    path: Path, forms: Mapping[FormName, Form], *, form: FormName | None = None
-) -> tuple[FormName, list[RowInput]]:
-    """The rows of an extraction CSV, with the form they are of."""
-    name = path.name
+def read_bytes(path: Path) -> bytes:
+    """A file's bytes; ParseError says plainly when it is missing or a folder."""
     try:
-        data = path.read_bytes()
+        return path.read_bytes()
     except FileNotFoundError:
         raise ParseError(f"{path}: no such file") from None
     except IsADirectoryError:
         raise ParseError(f"{path}: is a folder, not a file") from None
-    text, _ = decode_text(data, name)
+
+
+def read_csv(path: Path) -> list[list[str]]:
+    """A CSV's rows (the header first, never empty); ParseError names the file and line."""
+    name = path.name
+    text, _ = decode_text(read_bytes(path), name)
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         rows = list(reader)
@@ -56,6 +58,15 @@ def read_rows(
         raise ParseError(f"{name}, line {reader.line_num}: cannot read the csv: {exc}") from None
     if not rows or not any(cell.strip() for cell in rows[0]):
         raise ParseError(f"{name}: the file is empty; expected a header row")
+    return rows
+
+
+def read_rows(
+    path: Path, forms: Mapping[FormName, Form], *, form: FormName | None = None
+) -> tuple[FormName, list[RowInput]]:
+    """The rows of an extraction CSV, with the form they are of."""
+    name = path.name
+    rows = read_csv(path)
     header = [h.strip() for h in rows[0]]
     chosen = form or detect_form(header, forms)
     if chosen not in FORMS:  # pragma: no cover - typed callers

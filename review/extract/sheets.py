@@ -318,15 +318,11 @@ def read_workbook(
     """The rows of every form sheet of an extraction workbook (only ``form``'s when
     given), with the forms read; ParseError names the file and sheet of what cannot be
     read."""
+    from review.extract.files import read_bytes
     from review.sources import xlsx
 
     name = path.name
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise ParseError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise ParseError(f"{path}: is a folder, not a file") from None
+    data = read_bytes(path)
     if not data.startswith(b"PK\x03\x04"):
         raise ParseError(
             f"{name}: not an XLSX workbook (every .xlsx is a ZIP archive); save it as a "
