@@ -10,6 +10,7 @@ makes a comparison unknown (None), so "missing" is never read as "no".
 from __future__ import annotations
 
 import ast
+import functools
 import operator
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -49,8 +50,10 @@ class Rule:
         return _eval(self.tree.body, values)
 
 
+@functools.lru_cache(maxsize=4096)
 def parse_rule(text: str) -> Rule:
-    """Parse and check a rule; raise RuleError saying what is not allowed."""
+    """Parse and check a rule; raise RuleError saying what is not allowed. Parsed once per
+    text (rules and conditions are evaluated for every row of an import)."""
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as exc:
