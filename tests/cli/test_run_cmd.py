@@ -6,6 +6,7 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from review.cli import app
@@ -76,3 +77,21 @@ def test_run_email_without_live_is_a_usage_error(tmp_path: Path) -> None:
     )
     assert result.exit_code == 2
     assert "--email goes with --live only" in result.output
+
+
+def test_the_readme_first_command_is_casepool_run_and_it_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shlex
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Two commands", 1)[1].split("\n## ", 1)[0]
+    first = next(line.strip() for line in section.splitlines() if line.startswith("    "))
+    install, command = first.split(" && ")
+    assert install == 'python -m pip install -e ".[test]"'
+    assert command == "casepool run protocols/rtx-ssc-calcinosis.toml --out example-report"
+    shutil.copytree(PROTOCOL.parent, tmp_path / "protocols")
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, shlex.split(command)[1:])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "example-report" / "results.json").is_file()
