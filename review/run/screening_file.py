@@ -100,7 +100,7 @@ def apply_steps(review: Review, steps: list[Step], path: Path) -> Applied:
     from review.screening.workflow import snapshot
 
     screening = review.screening
-    clusters = _clusters_by_doi(review)
+    clusters = clusters_by_doi(review)
     recorded = already = 0
     conflicts: dict[str, int] = {}
     for step in steps:
@@ -174,7 +174,8 @@ def _apply(
     return True
 
 
-def _clusters_by_doi(review: Review) -> dict[str, int]:
+def clusters_by_doi(review: Review) -> dict[str, int]:
+    """Each DOI of the review (lower case) and the cluster of its record."""
     found: dict[str, int] = {}
     for cluster in sorted(review.clusters().groups()):
         doi = review.cluster(cluster).doi

@@ -276,7 +276,17 @@ def _screening_stage(
 
 
 def _extraction_stage(review: Review, bundle: Bundle, say: Callable[[str, str], None]) -> None:
+    from review.wording import count
+
     parts = []
+    studies = next((p for p in bundle.extraction if p.name.endswith(".studies.csv")), None)
+    if studies is not None:
+        try:
+            linked = _register_studies(review, studies)
+        except ReviewError as exc:
+            raise RunError("extraction", str(exc), studies) from None
+        if linked:
+            parts.append(f"{count(linked, 'study', 'studies')} registered with their reports")
     for path in bundle.extraction:
         try:
             _form, done = review.extraction.import_file(
@@ -286,6 +296,28 @@ def _extraction_stage(review: Review, bundle: Bundle, say: Callable[[str, str], 
             raise RunError("extraction", str(exc), path) from None
         parts.append(f"{path.name} {done.written} values new, {done.unchanged} unchanged")
     say("extraction", "; ".join(parts) if parts else "no bundled extraction")
+
+
+def _register_studies(review: Review, path: Path) -> int:
+    """Register each study of the studies file whose DOI is a record of the review, with
+    that record's cluster (so the study is the report screening included); the others the
+    import registers without one. Studies already registered are left alone."""
+    import csv
+
+    from review.run.screening_file import clusters_by_doi
+
+    clusters = clusters_by_doi(review)
+    known = {s.label.casefold() for s in review.extraction.studies()}
+    added = 0
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        for row in csv.DictReader(handle):
+            label = (row.get("study") or "").strip()
+            cluster = clusters.get((row.get("doi") or "").strip().lower())
+            if label and cluster is not None and label.casefold() not in known:
+                review.extraction.add_study(label, cluster=cluster)
+                known.add(label.casefold())
+                added += 1
+    return added
 
 
 def _appraisal_line(review: Review) -> str:

@@ -242,3 +242,21 @@ def test_every_bundled_record_file_loads() -> None:
     pmids = sorted(r.pmid for r in iter_pubmed_file(bundle.pubmed))  # type: ignore[union-attr]
     assert pmids == ["22221908", "26667314", "30639647", "31302187", "38420189"]
     assert [s for s, _ in bundle.sources] == ["embase", "local-series"]
+
+
+def test_each_extracted_study_is_registered_with_the_report_screening_included(
+    example: Path,
+) -> None:
+    from review.api import Review
+
+    with Review.open(example / "review") as review:
+        pmids = {
+            s.label: review.cluster(s.cluster_id).pmid
+            for s in review.extraction.studies()
+            if s.cluster_id
+        }
+    assert pmids == {
+        "Narváez 2019": "30639647",
+        "Daoussis 2012": "22221908",
+        "Poormoghim 2016": "26667314",
+    }
