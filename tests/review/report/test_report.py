@@ -10,27 +10,15 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from reports import extracted_review
 
 from meta.summary import interval_text
 from review.api import Review
 from review.report import write_report
 from review.report.model import Report, build_report
 
-PROTOCOLS = Path(__file__).resolve().parents[3] / "protocols"
-STEM = "rtx-ssc-calcinosis"
 FIRST = "2026-12-01T10:00:00Z"
 SECOND = "2027-01-02T11:30:00Z"
-
-
-def extracted_review(folder: Path) -> Path:
-    """A review of the bundled protocol with its bundled extraction (4/8, 1/1, 0/1)."""
-    Review.create(folder, PROTOCOLS / f"{STEM}.toml")
-    with Review.open(folder) as review:
-        extraction = review.extraction
-        extraction.import_file(PROTOCOLS / f"{STEM}.studies.csv", extractor="x", add_studies=True)
-        extraction.import_file(PROTOCOLS / f"{STEM}.cases.csv", extractor="x")
-        extraction.import_file(PROTOCOLS / f"{STEM}.aggregates.csv", extractor="x")
-    return folder
 
 
 @pytest.fixture(scope="module")
