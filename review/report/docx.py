@@ -37,6 +37,8 @@ def render_docx(report: Report, figures: Sequence[Figure]) -> bytes:
             cells = grid.add_row().cells
             for cell, text in zip(cells, row, strict=True):
                 cell.text = text
+        for number, note in enumerate(data.notes, start=1):
+            doc.add_paragraph(f"{number}. {note}")
 
     def add_figure(figure: Figure) -> None:
         doc.add_picture(io.BytesIO(figure.png), width=Inches(6.3))

@@ -29,6 +29,7 @@ th { background: #f2f2f2; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 figure { margin: 1rem 0; overflow-x: auto; }
 figure svg { max-width: 100%; height: auto; display: block; }
+ol.notes { font-size: 0.85rem; color: #333; margin-top: 0; }
 figcaption { font-size: 0.9rem; color: #444; }
 .headline { font-size: 1.05rem; font-weight: 600; }
 pre { white-space: pre-wrap; font-size: 0.85rem; background: #f7f7f7; padding: 0.5rem; }
@@ -110,10 +111,14 @@ def table(data: TableData) -> str:
         return f"<p><strong>{escape(data.caption)}</strong>: none.</p>"
     head = "".join(f'<th scope="col">{escape(c)}</th>' for c in data.columns)
     body = "".join("<tr>" + "".join(_td(cell) for cell in row) + "</tr>" for row in data.rows)
+    notes = ""
+    if data.notes:
+        notes = '<ol class="notes">' + "".join(f"<li>{escape(n)}</li>" for n in data.notes)
+        notes += "</ol>"
     return (
         f'<div class="scroll"><table id="table-{escape(data.name)}">'
         f"<caption>{escape(data.caption)}</caption>"
-        f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>"
+        f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>{notes}"
     )
 
 

@@ -80,4 +80,6 @@ def table(data: TableData) -> str:
     lines.append("| " + " | ".join(_cell(c) for c in data.columns) + " |")
     lines.append("|" + "---|" * len(data.columns))
     lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in data.rows]
+    if data.notes:
+        lines += [""] + [f"{i}. {n}" for i, n in enumerate(data.notes, start=1)]
     return "\n".join(lines) + "\n"

@@ -67,6 +67,8 @@ class TableData:
     caption: str
     columns: tuple[str, ...]
     rows: tuple[tuple[str, ...], ...]
+    notes: tuple[str, ...] = ()
+    """Numbered notes the rows refer to (1, 2, ...)."""
 
 
 @dataclass(frozen=True)
@@ -86,14 +88,14 @@ class OutcomeSection:
 
     @property
     def headline(self) -> str:
-        """'4/10 patients; 41.2% [12.3, 76.5] (GLMM (random intercept), median)'."""
+        """'5/10 patients in 3 studies; pooled % [95% CI]: 50.0 [22.5, 77.5] (GLMM ...)'."""
         if self.plan is None:
             return f"not pooled: {self.error}"
         r = self.plan.primary
         ci = interval_text(r.estimate, r.ci_lower, r.ci_upper)
         return (
             f"{r.events}/{r.total} patients in {r.k} {'study' if r.k == 1 else 'studies'}; "
-            f"pooled {ci} % ({level_percent(r.level)} CI; {summarise_label(self)})"
+            f"pooled % [{level_percent(r.level)} CI]: {ci} ({summarise_label(self)})"
         )
 
 
@@ -169,8 +171,15 @@ def build_report(
         prisma_note=_prisma_note(flow, blind),
         agreement=agreement,
         agreement_note=agreement_note,
-        studies=_export_table(tables.get("studies"), "studies", "Characteristics of studies"),
-        cases=_export_table(tables.get("cases"), "cases", "Case table (one row per patient)"),
+        studies=_export_table(
+            tables.get("studies"), "studies", "Characteristics of studies", _labels(review, "study")
+        ),
+        cases=_export_table(
+            tables.get("cases"),
+            "cases",
+            "Case table (one row per patient)",
+            _labels(review, "case"),
+        ),
         appraisal=tuple(summaries),
         appraisal_tables=tuple(_appraisal_table(s) for s in summaries),
         appraisal_note=_appraisal_note(summaries, unfinished),
@@ -273,7 +282,10 @@ def _notices(
     if flow is not None and flow.in_progress:
         out.append("Screening is still in progress: some records await a decision.")
     if blind:
-        out.append(f"Blind stages not counted yet: {', '.join(blind)}.")
+        from review.screening.events import STAGE_NAMES
+
+        names = ", ".join(STAGE_NAMES.get(b, b) for b in blind)  # type: ignore[call-overload]
+        out.append(f"Screening still blind (decisions counted as awaiting): {names}.")
     if unfinished:
         out.append(f"Appraisal unfinished for: {', '.join(sorted(unfinished))}.")
     return tuple(out)
@@ -326,13 +338,23 @@ def _prisma_note(flow: PrismaFlow | None, blind: Sequence[str]) -> str:
     return ""
 
 
-def _export_table(table: Any, name: str, caption: str) -> TableData:
+def _labels(review: Review, form: Any) -> dict[str, str]:
+    """The form's field labels by name (the tables' column headers)."""
+    labels = {f.name: f.label or f.name for f in review.extraction.form(form).fields}
+    return {"study": "Study", **labels}
+
+
+def _export_table(table: Any, name: str, caption: str, labels: dict[str, str]) -> TableData:
     if table is None:
         return TableData(name, caption, (), ())
-    keep = [i for i, c in enumerate(table.columns) if c not in ("study_id", "cluster")]
+    at = {c: i for i, c in enumerate(table.columns)}
+    same = "study_label" in at and all(r[at["study_label"]] == r[at["study"]] for r in table.rows)
+    hidden = {"study_id", "cluster", *(["study_label"] if same else [])}
+    keep = [i for i, c in enumerate(table.columns) if c not in hidden]
     used = [i for i in keep if any(r[i] not in (None, "") for r in table.rows)]
     rows = tuple(tuple(_cell(r[i]) for i in used) for r in table.rows)
-    return TableData(name, caption, tuple(table.columns[i] for i in used), rows)
+    columns = tuple(labels.get(table.columns[i], table.columns[i]) for i in used)
+    return TableData(name, caption, columns, rows)
 
 
 def _cell(value: object) -> str:
@@ -444,9 +466,7 @@ def _sensitivity_table(name: str, label: str, plan: PlanResult) -> TableData:
         )
     columns = ("Analysis", "Model", "k", "Estimate % [CI]", "τ²", "I²", "Notes")
     caption = f"{label}: sensitivity analyses"
-    if texts:
-        caption += ". Notes: " + "; ".join(f"{i}. {t}" for i, t in enumerate(texts, start=1))
-    return TableData(f"sensitivity-{name}", caption, columns, tuple(rows))
+    return TableData(f"sensitivity-{name}", caption, columns, tuple(rows), tuple(texts))
 
 
 METHOD_WORDS = {

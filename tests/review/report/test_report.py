@@ -10,7 +10,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from reports import extracted_review
+from reports import appraised_review, extracted_review
 
 from meta.summary import interval_text
 from review.api import Review
@@ -208,3 +208,22 @@ def test_the_docx_opens_with_the_tables_and_figures(written: tuple) -> None:
     )
     assert len(doc.inline_shapes) == 7
     assert doc.core_properties.title == model.title
+
+
+def test_an_appraised_review_shows_the_summary_tables_and_plots(tmp_path: Path) -> None:
+    folder = appraised_review(tmp_path / "review")
+    with Review.open(folder) as review:
+        paths = write_report(review, tmp_path / "out", run_date=FIRST)
+        model = build_report(review, run_date=FIRST)
+    names = {p.name for p in paths}
+    for tool in ("jbi-case-series", "jbi-case-report"):
+        assert {f"appraisal-{tool}-traffic-light.svg", f"appraisal-{tool}.csv"} <= names
+    assert model.appraisal_note == ""
+    report_tool = next(t for t in model.appraisal_tables if t.name == "appraisal-jbi-case-report")
+    assert [(r[0], r[-1]) for r in report_tool.rows] == [
+        ("Daoussis 2012", "7/8"),
+        ("Poormoghim 2016", "4/8"),
+    ]
+    page = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    assert page.count("<svg") == 7 + 4  # two plots per tool
+    assert "Not appraised" not in page
