@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from reports import appraised_review, extracted_review
+from screening import ready_review
 
 from meta.summary import interval_text
 from review.api import Review
@@ -227,3 +228,47 @@ def test_an_appraised_review_shows_the_summary_tables_and_plots(tmp_path: Path) 
     page = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
     assert page.count("<svg") == 7 + 4  # two plots per tool
     assert "Not appraised" not in page
+
+
+def screened(folder: Path) -> Path:
+    """Four made-up papers screened by two reviewers, one conflict resolved at title and
+    abstract, both stages unblinded."""
+    clusters = ready_review(folder, 4)
+    with Review.open(folder) as review:
+        s = review.screening
+        for cluster, ann, bob in zip(
+            clusters,
+            ("include", "exclude", "include", "include"),
+            ("include", "exclude", "exclude", "include"),
+            strict=True,
+        ):
+            s.decide(cluster, stage="ta", reviewer="ann", decision=ann)
+            s.decide(cluster, stage="ta", reviewer="bob", decision=bob)
+        s.unblind("ta", by="ann")
+        s.resolve(clusters[2], stage="ta", decision="include", by="ann")
+        for cluster in (clusters[0], clusters[2], clusters[3]):
+            s.retrieved(cluster)
+        for reviewer in ("ann", "bob"):
+            s.decide(clusters[0], stage="ft", reviewer=reviewer, decision="include")
+            s.decide(clusters[3], stage="ft", reviewer=reviewer, decision="include")
+            s.decide(
+                clusters[2], stage="ft", reviewer=reviewer, decision="exclude", reason="no-rtx"
+            )
+        s.unblind("ft", by="ann")
+    return folder
+
+
+def test_a_screened_review_shows_its_flow_and_the_reviewers_agreement(tmp_path: Path) -> None:
+    folder = screened(extracted_review(tmp_path / "review"))
+    with Review.open(folder) as review:
+        model = build_report(review, run_date=FIRST)
+        write_report(review, tmp_path / "out", run_date=FIRST)
+    assert model.prisma is not None
+    assert (model.prisma.records_screened, model.prisma.records_excluded) == (4, 1)
+    assert [r.n for r in model.prisma.dbr_excluded] == [1]
+    ta = next(t for t in model.agreement if t.name == "agreement-ta")
+    assert [row[:3] for row in ta.rows] == [("ann and bob", "4", "75.0%")]
+    assert model.agreement_note == ""
+    page = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    assert "Records screened (n = 4)" in page
+    assert "Screening agreement at title/abstract" in page
