@@ -25,7 +25,7 @@ table { border-collapse: collapse; font-size: 0.9rem; }
 caption { text-align: left; font-weight: 600; padding: 0.25rem 0; }
 th, td { border: 1px solid #ccc; padding: 0.2rem 0.45rem; text-align: left;
   vertical-align: top; }
-th { background: #f2f2f2; }
+th { background: #f2f2f2; min-width: 4.5rem; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 figure { margin: 1rem 0; overflow-x: auto; }
 figure svg { max-width: 100%; height: auto; display: block; }
@@ -33,10 +33,15 @@ ol.notes { font-size: 0.85rem; color: #333; margin-top: 0; }
 figcaption { font-size: 0.9rem; color: #444; }
 .headline { font-size: 1.05rem; font-weight: 600; }
 pre { white-space: pre-wrap; font-size: 0.85rem; background: #f7f7f7; padding: 0.5rem; }
+@media (max-width: 40rem) {
+  main { padding: 0.6rem; }
+  figure svg { max-width: none; width: 36rem; }  /* readable text; the figure scrolls */
+}
 @media print {
   body { font-size: 10.5pt; }
   main { max-width: none; padding: 0; }
   .scroll, figure { overflow: visible; }
+  figure svg { max-width: 100%; width: auto; }
   h2 { break-after: avoid; }
   figure, table { break-inside: avoid; }
   a { color: inherit; text-decoration: none; }
