@@ -55,6 +55,9 @@ def render_docx(report: Report, figures: Sequence[Figure]) -> bytes:
     doc.add_heading("Protocol", level=1)
     add_table(report.protocol)
     add_table(report.amendments)
+    for title, diff in report.amendment_diffs:
+        doc.add_heading(title, level=2)
+        doc.add_paragraph(diff)
     doc.add_heading("Search (PRISMA-S)", level=1)
     for t in report.search_log:
         add_table(t)

@@ -66,7 +66,11 @@ def render_html(report: Report, figures: Sequence[Figure]) -> str:
         f"<p>Report generated {escape(report.run_date)}.</p>",
     ]
     parts += [f'<p class="notice">{escape(n)}</p>' for n in report.notices]
-    parts += _section("Protocol", [table(report.protocol), table(report.amendments)])
+    diffs = [
+        f"<h3>{escape(title)}</h3><pre>{escape(diff)}</pre>"
+        for title, diff in report.amendment_diffs
+    ]
+    parts += _section("Protocol", [table(report.protocol), table(report.amendments), *diffs])
     search = [table(t) for t in report.search_log] or [_p("No search is recorded.")]
     parts += _section("Search (PRISMA-S)", search)
     prisma = [_figure(pictures["prisma"])] if "prisma" in pictures else []

@@ -16,6 +16,8 @@ def render_markdown(report: Report, figures: Sequence[Figure]) -> str:
     out = [f"# {report.title}", "", f"Report generated {report.run_date}.", ""]
     out += [f"> {n}\n" for n in report.notices]
     out += ["## Protocol", "", table(report.protocol), table(report.amendments)]
+    for title, diff in report.amendment_diffs:
+        out += [f"### {title}", "", "```diff", diff.rstrip("\n"), "```", ""]
     out += ["## Search (PRISMA-S)", ""]
     out += [table(t) for t in report.search_log] or ["No search is recorded.", ""]
     out += ["## PRISMA 2020 flow diagram", ""]

@@ -9,7 +9,6 @@ format shows the same numbers.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -112,6 +111,8 @@ class Report:
     notices: tuple[str, ...]
     protocol: TableData
     amendments: TableData
+    amendment_diffs: tuple[tuple[str, str], ...]
+    """Each amendment's heading and its unified diff from the version before."""
     search_log: tuple[TableData, ...]
     prisma: PrismaFlow | None
     prisma_note: str
@@ -166,6 +167,14 @@ def build_report(
         notices=_notices(bundled, search, flow, blind, unfinished),
         protocol=_protocol_table(review),
         amendments=_amendments(history),
+        amendment_diffs=tuple(
+            (
+                f"Amendment {v.number} ({v.recorded_at})",
+                review.protocol_diff(v.number - 1, v.number),
+            )
+            for v in history
+            if v.number > 1
+        ),
         search_log=tuple(_search_table(e) for e in search),
         prisma=flow,
         prisma_note=_prisma_note(flow, blind),
@@ -610,8 +619,6 @@ def _provenance(
         if entry.file_name and entry.sha256:
             rows.append((f"Input {entry.file_name} sha256", entry.sha256))
     rows += [(f"{name} version", v) for name, v in versions]
-    text_hash = hashlib.sha256(current.text.encode("utf-8")).hexdigest()
-    rows.append(("Protocol text sha256 (as recorded)", text_hash))
     return TableData("provenance", "Provenance", ("Item", "Value"), tuple(rows))
 
 

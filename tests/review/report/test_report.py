@@ -272,3 +272,20 @@ def test_a_screened_review_shows_its_flow_and_the_reviewers_agreement(tmp_path: 
     page = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
     assert "Records screened (n = 4)" in page
     assert "Screening agreement at title/abstract" in page
+
+
+def test_an_amended_protocol_shows_each_amendment_and_its_diff(tmp_path: Path) -> None:
+    folder = extracted_review(tmp_path / "review")
+    path = folder / "protocol.toml"
+    path.write_text(path.read_text(encoding="utf-8").replace("blind = true", "blind = false"))
+    with Review.open(folder) as review:
+        model = build_report(review, run_date=FIRST)
+        write_report(review, tmp_path / "out", run_date=FIRST)
+    assert [row[:2] for row in model.amendments.rows] == [("1", "original"), ("2", "amendment")]
+    [(title, diff)] = model.amendment_diffs
+    assert title.startswith("Amendment 2 (")
+    assert "-blind = true\n+blind = false" in diff
+    assert not any(n.startswith("Screening still blind") for n in model.notices)
+    page = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    assert "+blind = false" in page
+    assert f"{model.amendments.rows[1][4]}" in model.provenance.rows[1][1]
