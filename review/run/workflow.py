@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from review.clock import Clock, utc_now
 from review.errors import ReviewError
 from review.run.bundle import Bundle
 
@@ -33,8 +34,7 @@ STAGES = (
     "extraction",
     "appraisal",
     "pool",
-    "figures",
-    "results",
+    "report",
 )
 EXTRACTOR = "bundle"
 """The extractor recorded for the bundled extraction files."""
@@ -73,10 +73,12 @@ def run_review(
     live: bool = False,
     email: str | None = None,
     progress: Progress | None = None,
+    clock: Clock = utc_now,
 ) -> RunSummary:
     """Run every stage on the protocol's bundled inputs and write the results to
     ``out_dir`` (the review itself in ``review_dir``, default ``out_dir/review``). With
-    ``live`` the search is PubMed's E-utilities; without, the network is never used."""
+    ``live`` the search is PubMed's E-utilities; without, the network is never used.
+    ``clock`` gives the time of every event recorded and the report's run date."""
     started = time.monotonic()
     protocol = Path(protocol_path)
     out = Path(out_dir)
@@ -93,7 +95,7 @@ def run_review(
         raise RunError("review", "the protocol file does not exist", protocol)
     bundle = Bundle.of(protocol)
     steps = _check_inputs(bundle, live)
-    review = _review_stage(bundle, folder, say)
+    review = _review_stage(bundle, folder, out, clock, say)
     try:
         new = _search_stage(review, bundle, live, email, say)
         new += _sources_stage(review, bundle, say)
@@ -102,9 +104,7 @@ def run_review(
         _extraction_stage(review, bundle, say)
         say("appraisal", _appraisal_line(review))
         summary.plans = _pool_stage(review, say)
-        out.mkdir(parents=True, exist_ok=True)
-        summary.files += _figures_stage(review, summary.plans, out, say)
-        summary.files += _results_stage(summary.plans, out, say)
+        summary.files += _report_stage(review, summary.lines, out, say)
     finally:
         review.close()
     summary.seconds = time.monotonic() - started
@@ -150,20 +150,32 @@ def _check_inputs(bundle: Bundle, live: bool) -> list[Step]:
 # --- the stages ---------------------------------------------------------------------
 
 
-def _review_stage(bundle: Bundle, folder: Path, say: Callable[[str, str], None]) -> Review:
+def _shown(folder: Path, out: Path) -> str:
+    """The review folder as the run log names it: within the output folder, relatively
+    (so the same run elsewhere logs the same line)."""
+    try:
+        return f"the review folder {folder.relative_to(out).as_posix()}/ in the output folder"
+    except ValueError:
+        return f"the review folder {folder}"
+
+
+def _review_stage(
+    bundle: Bundle, folder: Path, out: Path, clock: Clock, say: Callable[[str, str], None]
+) -> Review:
     from review.api import Review
 
     try:
-        made = Review.create(folder, bundle.protocol)
-        review = Review.open(folder)
+        made = Review.create(folder, bundle.protocol, clock=clock)
+        review = Review.open(folder, clock=clock)
     except ReviewError as exc:
         raise RunError("review", str(exc), bundle.protocol) from None
+    shown = _shown(folder, out)
     if made.created:
-        line = f"created {folder} from {bundle.protocol.name}"
+        line = f"created {shown} from {bundle.protocol.name}"
     elif made.amended:
         line = f"recorded {bundle.protocol.name} as amendment {made.version.number}"
     else:
-        line = f"{folder} is up to date with {bundle.protocol.name}"
+        line = f"{shown} is up to date with {bundle.protocol.name}"
     say("review", line)
     return review
 
@@ -374,53 +386,21 @@ def _study_fields(review: Review, studies: tuple[str, ...]) -> dict[str, list[st
     return fields
 
 
-def _figures_stage(
-    review: Review, plans: list[PlanResult], out: Path, say: Callable[[str, str], None]
+def _report_stage(
+    review: Review, lines: list[str], out: Path, say: Callable[[str, str], None]
 ) -> list[Path]:
-    from review.run.outputs import draw_forest_svg, draw_prisma_svg
+    """The report (``review.report``): report.html, .md, .docx, results.json (every outcome
+    as ``casepool pool --json`` gives it), its CSV tables and its pictures (forest plots,
+    sensitivity forests, the PRISMA diagram); the run's lines so far are its run log."""
+    from review.report import write_report
 
-    figures = out / "figures"
-    figures.mkdir(exist_ok=True)
-    drawn = []
     try:
-        for plan in plans:
-            label = review.protocol.outcome(str(plan.outcome)).label
-            drawn.append(
-                draw_forest_svg(plan.primary, figures / f"forest-{plan.outcome}.svg", title=label)
-            )
-            drawn.append(
-                draw_forest_svg(
-                    plan.sensitivity,
-                    figures / f"sensitivity-{plan.outcome}.svg",
-                    title=f"{label}: sensitivity analyses",
-                )
-            )
-        flow, _ = review.screening.flow()
-        drawn.append(draw_prisma_svg(flow, figures / "prisma.svg"))
+        written = write_report(review, out, run_log=list(lines))
     except ReviewError as exc:
-        raise RunError("figures", str(exc)) from None
-    say("figures", f"{len(drawn)} SVG files in {figures}")
-    return drawn
-
-
-def _results_stage(
-    plans: list[PlanResult], out: Path, say: Callable[[str, str], None]
-) -> list[Path]:
-    from review.run import outputs
-
-    tables = out / "tables"
-    tables.mkdir(exist_ok=True)
-    written = [
-        outputs.write_json({"outcomes": [p.to_dict() for p in plans]}, out / "results.json"),
-        outputs.write_csv(
-            outputs.pooled_rows(plans), outputs.POOLED_COLUMNS, tables / "pooled.csv"
-        ),
-        outputs.write_csv(outputs.study_rows(plans), outputs.STUDY_COLUMNS, tables / "studies.csv"),
-        outputs.write_csv(
-            outputs.sensitivity_rows(plans),
-            outputs.SENSITIVITY_COLUMNS,
-            tables / "sensitivity.csv",
-        ),
-    ]
-    say("results", f"results.json and {len(written) - 1} CSV tables in {out}")
+        raise RunError("report", str(exc)) from None
+    say(
+        "report",
+        f"report.html, report.md, report.docx, results.json and "
+        f"{len(written) - 4} tables and pictures",
+    )
     return written

@@ -88,26 +88,16 @@ def test_results_json_holds_every_outcome_of_the_plan_with_its_sensitivity_analy
     labels = [r["label"] for r in found["clinical_response"]["sensitivity"]["rows"]]
     assert "Published cases only (without the local series)" in labels
     assert "Without single-case reports (n = 1)" in labels
-    pooled = (example / "tables" / "pooled.csv").read_text(encoding="utf-8").splitlines()
-    assert pooled[1].startswith("clinical_response,3,5,10,PLO,GLMM,z,0.5")
 
 
-def test_the_run_writes_the_figures_and_tables(example: Path) -> None:
-    figures = sorted(p.name for p in (example / "figures").iterdir())
-    assert figures == [
-        "forest-adverse_events.svg",
-        "forest-clinical_response.svg",
-        "forest-radiological_response.svg",
-        "prisma.svg",
-        "sensitivity-adverse_events.svg",
-        "sensitivity-clinical_response.svg",
-        "sensitivity-radiological_response.svg",
-    ]
-    assert sorted(p.name for p in (example / "tables").iterdir()) == [
-        "pooled.csv",
-        "sensitivity.csv",
-        "studies.csv",
-    ]
+def test_the_run_ends_with_the_report_its_figures_and_tables(example: Path) -> None:
+    names = {p.name for p in example.iterdir()}
+    assert {"report.html", "report.md", "report.docx", "results.json", "prisma.svg"} <= names
+    for outcome in ("clinical_response", "radiological_response", "adverse_events"):
+        assert {f"forest-{outcome}.svg", f"sensitivity-{outcome}.svg"} <= names
+        assert {f"pooled-{outcome}.csv", f"sensitivity-{outcome}.csv"} <= names
+    html = (example / "report.html").read_text(encoding="utf-8")
+    assert "search: loaded rtx-ssc-calcinosis.pubmed.xml as the PubMed search" in html
 
 
 def test_prisma_counts_the_local_series_as_other_methods_already_found(example: Path) -> None:
@@ -170,11 +160,16 @@ def test_a_second_run_over_an_unchanged_review_writes_nothing(
 
 
 def test_two_runs_write_byte_identical_outputs(tmp_path: Path) -> None:
-    one = run_review(PROTOCOL, tmp_path / "one")
-    two = run_review(PROTOCOL, tmp_path / "two")
+    """The run's date is the only difference between two runs: with the same clock, none."""
+
+    def clock() -> str:
+        return "2026-12-02T09:00:00Z"
+
+    one = run_review(PROTOCOL, tmp_path / "one", clock=clock)
+    two = run_review(PROTOCOL, tmp_path / "two", clock=clock)
     names = [p.relative_to(one.out_dir) for p in one.files]
     assert names == [p.relative_to(two.out_dir) for p in two.files]
-    assert len(names) == 11
+    assert len(names) == 28
     for name in names:
         assert (one.out_dir / name).read_bytes() == (two.out_dir / name).read_bytes(), name
     assert one.seconds < 30
