@@ -10,7 +10,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from reports import appraised_review, extracted_review
+from reports import PROTOCOLS, appraised_review, extracted_review
 from screening import ready_review
 
 from meta.summary import interval_text
@@ -272,6 +272,19 @@ def test_a_screened_review_shows_its_flow_and_the_reviewers_agreement(tmp_path: 
     page = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
     assert "Records screened (n = 4)" in page
     assert "Screening agreement at title/abstract" in page
+
+
+def test_the_provenance_names_each_input_file_with_its_sha256(tmp_path: Path) -> None:
+    import hashlib
+
+    folder = extracted_review(tmp_path / "review")
+    cases = PROTOCOLS / "rtx-ssc-calcinosis.cases.csv"
+    with Review.open(folder) as review:
+        write_report(review, tmp_path / "out", run_date=FIRST, inputs=[cases])
+    provenance = (tmp_path / "out" / "provenance.csv").read_text(encoding="utf-8")
+    digest = hashlib.sha256(cases.read_bytes()).hexdigest()
+    assert f"Input rtx-ssc-calcinosis.cases.csv sha256,{digest}" in provenance
+    assert provenance.splitlines()[1] == f"Run date,{FIRST}"
 
 
 def test_an_amended_protocol_shows_each_amendment_and_its_diff(tmp_path: Path) -> None:
