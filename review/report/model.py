@@ -339,7 +339,11 @@ def _search_table(entry: Any) -> TableData:
 
     lines = log_lines(entry)
     heading = lines[0][1]
-    rows = tuple((label or "", value.strip()) for label, value in lines[1:])
+    # the file's name, not the folder it was loaded from (the same run elsewhere reads alike)
+    rows = tuple(
+        (label or "", Path(value).name if label == "file" else value.strip())
+        for label, value in lines[1:]
+    )
     return TableData(f"search-{entry.load_id}", heading, ("Item", "Value"), rows)
 
 

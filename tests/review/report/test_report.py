@@ -287,6 +287,24 @@ def test_the_provenance_names_each_input_file_with_its_sha256(tmp_path: Path) ->
     assert provenance.splitlines()[1] == f"Run date,{FIRST}"
 
 
+def test_a_loaded_search_file_is_logged_by_name_and_its_sha256(tmp_path: Path) -> None:
+    import hashlib
+
+    folder = extracted_review(tmp_path / "review")
+    source = Path(__file__).resolve().parents[2] / "data" / "pubmed" / "pubmed1.xml"
+    with Review.open(folder) as review:
+        review.load_search_file(source)
+        model = build_report(review, run_date=FIRST)
+    [log] = model.search_log
+    items = dict(log.rows)
+    assert items["file"] == "pubmed1.xml"
+    assert items["sha256"] == hashlib.sha256(source.read_bytes()).hexdigest()
+    assert ("Input pubmed1.xml sha256", items["sha256"]) in model.provenance.rows
+    assert model.notices[1] == (
+        "Completeness: the records come from 1 saved search file; no live PubMed search was run."
+    )
+
+
 def test_an_amended_protocol_shows_each_amendment_and_its_diff(tmp_path: Path) -> None:
     folder = extracted_review(tmp_path / "review")
     path = folder / "protocol.toml"
