@@ -119,6 +119,8 @@ def test_the_page_parses_and_references_nothing_outside_itself(written: tuple) -
     assert "@import" not in page
     assert set(re.findall(r"url\(([^)]*)\)", page)) <= {f"#{i}" for i in ids(page)}
     assert ('name="viewport"' in page) and "@media print" in page
+    every = re.findall(r'\bid="([^"]+)"', page)
+    assert len(every) == len(set(every))  # seven inlined SVGs, no id twice
 
 
 def test_the_page_says_plainly_that_the_example_is_not_a_complete_synthesis(

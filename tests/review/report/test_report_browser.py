@@ -175,3 +175,18 @@ def test_the_probe_sees_console_errors_and_requests_to_the_outside(tmp_path: Pat
     assert any('"boom"' in line for line in console_messages(log))
     assert any("Uncaught Error: bang" in line for line in console_messages(log))
     assert found["resources"] == ["http://example.invalid/a.png"]
+
+
+def test_the_page_prints(page: Path, tmp_path: Path) -> None:
+    pdf = tmp_path / "report.pdf"
+    done = chromium(
+        tmp_path / "profile-print",
+        "--no-pdf-header-footer",
+        f"--print-to-pdf={pdf}",
+        page.as_uri(),
+    )
+    assert pdf.exists(), done.stderr[-2000:]
+    data = pdf.read_bytes()
+    pages = len(re.findall(rb"/Type\s*/Page\b(?!s)", data))
+    assert data.startswith(b"%PDF") and pages >= 5, pages
+    assert len(data) > 50_000  # text, tables and seven figures, not an empty page
