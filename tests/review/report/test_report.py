@@ -322,3 +322,25 @@ def test_an_amended_protocol_shows_each_amendment_and_its_diff(tmp_path: Path) -
     page = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
     assert "+blind = false" in page
     assert f"{model.amendments.rows[1][4]}" in model.provenance.rows[1][1]
+
+
+def test_a_review_with_nothing_extracted_says_so_and_still_writes_every_file(
+    tmp_path: Path,
+) -> None:
+    Review.create(tmp_path / "review", PROTOCOLS / "rtx-ssc-calcinosis.toml")
+    with Review.open(tmp_path / "review") as review:
+        paths = write_report(review, tmp_path / "out", run_date=FIRST)
+    names = {p.name for p in paths}
+    assert {"report.html", "report.md", "report.docx", "results.json", "prisma.svg"} <= names
+    assert not any(n.startswith("forest-") for n in names)
+    results = json.loads((tmp_path / "out" / "results.json").read_text(encoding="utf-8"))
+    reason = "no studies to pool: give at least one study's events and total"
+    assert [(o["outcome"], o["error"]) for o in results["outcomes"]] == [
+        ("clinical_response", reason),
+        ("radiological_response", reason),
+        ("adverse_events", reason),
+    ]
+    page = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    from html import escape
+
+    assert page.count(escape(f"not pooled: {reason}")) == 3 and page.count("<svg") == 1
