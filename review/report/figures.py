@@ -91,10 +91,14 @@ def _figure(name: str, caption: str, fig: Any, *, tight: bool = True) -> Figure:
     return Figure(name, caption, svg_out.getvalue(), png_out.getvalue())
 
 
-def inline_svg(svg: str, label: str) -> str:
-    """The SVG without its XML prologue and metadata block, sized by CSS, labelled for
-    screen readers."""
+def inline_svg(svg: str, label: str, prefix: str) -> str:
+    """The SVG without its XML prologue and metadata block, labelled for screen readers,
+    every element id (and each reference to one) prefixed, so several pictures in one page
+    never share an id (matplotlib names groups ``axes_1``, ``patch_3`` in every figure)."""
     body = svg[svg.index("<svg") :]
+    body = re.sub(r'\bid="([^"]+)"', lambda m: f'id="{prefix}-{m.group(1)}"', body)
+    body = re.sub(r"url\(#([^)]+)\)", lambda m: f"url(#{prefix}-{m.group(1)})", body)
+    body = re.sub(r'href="#([^"]+)"', lambda m: f'href="#{prefix}-{m.group(1)}"', body)
     body = re.sub(r"\s*<metadata>.*?</metadata>", "", body, count=1, flags=re.DOTALL)
     body = re.sub(r"^<svg\b", f'<svg role="img" aria-label="{_attr(label)}"', body, count=1)
     return body

@@ -108,8 +108,9 @@ def _p(text: str) -> str:
 
 
 def _figure(figure: Figure) -> str:
+    svg = inline_svg(figure.svg, figure.caption, figure.name)
     return (
-        f'<figure id="figure-{escape(figure.name)}">{inline_svg(figure.svg, figure.caption)}'
+        f'<figure id="figure-{escape(figure.name)}">{svg}'
         f"<figcaption>{escape(figure.caption)}</figcaption></figure>"
     )
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from meta.summary import PooledSummary, interval_text, level_percent, p_text, summarise
@@ -146,10 +147,15 @@ class Report:
 
 
 def build_report(
-    review: Review, run_log: Sequence[str] = (), *, run_date: str | None = None
+    review: Review,
+    run_log: Sequence[str] = (),
+    *,
+    run_date: str | None = None,
+    inputs: Sequence[tuple[str, str]] = (),
 ) -> Report:
     """The report of ``review`` as it stands; ``run_log`` holds the lines the run printed,
-    ``run_date`` the run's time (default: the review's clock)."""
+    ``run_date`` the run's time (default: the review's clock), ``inputs`` each input file's
+    name and sha256 for the provenance."""
     when = run_date if run_date is not None else review.clock()
     history = review.protocol_history()
     search = review.search_log()
@@ -196,7 +202,7 @@ def build_report(
         methods=_methods(review, versions),
         references=tuple(REFERENCES.values()),
         limitations=_limitations(review, outcomes),
-        provenance=_provenance(review, history, search, versions, when),
+        provenance=_provenance(review, search, inputs, versions, when),
         run_log=tuple(run_log),
     )
 
@@ -333,7 +339,11 @@ def _search_table(entry: Any) -> TableData:
 
     lines = log_lines(entry)
     heading = lines[0][1]
-    rows = tuple((label or "", value.strip()) for label, value in lines[1:])
+    # the file's name, not the folder it was loaded from (the same run elsewhere reads alike)
+    rows = tuple(
+        (label or "", Path(value).name if label == "file" else value.strip())
+        for label, value in lines[1:]
+    )
     return TableData(f"search-{entry.load_id}", heading, ("Item", "Value"), rows)
 
 
@@ -607,17 +617,19 @@ def _limitations(review: Review, outcomes: Sequence[OutcomeSection]) -> tuple[st
 
 def _provenance(
     review: Review,
-    history: Sequence[Any],
     search: Sequence[Any],
+    inputs: Sequence[tuple[str, str]],
     versions: Sequence[tuple[str, str]],
     when: str,
 ) -> TableData:
     rows = [("Run date", when)]
     current = review.protocol_version
     rows.append(("Protocol sha256", f"{current.sha256} (version {current.number})"))
+    files = dict(inputs)
     for entry in search:
         if entry.file_name and entry.sha256:
-            rows.append((f"Input {entry.file_name} sha256", entry.sha256))
+            files.setdefault(Path(entry.file_name).name, entry.sha256)
+    rows += [(f"Input {name} sha256", files[name]) for name in sorted(files)]
     rows += [(f"{name} version", v) for name, v in versions]
     return TableData("provenance", "Provenance", ("Item", "Value"), tuple(rows))
 

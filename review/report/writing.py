@@ -26,11 +26,25 @@ def write_report(
     *,
     run_log: Sequence[str] = (),
     run_date: str | None = None,
+    inputs: Sequence[Path | str] = (),
 ) -> list[Path]:
     """Build the report of ``review`` and write every file of it to ``out_dir`` (made if
-    missing); the paths written, sorted. ``run_date`` defaults to the review's clock."""
-    report = build_report(review, run_log, run_date=run_date)
+    missing); the paths written, sorted. ``run_date`` defaults to the review's clock;
+    ``inputs`` are the run's input files, named with their sha256 in the provenance."""
+    hashed = [(Path(p).name, sha256_of(Path(p))) for p in inputs]
+    report = build_report(review, run_log, run_date=run_date, inputs=hashed)
     return write_files(report, Path(out_dir))
+
+
+def sha256_of(path: Path) -> str:
+    """The file's SHA-256 (hex)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def write_files(report: Report, out: Path) -> list[Path]:

@@ -10,7 +10,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from reports import appraised_review, extracted_review
+from reports import PROTOCOLS, appraised_review, extracted_review
 from screening import ready_review
 
 from meta.summary import interval_text
@@ -119,6 +119,8 @@ def test_the_page_parses_and_references_nothing_outside_itself(written: tuple) -
     assert "@import" not in page
     assert set(re.findall(r"url\(([^)]*)\)", page)) <= {f"#{i}" for i in ids(page)}
     assert ('name="viewport"' in page) and "@media print" in page
+    every = re.findall(r'\bid="([^"]+)"', page)
+    assert len(every) == len(set(every))  # seven inlined SVGs, no id twice
 
 
 def test_the_page_says_plainly_that_the_example_is_not_a_complete_synthesis(
@@ -274,6 +276,37 @@ def test_a_screened_review_shows_its_flow_and_the_reviewers_agreement(tmp_path: 
     assert "Screening agreement at title/abstract" in page
 
 
+def test_the_provenance_names_each_input_file_with_its_sha256(tmp_path: Path) -> None:
+    import hashlib
+
+    folder = extracted_review(tmp_path / "review")
+    cases = PROTOCOLS / "rtx-ssc-calcinosis.cases.csv"
+    with Review.open(folder) as review:
+        write_report(review, tmp_path / "out", run_date=FIRST, inputs=[cases])
+    provenance = (tmp_path / "out" / "provenance.csv").read_text(encoding="utf-8")
+    digest = hashlib.sha256(cases.read_bytes()).hexdigest()
+    assert f"Input rtx-ssc-calcinosis.cases.csv sha256,{digest}" in provenance
+    assert provenance.splitlines()[1] == f"Run date,{FIRST}"
+
+
+def test_a_loaded_search_file_is_logged_by_name_and_its_sha256(tmp_path: Path) -> None:
+    import hashlib
+
+    folder = extracted_review(tmp_path / "review")
+    source = Path(__file__).resolve().parents[2] / "data" / "pubmed" / "pubmed1.xml"
+    with Review.open(folder) as review:
+        review.load_search_file(source)
+        model = build_report(review, run_date=FIRST)
+    [log] = model.search_log
+    items = dict(log.rows)
+    assert items["file"] == "pubmed1.xml"
+    assert items["sha256"] == hashlib.sha256(source.read_bytes()).hexdigest()
+    assert ("Input pubmed1.xml sha256", items["sha256"]) in model.provenance.rows
+    assert model.notices[1] == (
+        "Completeness: the records come from 1 saved search file; no live PubMed search was run."
+    )
+
+
 def test_an_amended_protocol_shows_each_amendment_and_its_diff(tmp_path: Path) -> None:
     folder = extracted_review(tmp_path / "review")
     path = folder / "protocol.toml"
@@ -289,3 +322,25 @@ def test_an_amended_protocol_shows_each_amendment_and_its_diff(tmp_path: Path) -
     page = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
     assert "+blind = false" in page
     assert f"{model.amendments.rows[1][4]}" in model.provenance.rows[1][1]
+
+
+def test_a_review_with_nothing_extracted_says_so_and_still_writes_every_file(
+    tmp_path: Path,
+) -> None:
+    Review.create(tmp_path / "review", PROTOCOLS / "rtx-ssc-calcinosis.toml")
+    with Review.open(tmp_path / "review") as review:
+        paths = write_report(review, tmp_path / "out", run_date=FIRST)
+    names = {p.name for p in paths}
+    assert {"report.html", "report.md", "report.docx", "results.json", "prisma.svg"} <= names
+    assert not any(n.startswith("forest-") for n in names)
+    results = json.loads((tmp_path / "out" / "results.json").read_text(encoding="utf-8"))
+    reason = "no studies to pool: give at least one study's events and total"
+    assert [(o["outcome"], o["error"]) for o in results["outcomes"]] == [
+        ("clinical_response", reason),
+        ("radiological_response", reason),
+        ("adverse_events", reason),
+    ]
+    page = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    from html import escape
+
+    assert page.count(escape(f"not pooled: {reason}")) == 3 and page.count("<svg") == 1

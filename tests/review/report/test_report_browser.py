@@ -109,13 +109,15 @@ def probe(page: Path, tmp: Path, width: int) -> tuple[dict, str]:
     return json.loads(text.replace("&lt;", "<").replace("&gt;", ">")), done.stderr
 
 
-def console_errors(log: str) -> list[str]:
-    return [line for line in log.splitlines() if "CONSOLE" in line and "ERROR" in line.upper()]
+def console_messages(log: str) -> list[str]:
+    """Every console message (the page has no script, so any is a fault: an uncaught error
+    is logged as 'Uncaught ...')."""
+    return [line for line in log.splitlines() if ":CONSOLE" in line]
 
 
 def test_every_figure_draws_with_nothing_fetched_and_no_errors(page: Path, tmp_path: Path) -> None:
     found, log = probe(page, tmp_path, 1280)
-    assert found["errors"] == [] and console_errors(log) == []
+    assert found["errors"] == [] and console_messages(log) == []
     assert found["resources"] == []  # nothing fetched: no image, font, style or script
     figures = found["figures"]
     assert [f["id"] for f in figures][:2] == ["figure-prisma", "figure-forest-clinical_response"]
@@ -160,3 +162,31 @@ def test_a_screenshot_shows_every_figure_not_blank(page: Path, tmp_path: Path) -
         stat = ImageStat.Stat(region)
         dark = sum(region.histogram()[:128]) / (region.width * region.height)
         assert stat.stddev[0] > 20 and dark > 0.005, (f["id"], stat.stddev, dark)
+
+
+def test_the_probe_sees_console_errors_and_requests_to_the_outside(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.html"
+    bad.write_text(
+        '<!DOCTYPE html><html><body><figure id="f"><svg width="300" height="150"></svg>'
+        '</figure><img src="http://example.invalid/a.png">'
+        '<script>console.error("boom"); throw new Error("bang");</script></body></html>'
+    )
+    found, log = probe(bad, tmp_path, 800)
+    assert any('"boom"' in line for line in console_messages(log))
+    assert any("Uncaught Error: bang" in line for line in console_messages(log))
+    assert found["resources"] == ["http://example.invalid/a.png"]
+
+
+def test_the_page_prints(page: Path, tmp_path: Path) -> None:
+    pdf = tmp_path / "report.pdf"
+    done = chromium(
+        tmp_path / "profile-print",
+        "--no-pdf-header-footer",
+        f"--print-to-pdf={pdf}",
+        page.as_uri(),
+    )
+    assert pdf.exists(), done.stderr[-2000:]
+    data = pdf.read_bytes()
+    pages = len(re.findall(rb"/Type\s*/Page\b(?!s)", data))
+    assert data.startswith(b"%PDF") and pages >= 5, pages
+    assert len(data) > 50_000  # text, tables and seven figures, not an empty page
