@@ -52,6 +52,7 @@ if TYPE_CHECKING:
     from review.extract.appraisal import Answered, AppraisalRow, ItemState
     from review.extract.events import AppraisalEvent, ExtractionEvent, FormName, Study
     from review.extract.events import Via as ExtractVia
+    from review.extract.export import Table as ExportTable
     from review.extract.state import CellState
     from review.extract.workflow import Entered, PatientRows, RowInput
     from review.prisma.counts import DedupCounts
@@ -1049,6 +1050,13 @@ class Extraction:
             [s.label for s in chosen],
             title=self.protocol.review.title,
         )
+
+    def tables(self) -> list[ExportTable]:
+        """The extraction and appraisal as tidy tables as they stand (what ``export``
+        writes), for the report."""
+        from review.extract.export import review_tables
+
+        return review_tables(self.store, self.protocol)
 
     def export(self, out: Path | str, *, fmt: Literal["csv", "xlsx"] | None = None) -> list[Path]:
         """Write the extraction and appraisal as tidy tables (``review.extract.export``:

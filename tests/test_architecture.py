@@ -22,7 +22,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
-FRONT_ENDS = ("review/cli/", "review/web/")
+FRONT_ENDS = ("review/cli/", "review/web/", "review/report/", "review/run/")
+# the report reads the API; the run composes the API's use cases and the report
 API = ("review/api.py",)
 USE_CASES = (
     "review/workspace.py",

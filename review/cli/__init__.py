@@ -53,12 +53,14 @@ def _register() -> None:
         extract_cmd,
         import_cmd,
         pool_cmd,
+        run_cmd,
         screen_cmd,
         search_cmd,
         workspace_cmd,
     )
 
     for module in (
+        run_cmd,
         workspace_cmd,
         search_cmd,
         import_cmd,

@@ -67,6 +67,7 @@ def plain_words(exc: typer.BadParameter) -> str:
 
 # The order a review runs in; --help lists commands this way, any others after them.
 WORKFLOW = (
+    "run",
     "init",
     "protocol",
     "search",

@@ -72,7 +72,7 @@ def test_a_decision_is_recorded_and_shown_in_the_history(ready: Path) -> None:
             1,
             "Error: 'nope' is not an exclusion reason at title/abstract; the protocol's are: "
             "not-ssc, no-calcinosis, no-rtx, no-calcinosis-outcome, review-no-new-patients, "
-            "duplicate-report, not-human",
+            "duplicate-report, not-human, rtx-unknown",
         ),
         (
             ["decide", "1", "-s", "ft", "-d", "include"],

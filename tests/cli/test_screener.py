@@ -116,16 +116,18 @@ def test_full_text_exclusion_needs_a_reason_from_the_full_text_list(review_dir: 
         assert text(app, "#title").startswith("Paper 1:")
         await pilot.press("e")
         shown = text(app, "#reasons-text")
-        assert "8  Full text could not be obtained (full-text-unavailable)" in shown
+        assert "9  Full text could not be obtained (full-text-unavailable)" in shown
         assert "A reason is required at full text." in shown
         await pilot.press("enter")
         assert app.query_one(ReasonPicker).open
         assert text(app, "#reasons-message") == (
             "A reason is required at full text: press its number."
         )
+        await pilot.press("0")
+        assert text(app, "#reasons-message") == (
+            "A reason is required at full text: press its number."
+        )
         await pilot.press("9")
-        assert text(app, "#reasons-message") == "There is no reason 9: press 1 to 8."
-        await pilot.press("8")
         assert text(app, "#title") == "Nothing left to screen at ft for ana."
 
     drive(review_dir, steps, stage="ft")
@@ -144,7 +146,7 @@ def test_with_more_than_nine_reasons_a_reason_takes_two_digits_or_one_and_enter(
 ) -> None:
     more = "".join(
         f'\n[[exclusion_reasons]]\ncode = "extra-{n}"\nlabel = "Extra reason {n}"\n'
-        for n in range(1, 4)
+        for n in range(1, 3)
     )
     source = bundled_protocol.read_text(encoding="utf-8").replace(
         "\n[screening]\n", more + "\n[screening]\n", 1
@@ -157,7 +159,7 @@ def test_with_more_than_nine_reasons_a_reason_takes_two_digits_or_one_and_enter(
 
     async def steps(pilot: Any, app: ScreenerApp) -> None:
         await pilot.press("e")
-        assert "  10  Extra reason 3 (extra-3)" in text(app, "#reasons-text")
+        assert "  10  Extra reason 2 (extra-2)" in text(app, "#reasons-text")
         await pilot.press("1")
         assert app.query_one(ReasonPicker).open
         await pilot.press("0")
@@ -166,7 +168,7 @@ def test_with_more_than_nine_reasons_a_reason_takes_two_digits_or_one_and_enter(
         assert text(app, "#title") == "Nothing left to screen at ta for ana."
 
     drive(review_dir, steps)
-    assert [trail(review_dir, c)[0][3] for c in cids] == ["extra-3", "no-rtx", None]
+    assert [trail(review_dir, c)[0][3] for c in cids] == ["extra-2", "no-rtx", None]
 
 
 def test_a_note_is_saved_and_its_record_stays_on_screen(review_dir: Path) -> None:

@@ -11,7 +11,9 @@ from review.protocol.loading import dotted_path, key_lines, load_protocol, parse
 
 ROOT = Path(__file__).resolve().parents[3]
 PROTOCOLS = sorted((ROOT / "protocols").glob("*.toml"))
-DATA_FILES = sorted((ROOT / "protocols").glob("*.csv"))
+DATA_FILES = sorted(
+    p for pattern in ("*.csv", "*.xml", "*.ris") for p in (ROOT / "protocols").glob(pattern)
+)  # the record files are loaded by tests/review/run/test_run.py
 BUNDLED = (ROOT / "protocols" / "rtx-ssc-calcinosis.toml").read_text(encoding="utf-8")
 
 

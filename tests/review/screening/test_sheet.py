@@ -19,7 +19,7 @@ from review.screening.sheet import COLUMNS, SHOWN_PROBLEMS
 
 TA_CODES = (
     "not-ssc, no-calcinosis, no-rtx, no-calcinosis-outcome, review-no-new-patients, "
-    "duplicate-report, not-human"
+    "duplicate-report, not-human, rtx-unknown"
 )
 FT_CODES = TA_CODES + ", full-text-unavailable"
 
@@ -180,7 +180,7 @@ def test_the_workbook_has_dropdowns_a_frozen_header_wrapped_text_and_widths(
     }
     assert lists == {
         "D2:D5": ("list", '"include,exclude,maybe"', True),
-        "E2:E5": ("list", "reasons!$A$2:$A$8", True),
+        "E2:E5": ("list", "reasons!$A$2:$A$9", True),
     }
     assert [r[0].value for r in book["reasons"].iter_rows(min_row=2)] == TA_CODES.split(", ")
     assert screening["C2"].alignment.wrap_text and screening["B2"].alignment.wrap_text

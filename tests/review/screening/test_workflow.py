@@ -144,7 +144,7 @@ def test_a_new_decision_supersedes_and_reset_and_undo_take_decisions_back(
             {"decision": "exclude", "reason": "full-text-unavailable"},
             "'full-text-unavailable' is not an exclusion reason at title/abstract; the protocol's "
             "are: not-ssc, no-calcinosis, no-rtx, no-calcinosis-outcome, review-no-new-patients, "
-            "duplicate-report, not-human",
+            "duplicate-report, not-human, rtx-unknown",
         ),
         (
             {"decision": "include", "reviewer": "a, b"},
@@ -193,7 +193,7 @@ def test_full_text_follows_title_abstract_and_exclusions_there_need_a_reason(
         ScreeningError,
         "an exclusion at full text needs a reason; give one of: not-ssc, no-calcinosis, "
         "no-rtx, no-calcinosis-outcome, review-no-new-patients, duplicate-report, "
-        "not-human, full-text-unavailable",
+        "not-human, rtx-unknown, full-text-unavailable",
         lambda s: s.decide(a, stage="ft", reviewer="ana", decision="exclude"),
     )
     with Review.open(review_dir) as rv:

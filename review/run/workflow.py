@@ -1,0 +1,406 @@
+"""``run_review``: the whole review from its protocol to its results, stage by stage, on
+the library API (what ``casepool run`` and a notebook call).
+
+Every stage says in one line what it did. A second run over an unchanged review does no
+work twice: the search file and record files already loaded, the clusters already made,
+the screening decisions and extraction values already recorded are left as they are.
+Every bundled input is read and checked before the store is touched, so a damaged file
+stops the run with the stage and the file named and the review as it was.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from review.clock import Clock, utc_now
+from review.errors import ReviewError
+from review.run.bundle import Bundle
+
+if TYPE_CHECKING:
+    from review.analysis import PlanResult
+    from review.api import Review
+    from review.run.screening_file import Step
+
+STAGES = (
+    "review",
+    "search",
+    "sources",
+    "dedup",
+    "screening",
+    "extraction",
+    "appraisal",
+    "pool",
+    "report",
+)
+EXTRACTOR = "bundle"
+"""The extractor recorded for the bundled extraction files."""
+
+
+class RunError(ReviewError):
+    """A stage of the run failed; the message names the stage and the file."""
+
+    def __init__(self, stage: str, problem: str, path: Path | None = None) -> None:
+        self.stage = stage
+        self.path = path
+        where = f" on {path}" if path is not None else ""
+        super().__init__(f"the {stage} stage stopped{where}: {problem}")
+
+
+@dataclass
+class RunSummary:
+    """What a run did: one line per stage, the files written and how long it took."""
+
+    review_dir: Path
+    out_dir: Path
+    lines: list[str] = field(default_factory=list)
+    files: list[Path] = field(default_factory=list)
+    plans: list[PlanResult] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+Progress = Callable[[str], None]
+
+
+def run_review(
+    protocol_path: Path | str,
+    out_dir: Path | str,
+    *,
+    review_dir: Path | str | None = None,
+    live: bool = False,
+    email: str | None = None,
+    progress: Progress | None = None,
+    clock: Clock = utc_now,
+) -> RunSummary:
+    """Run every stage on the protocol's bundled inputs and write the results to
+    ``out_dir`` (the review itself in ``review_dir``, default ``out_dir/review``). With
+    ``live`` the search is PubMed's E-utilities; without, the network is never used.
+    ``clock`` gives the time of every event recorded and the report's run date."""
+    started = time.monotonic()
+    protocol = Path(protocol_path)
+    out = Path(out_dir)
+    folder = Path(review_dir) if review_dir is not None else out / "review"
+    summary = RunSummary(folder, out)
+
+    def say(stage: str, line: str) -> None:
+        text = f"{stage}: {line}"
+        summary.lines.append(text)
+        if progress is not None:
+            progress(text)
+
+    if not protocol.is_file():
+        raise RunError("review", "the protocol file does not exist", protocol)
+    bundle = Bundle.of(protocol)
+    steps = _check_inputs(bundle, live)
+    review = _review_stage(bundle, folder, out, clock, say)
+    try:
+        new = _search_stage(review, bundle, live, email, say)
+        new += _sources_stage(review, bundle, say)
+        _dedup_stage(review, new, say)
+        _screening_stage(review, bundle, steps, say)
+        _extraction_stage(review, bundle, say)
+        say("appraisal", _appraisal_line(review))
+        summary.plans = _pool_stage(review, say)
+        summary.files += _report_stage(review, summary.lines, out, say)
+    finally:
+        review.close()
+    summary.seconds = time.monotonic() - started
+    return summary
+
+
+# --- checking the inputs before any write ---------------------------------------------
+
+
+def _check_inputs(bundle: Bundle, live: bool) -> list[Step]:
+    """Read every bundled input as its stage will (no store, no network)."""
+    from review.protocol.loading import load_protocol
+    from review.pubmed.pubmed_xml import iter_pubmed_file
+    from review.run.screening_file import read_steps
+    from review.sources.importing import parse_bytes
+
+    try:
+        load_protocol(bundle.protocol)
+    except ReviewError as exc:
+        raise RunError("review", str(exc), bundle.protocol) from None
+    if bundle.pubmed is not None and not live:
+        try:
+            for _ in iter_pubmed_file(bundle.pubmed):
+                pass
+        except (ReviewError, OSError) as exc:
+            raise RunError("search", str(exc), bundle.pubmed) from None
+    for source, path in bundle.sources:
+        try:
+            parsed = parse_bytes(path.read_bytes(), path.name, source=source)
+        except (ReviewError, OSError) as exc:
+            raise RunError("sources", str(exc), path) from None
+        if parsed.rejects:
+            raise RunError("sources", f"{len(parsed.rejects)} records cannot be read", path)
+    steps: list[Step] = []
+    if bundle.screening is not None:
+        try:
+            steps = read_steps(bundle.screening)
+        except ReviewError as exc:
+            raise RunError("screening", str(exc), bundle.screening) from None
+    return steps
+
+
+# --- the stages ---------------------------------------------------------------------
+
+
+def _shown(folder: Path, out: Path) -> str:
+    """The review folder as the run log names it: within the output folder, relatively
+    (so the same run elsewhere logs the same line)."""
+    try:
+        return f"the review folder {folder.relative_to(out).as_posix()}/ in the output folder"
+    except ValueError:
+        return f"the review folder {folder}"
+
+
+def _review_stage(
+    bundle: Bundle, folder: Path, out: Path, clock: Clock, say: Callable[[str, str], None]
+) -> Review:
+    from review.api import Review
+
+    try:
+        made = Review.create(folder, bundle.protocol, clock=clock)
+        review = Review.open(folder, clock=clock)
+    except ReviewError as exc:
+        raise RunError("review", str(exc), bundle.protocol) from None
+    shown = _shown(folder, out)
+    if made.created:
+        line = f"created {shown} from {bundle.protocol.name}"
+    elif made.amended:
+        line = f"recorded {bundle.protocol.name} as amendment {made.version.number}"
+    else:
+        line = f"{shown} is up to date with {bundle.protocol.name}"
+    say("review", line)
+    return review
+
+
+def _search_stage(
+    review: Review,
+    bundle: Bundle,
+    live: bool,
+    email: str | None,
+    say: Callable[[str, str], None],
+) -> int:
+    """Load the snapshot (once) or run the live search; the records it added."""
+    from review.wording import count
+
+    if live:
+        try:
+            done = review.search(email=email)
+        except ReviewError as exc:
+            raise RunError("search", str(exc)) from None
+        log = done.log
+        say("search", f"PubMed: {log.identified} found, {count(log.records_new, 'new record')}")
+        return log.records_new
+    if bundle.pubmed is None:
+        say("search", "no bundled PubMed snapshot; nothing to load (--live runs the search)")
+        return 0
+    import hashlib
+
+    digest = hashlib.sha256(bundle.pubmed.read_bytes()).hexdigest()
+    for entry in review.search_log():
+        if entry.mode == "file" and entry.sha256 == digest and entry.status == "complete":
+            say(
+                "search",
+                f"{bundle.pubmed.name} already loaded ({count(entry.records_read, 'record')})",
+            )
+            return 0
+    try:
+        done = review.load_search_file(bundle.pubmed)
+    except ReviewError as exc:
+        raise RunError("search", str(exc), bundle.pubmed) from None
+    log = done.log
+    say(
+        "search",
+        f"loaded {bundle.pubmed.name} as the PubMed search: "
+        f"{count(log.records_read, 'record')}, {log.records_new} new",
+    )
+    return log.records_new
+
+
+def _sources_stage(review: Review, bundle: Bundle, say: Callable[[str, str], None]) -> int:
+    from review.wording import count
+
+    new = 0
+    parts = []
+    for source, path in bundle.sources:
+        try:
+            done = review.import_file(path, source=source)
+        except ReviewError as exc:
+            raise RunError("sources", str(exc), path) from None
+        new += 0 if done.already_imported else done.n_new
+        state = "already imported" if done.already_imported else f"{done.n_new} new"
+        parts.append(f"{source} {count(done.n_read, 'record')} ({state})")
+    say("sources", "; ".join(parts) if parts else "no other sources bundled")
+    return new
+
+
+def _dedup_stage(review: Review, new: int, say: Callable[[str, str], None]) -> None:
+    counts = review.dedup_counts()
+    if new == 0 and counts.records_after_dedup > 0:
+        say("dedup", f"no new records; {_dedup_text(counts)} as before")
+        return
+    try:
+        counts = review.dedup()
+    except ReviewError as exc:
+        raise RunError("dedup", str(exc)) from None
+    say("dedup", _dedup_text(counts))
+
+
+def _dedup_text(counts: object) -> str:
+    from review.prisma.counts import DedupCounts
+
+    assert isinstance(counts, DedupCounts)
+    return (
+        f"{counts.records_identified} records, {counts.duplicates_removed} duplicates linked, "
+        f"{counts.records_after_dedup} to screen, {counts.pairs_queued} pairs for a person"
+    )
+
+
+def _screening_stage(
+    review: Review, bundle: Bundle, steps: list[Step], say: Callable[[str, str], None]
+) -> None:
+    from review.run.screening_file import apply_steps
+
+    if bundle.screening is None:
+        say("screening", "no bundled screening decisions")
+        return
+    try:
+        applied = apply_steps(review, steps, bundle.screening)
+    except ReviewError as exc:
+        raise RunError("screening", str(exc), bundle.screening) from None
+    flow, blind = review.screening.flow()
+    conflicts = ", ".join(f"{n} at {s}" for s, n in sorted(applied.conflicts.items()))
+    line = (
+        f"{applied.recorded} steps recorded, {applied.already} already in the review"
+        + (f" (conflicts resolved: {conflicts})" if conflicts else "")
+        + f"; {flow.new_studies} studies ({flow.new_reports} reports) included"
+    )
+    if blind:
+        line += f"; still blind: {', '.join(blind)}"
+    say("screening", line)
+
+
+def _extraction_stage(review: Review, bundle: Bundle, say: Callable[[str, str], None]) -> None:
+    from review.wording import count
+
+    parts = []
+    studies = next((p for p in bundle.extraction if p.name.endswith(".studies.csv")), None)
+    if studies is not None:
+        try:
+            linked = _register_studies(review, studies)
+        except ReviewError as exc:
+            raise RunError("extraction", str(exc), studies) from None
+        if linked:
+            parts.append(f"{count(linked, 'study', 'studies')} registered with their reports")
+    for path in bundle.extraction:
+        try:
+            _form, done = review.extraction.import_file(
+                path, extractor=EXTRACTOR, add_studies=path.name.endswith(".studies.csv")
+            )
+        except ReviewError as exc:
+            raise RunError("extraction", str(exc), path) from None
+        parts.append(f"{path.name} {done.written} values new, {done.unchanged} unchanged")
+    say("extraction", "; ".join(parts) if parts else "no bundled extraction")
+
+
+def _register_studies(review: Review, path: Path) -> int:
+    """Register each study of the studies file whose DOI is a record of the review, with
+    that record's cluster (so the study is the report screening included); the others the
+    import registers without one. Studies already registered are left alone."""
+    import csv
+
+    from review.run.screening_file import clusters_by_doi
+
+    clusters = clusters_by_doi(review)
+    known = {s.label.casefold() for s in review.extraction.studies()}
+    added = 0
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        for row in csv.DictReader(handle):
+            label = (row.get("study") or "").strip()
+            cluster = clusters.get((row.get("doi") or "").strip().lower())
+            if label and cluster is not None and label.casefold() not in known:
+                review.extraction.add_study(label, cluster=cluster)
+                known.add(label.casefold())
+                added += 1
+    return added
+
+
+def _appraisal_line(review: Review) -> str:
+    answered = review.appraisal.items()
+    if answered:
+        return f"{len(answered)} appraisal answers in the review"
+    return (
+        "skipped: no appraisal answers are bundled (the sources give none); "
+        "appraise with casepool appraise"
+    )
+
+
+def _pool_stage(review: Review, say: Callable[[str, str], None]) -> list[PlanResult]:
+    from meta.errors import MetaError
+    from review.wording import count
+
+    plans = []
+    for outcome in review.protocol.analysis.outcomes:
+        try:
+            counts = review.extraction.study_counts(outcome)
+            plan = review.pool_plan(
+                counts, outcome=outcome, study_fields=_study_fields(review, counts.studies)
+            )
+        except (ReviewError, MetaError) as exc:
+            raise RunError("pool", f"{outcome}: {exc}") from None
+        p = plan.primary
+        say(
+            "pool",
+            f"{outcome}: {p.events}/{p.total} in {count(p.k, 'study', 'studies')}, "
+            f"{p.method} {p.estimate:.1%} "
+            f"({p.ci_lower:.1%} to {p.ci_upper:.1%}); "
+            f"{len(plan.sensitivity.rows)} sensitivity rows",
+        )
+        plans.append(plan)
+    return plans
+
+
+def _study_fields(review: Review, studies: tuple[str, ...]) -> dict[str, list[str | None]]:
+    """Each subgroup variable's study-form value for each study, in the order given."""
+    by_label = {s.label: s for s in review.extraction.studies()}
+    fields: dict[str, list[str | None]] = {}
+    for variable in review.protocol.analysis.subgroups:
+        values: list[str | None] = []
+        for label in studies:
+            study = by_label.get(label)
+            entered = (
+                review.extraction.row_values(study, form="study", row="", extractor=EXTRACTOR)
+                if study is not None
+                else {}
+            )
+            event = entered.get(variable)
+            values.append(None if event is None else event.value)
+        fields[variable] = values
+    return fields
+
+
+def _report_stage(
+    review: Review, lines: list[str], out: Path, say: Callable[[str, str], None]
+) -> list[Path]:
+    """The report (``review.report``): report.html, .md, .docx, results.json (every outcome
+    as ``casepool pool --json`` gives it), its CSV tables and its pictures (forest plots,
+    sensitivity forests, the PRISMA diagram); the run's lines so far are its run log."""
+    from review.report import write_report
+
+    try:
+        written = write_report(review, out, run_log=list(lines))
+    except ReviewError as exc:
+        raise RunError("report", str(exc)) from None
+    say(
+        "report",
+        f"report.html, report.md, report.docx, results.json and "
+        f"{len(written) - 4} tables and pictures",
+    )
+    return written
