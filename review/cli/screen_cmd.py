@@ -434,6 +434,8 @@ def agreement(
     for pair in found.pairs:
         if pair.n and pair.kappa.why_undefined:
             typer.echo(f"{' / '.join(pair.raters)}: kappa undefined: {pair.kappa.why_undefined}")
+        elif pair.n and pair.kappa.why_no_interval:
+            typer.echo(f"{' / '.join(pair.raters)}: {pair.kappa.why_no_interval}")
     if found.fleiss is not None:
         fleiss = found.fleiss
         value = (
@@ -456,11 +458,12 @@ def _agreement_line(pair: PairAgreement) -> str:
     if not pair.n:
         return f"{names:<28} {0:>6}  (no records in common)"
     kappa = pair.kappa
-    shown = (
-        f"{kappa.value:.3f} [{kappa.ci_lower:.3f}, {kappa.ci_upper:.3f}]"
-        if kappa.value is not None and kappa.ci_lower is not None and kappa.ci_upper is not None
-        else "undefined"
-    )
+    if kappa.value is not None and kappa.ci_lower is not None and kappa.ci_upper is not None:
+        shown = f"{kappa.value:.3f} [{kappa.ci_lower:.3f}, {kappa.ci_upper:.3f}]"
+    elif kappa.value is not None:
+        shown = f"{kappa.value:.3f} [no interval]"
+    else:
+        shown = "undefined"
     percent = pair.percent_agreement or 0.0
     return (
         f"{names:<28} {pair.n:>6} {percent:>6.1f}%  {shown:<24} "

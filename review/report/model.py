@@ -249,6 +249,8 @@ def _agreement(review: Review) -> tuple[tuple[TableData, ...], str]:
             kappa = "-" if k.value is None else f"{k.value:.2f}"
             if k.value is not None and k.ci_lower is not None and k.ci_upper is not None:
                 kappa += f" [{k.ci_lower:.2f}, {k.ci_upper:.2f}]"
+            elif k.value is not None:
+                kappa += " [no interval]"
             rows.append(
                 (
                     " and ".join(p.raters),

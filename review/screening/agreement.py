@@ -53,6 +53,10 @@ class Kappa:
     expected: float | None
     confidence: float
     why_undefined: str | None = None
+    why_no_interval: str | None = None
+    """Why kappa has a value but no interval: one reviewer gave every record the same
+    decision, so kappa is 0 whatever the other chose and the large-sample variance is 0
+    (an interval [0, 0] would claim a precision the data do not have)."""
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -63,6 +67,7 @@ class Kappa:
             "confidence": self.confidence,
             "expected_agreement": _r(self.expected),
             "why_undefined": self.why_undefined,
+            "why_no_interval": self.why_no_interval,
         }
 
 
@@ -118,6 +123,12 @@ def cohen_kappa(
     off = sum(p[i][j] * (second[i] + first[j]) ** 2 for i in range(k) for j in range(k) if i != j)
     var = (diagonal + (1 - po) ** 2 * off - (po * pe - 2 * pe + po) ** 2) / (n * (1 - pe) ** 4)
     se = math.sqrt(max(var, 0.0))  # a perfect table gives 0 up to rounding
+    if se < 1e-6 and abs(kappa) < 1e-6:
+        why = (
+            "one reviewer gave every record the same decision, so kappa is 0 whatever the "
+            "other chose, and it has no interval"
+        )
+        return Kappa(kappa, se, None, None, po, pe, confidence, why_no_interval=why)
     z = NormalDist().inv_cdf(0.5 + confidence / 2)
     lower, upper = max(kappa - z * se, -1.0), min(kappa + z * se, 1.0)
     return Kappa(kappa, se, lower, upper, po, pe, confidence)

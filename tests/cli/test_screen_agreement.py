@@ -86,6 +86,7 @@ def test_agreement_json_gives_each_pair_with_kappa_ci_pabak_and_ac1(review_dir: 
                     "confidence": 0.95,
                     "expected_agreement": 0.44,
                     "why_undefined": None,
+                    "why_no_interval": None,
                 },
                 "pabak": 0.4,  # (3 x 0.6 - 1) / 2, k = 3 decisions
                 "ac1": round(gwet_ac1(table) or 0.0, 6),

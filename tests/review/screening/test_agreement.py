@@ -179,6 +179,10 @@ def test_kappa_matches_statsmodels_on_generated_ratings(case: tuple[int, list[An
         assert ours.se == pytest.approx(0.0, abs=1e-7)
         return
     assert ours.se == pytest.approx(theirs.std_kappa, abs=1e-7)
+    if ours.why_no_interval is not None:  # theirs is [0, 0]; ours says there is none
+        assert theirs.kappa_upp - theirs.kappa_low == pytest.approx(0.0, abs=1e-6)
+        assert (ours.ci_lower, ours.ci_upper, ours.value) == (None, None, pytest.approx(0.0))
+        return
     assert ours.ci_lower == pytest.approx(max(theirs.kappa_low, -1.0), abs=1e-7)
     assert ours.ci_upper == pytest.approx(min(theirs.kappa_upp, 1.0), abs=1e-7)
 
@@ -419,3 +423,15 @@ def test_full_text_agreement_is_on_the_decision_not_the_reason(review_dir: Path)
     assert pair.percent_agreement == pytest.approx(100.0)
     assert pair.kappa.value == pytest.approx(1.0)
     assert in_conflict == [clusters[0]]
+
+
+def test_a_reviewer_who_gave_every_record_one_decision_gets_kappa_0_and_no_interval() -> None:
+    """The other reviewer's choices cannot move kappa then, and the large-sample variance
+    is 0: an interval [0, 0] would claim a precision the data do not have."""
+    k = cohen_kappa([[3, 0], [2, 0]])  # the second reviewer included all five
+    assert k.value == pytest.approx(0.0)
+    assert (k.ci_lower, k.ci_upper) == (None, None)
+    assert k.why_no_interval == (
+        "one reviewer gave every record the same decision, so kappa is 0 whatever the other "
+        "chose, and it has no interval"
+    )
