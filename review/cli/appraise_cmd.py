@@ -21,8 +21,9 @@ from review.wording import count
 
 appraise_app = typer.Typer(
     help=(
-        "Appraise the studies: Murad et al. 2018 or JBI's checklists for case reports and "
-        "case series (or the protocol's own tool), chosen by each study's design."
+        "Appraise the studies with the tool each one's design calls for: JBI's checklists "
+        "for case reports and case series, Murad and colleagues' 2018 tool, or the "
+        "protocol's own."
     ),
     no_args_is_help=True,
 )
