@@ -281,6 +281,11 @@ def summary(
     count of yes; and the robvis-style plots. Unfinished studies are named."""
     if by not in ("item", "domain"):
         raise typer.BadParameter(f"{by!r}: use item or domain", param_hint="'--by'")
+    for option, target in (("--traffic-light", traffic_light), ("--bars", bars)):
+        if target is not None and target.suffix.lower() not in (".png", ".svg", ".pdf"):
+            raise typer.BadParameter(
+                f"{target}: a plot is drawn as .png, .svg or .pdf", param_hint=f"'{option}'"
+            )
     with _open(review, db) as rv:
         tables, incomplete = rv.appraisal.summary()
         sizes = rv.appraisal.study_sizes()

@@ -210,3 +210,25 @@ def test_a_tool_declared_in_the_protocol_is_used_for_the_designs_it_is_given(
         tables, _ = rv.appraisal.summary()
     assert done.written == 2
     assert [(t.tool.name, t.rows[0].score) for t in tables] == [("local-check", "1/2")]
+
+
+def test_a_plot_file_of_an_unknown_kind_is_a_usage_error_before_anything_is_read(
+    studies: Path, tmp_path: Path
+) -> None:
+    result = runner.invoke(
+        app,
+        [
+            "appraise",
+            "summary",
+            "--traffic-light",
+            str(tmp_path / "x.txt"),
+            "--review",
+            str(studies),
+        ],
+    )
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[-1] == (
+        f"Error: Invalid value for '--traffic-light': {tmp_path / 'x.txt'}: a plot is drawn "
+        "as .png, .svg or .pdf"
+    )
+    assert not (tmp_path / "x.txt").exists()
