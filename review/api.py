@@ -1188,6 +1188,21 @@ class Appraising:
 
         return self.enter(read_appraisal_rows(Path(path)), appraiser=appraiser, via="spreadsheet")
 
+    def template(self, path: Path | str) -> int:
+        """Write a CSV to fill in: a row per study with the tool its design calls for (empty
+        when its design is not known yet), a column per item. Returns the rows."""
+        from review.errors import ExtractError
+        from review.extract.appraisal import write_appraisal_template
+        from review.extract.workflow import studies
+
+        rows: list[tuple[str, Tool | None]] = []
+        for study in studies(self.store):
+            try:
+                rows.append((study.label, self.tool_for(study.label)))
+            except ExtractError:
+                rows.append((study.label, None))
+        return write_appraisal_template(Path(path), rows)
+
     def items(self) -> list[ItemState]:
         from review.extract.appraisal import item_states
 

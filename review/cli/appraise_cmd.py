@@ -179,37 +179,9 @@ def template(
     db: str | None = db_option(),
 ) -> None:
     """A CSV to fill in: one row per study, its tool by design, one column per item."""
-    import csv
-
-    from review.errors import ExtractError
-    from review.sources.tabular import neutralise
-
     with _open(review, db) as rv:
-        a = rv.appraisal
-        rows = []
-        for study in rv.extraction.studies():
-            try:
-                tool = a.tool_for(study.label)
-            except ExtractError:
-                tool = None
-            rows.append((study.label, tool))
-    items = list(dict.fromkeys(i.id for _, t in rows if t for i in t.items))
-    with out.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["study", "tool", *items, "note"])
-        for label, tool in rows:
-            own = set(tool.item_ids) if tool else set()
-            writer.writerow(
-                [
-                    neutralise(label),
-                    tool.name if tool else "",
-                    *("" if i in own else "-" for i in items),
-                    "",
-                ]
-            )
-    typer.echo(
-        f"Wrote {out} ({count(len(rows), 'study', 'studies')}; '-' marks items the tool lacks)."
-    )
+        n = rv.appraisal.template(out)
+    typer.echo(f"Wrote {out} ({count(n, 'study', 'studies')}; '-' marks items the tool lacks).")
 
 
 @appraise_app.command("compare")

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from extraction.appraisal import Appraisal, AppraisalSummary, Tool, appraise, summary_tables
 from extraction.appraisal_tools import custom_tool, tool_for_design
@@ -291,3 +292,23 @@ def study_sizes(store: Store, protocol: Protocol) -> dict[str, float]:
         if n is not None:
             sizes[values.study.label] = float(n)
     return sizes
+
+
+def write_appraisal_template(path: Path, studies: Sequence[tuple[str, Tool | None]]) -> int:
+    """A CSV to fill in: one row per (study label, tool its design calls for, or None), a
+    column per item of any tool named, '-' where a study's tool has no such item; written
+    whole or not at all. Returns the rows written."""
+    import csv
+
+    from review.sources.exporting import replacing
+    from review.sources.tabular import neutralise
+
+    items = list(dict.fromkeys(i.id for _, t in studies if t for i in t.items))
+    with replacing(path) as temporary, temporary.open("w", newline="", encoding="utf-8") as out:
+        writer = csv.writer(out)
+        writer.writerow(["study", "tool", *items, "note"])
+        for label, tool in studies:
+            own = set(tool.item_ids) if tool else set()
+            cells = ["" if i in own else "-" for i in items]
+            writer.writerow([neutralise(label), tool.name if tool else "", *cells, ""])
+    return len(studies)

@@ -232,3 +232,30 @@ def test_a_plot_file_of_an_unknown_kind_is_a_usage_error_before_anything_is_read
         "as .png, .svg or .pdf"
     )
     assert not (tmp_path / "x.txt").exists()
+
+
+def test_the_template_has_a_row_per_study_with_its_tool_and_refuses_a_missing_folder(
+    studies: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "appraisal.csv"
+    result = runner.invoke(
+        app, ["appraise", "template", "--out", str(out), "--review", str(studies)]
+    )
+    assert result.stdout == f"Wrote {out} (3 studies; '-' marks items the tool lacks).\n"
+    assert out.read_text(encoding="utf-8").splitlines() == [
+        "study,tool,q1,q2,q3,q4,q5,q6,q7,q8,q9,q10,note",
+        "Narváez 2019,jbi-case-series,,,,,,,,,,,",
+        "Daoussis 2012,jbi-case-report,,,,,,,,,-,-,",
+        "Poormoghim 2016,jbi-case-report,,,,,,,,,-,-,",
+    ]
+    with Review.open(studies) as rv:  # the template imports back as answering nothing
+        assert rv.appraisal.import_file(out, appraiser="ann").written == 0
+    missing = tmp_path / "no" / "appraisal.csv"
+    result = runner.invoke(
+        app, ["appraise", "template", "--out", str(missing), "--review", str(studies)]
+    )
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"Error: {missing}: the folder {missing.parent} does not exist; create it or choose "
+        "another\n"
+    )
