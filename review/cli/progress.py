@@ -23,10 +23,11 @@ DELAY = 0.5
 
 @contextmanager
 def progress_bars(
-    show: bool = True, *, console: Any = None, delay: float = DELAY
+    show: bool = True, *, console: Any = None, delay: float = DELAY, drop_done: bool = False
 ) -> Iterator[Progress]:
     """A ``Progress`` that draws bars on stderr (or nothing, when ``show`` is false or
-    stderr is not a terminal) once ``delay`` seconds have passed since its first call."""
+    stderr is not a terminal) once ``delay`` seconds have passed since its first call;
+    with ``drop_done`` a finished phase's bar goes (for a run of many stages)."""
     from rich.console import Console
 
     console = console or Console(stderr=True)
@@ -92,6 +93,8 @@ def progress_bars(
             shown = "" if unit in ("bytes", "steps") else unit
             tasks[phase] = bars.add_task(phase, total=total, unit=unit, shown_unit=shown)
         bars.update(tasks[phase], completed=done, total=total)
+        if drop_done and total is not None and done >= total:
+            bars.remove_task(tasks.pop(phase))
         if not timer:  # the first call: draw once the work has lasted ``delay`` seconds
             timer.append(threading.Timer(delay, begin))
             timer[0].daemon = True

@@ -38,18 +38,21 @@ def run_command(
 ) -> None:
     """Run every stage: the review, the search, other sources, dedup, screening,
     extraction, appraisal, pooling, figures and results, on the protocol's bundled inputs."""
+    from review.cli.progress import progress_bars
     from review.run import run_review
 
     if email is not None and not live:
         raise typer.BadParameter("--email goes with --live only", param_hint="--email")
-    summary = run_review(
-        protocol,
-        out,
-        review_dir=review,
-        live=live,
-        email=email,
-        progress=None if as_json else typer.echo,
-    )
+    with progress_bars(show=not as_json, drop_done=True) as bars:
+        summary = run_review(
+            protocol,
+            out,
+            review_dir=review,
+            live=live,
+            email=email,
+            progress=None if as_json else typer.echo,
+            bars=bars,
+        )
     if as_json:
         print_json(
             {

@@ -63,6 +63,11 @@ def render_docx(report: Report, figures: Sequence[Figure]) -> bytes:
         add_table(t)
     if not report.search_log:
         para("No search is recorded.")
+    if report.changes is not None:
+        doc.add_heading("New since the last run", level=1)
+        para(report.changes.note)
+        if report.changes.papers.rows:
+            add_table(report.changes.papers)
     doc.add_heading("PRISMA 2020 flow diagram", level=1)
     if "prisma" in pictures:
         add_figure(pictures["prisma"])

@@ -13,7 +13,10 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from meta.progress import silent
+
 if TYPE_CHECKING:
+    from meta.progress import Progress
     from review.report.model import Report
 
 PNG_DPI = 150
@@ -29,25 +32,38 @@ class Figure:
     png: bytes
 
 
-def draw_figures(report: Report) -> tuple[Figure, ...]:
-    """Every picture the report shows, in the order it shows them."""
+def draw_figures(report: Report, progress: Progress | None = None) -> tuple[Figure, ...]:
+    """Every picture the report shows, in the order it shows them; ``progress`` hears of
+    each one drawn."""
     import matplotlib
 
     matplotlib.use("Agg")
     from meta.forest import build_figure
 
-    figures = []
+    total = (
+        (report.prisma is not None)
+        + 2 * len(report.appraisal)
+        + 2 * sum(o.plan is not None for o in report.outcomes)
+    )
+    figures: list[Figure] = []
+    tell = progress or silent
+
+    def drawn(figure: Figure) -> None:
+        figures.append(figure)
+        tell("drawing the report's figures", len(figures), total, "figures")
+
+    tell("drawing the report's figures", 0, total, "figures")
     if report.prisma is not None:
         from review.prisma.draw import font_measure, render
         from review.prisma.layout import layout
 
         fig = render(layout(report.prisma, font_measure()))
-        figures.append(_figure("prisma", "PRISMA 2020 flow diagram", fig, tight=False))
+        drawn(_figure("prisma", "PRISMA 2020 flow diagram", fig, tight=False))
     for summary in report.appraisal:
         from extraction.appraisal_plots import summary_bars_figure, traffic_light_figure
 
         tool = summary.tool.name
-        figures.append(
+        drawn(
             _figure(
                 f"appraisal-{tool}-traffic-light",
                 f"Appraisal ({tool}): answers per study and item",
@@ -55,7 +71,7 @@ def draw_figures(report: Report) -> tuple[Figure, ...]:
                 tight=False,
             )
         )
-        figures.append(
+        drawn(
             _figure(
                 f"appraisal-{tool}-summary",
                 f"Appraisal ({tool}): share of studies per answer",
@@ -67,11 +83,9 @@ def draw_figures(report: Report) -> tuple[Figure, ...]:
         if outcome.plan is None:
             continue
         fig = build_figure(outcome.plan.primary, title=outcome.label)
-        figures.append(_figure(f"forest-{outcome.name}", f"{outcome.label}: forest plot", fig))
+        drawn(_figure(f"forest-{outcome.name}", f"{outcome.label}: forest plot", fig))
         fig = build_figure(outcome.plan.sensitivity, title=f"{outcome.label}: sensitivity")
-        figures.append(
-            _figure(f"sensitivity-{outcome.name}", f"{outcome.label}: sensitivity analyses", fig)
-        )
+        drawn(_figure(f"sensitivity-{outcome.name}", f"{outcome.label}: sensitivity analyses", fig))
     return tuple(figures)
 
 

@@ -73,6 +73,11 @@ def render_html(report: Report, figures: Sequence[Figure]) -> str:
     parts += _section("Protocol", [table(report.protocol), table(report.amendments), *diffs])
     search = [table(t) for t in report.search_log] or [_p("No search is recorded.")]
     parts += _section("Search (PRISMA-S)", search)
+    if report.changes is not None:
+        changed = [_p(report.changes.note)]
+        if report.changes.papers.rows:
+            changed.append(table(report.changes.papers))
+        parts += _section("New since the last run", changed)
     prisma = [_figure(pictures["prisma"])] if "prisma" in pictures else []
     parts += _section("PRISMA 2020 flow diagram", [*prisma, _p(report.prisma_note)])
     agreement = [table(t) for t in report.agreement] + [_p(report.agreement_note)]

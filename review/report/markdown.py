@@ -20,6 +20,10 @@ def render_markdown(report: Report, figures: Sequence[Figure]) -> str:
         out += [f"### {title}", "", "```diff", diff.rstrip("\n"), "```", ""]
     out += ["## Search (PRISMA-S)", ""]
     out += [table(t) for t in report.search_log] or ["No search is recorded.", ""]
+    if report.changes is not None:
+        out += ["## New since the last run", "", *_para(report.changes.note)]
+        if report.changes.papers.rows:
+            out += [table(report.changes.papers)]
     out += ["## PRISMA 2020 flow diagram", ""]
     if "prisma" in pictures:
         out += [_figure(pictures["prisma"])]

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from review.analysis import PlanResult
     from review.api import Review
     from review.prisma.flow import PrismaFlow
+    from review.report.changes import Changes, RunDelta
 
 BUNDLED_PROTOCOL = "rtx-ssc-calcinosis.toml"
 """The file name of the bundled worked example's protocol."""
@@ -130,6 +131,8 @@ class Report:
     limitations: tuple[str, ...]
     provenance: TableData
     run_log: tuple[str, ...]
+    changes: Changes | None = None
+    """What the run added (``casepool run`` only; None for a report written on its own)."""
 
     def results(self) -> dict[str, Any]:
         """``results.json``: each outcome's plan as ``casepool pool --json`` gives its
@@ -152,10 +155,13 @@ def build_report(
     *,
     run_date: str | None = None,
     inputs: Sequence[tuple[str, str]] = (),
+    delta: RunDelta | None = None,
 ) -> Report:
     """The report of ``review`` as it stands; ``run_log`` holds the lines the run printed,
     ``run_date`` the run's time (default: the review's clock), ``inputs`` each input file's
-    name and sha256 for the provenance."""
+    name and sha256 for the provenance, ``delta`` what the run added."""
+    from review.report.changes import build_changes
+
     when = run_date if run_date is not None else review.clock()
     history = review.protocol_history()
     search = review.search_log()
@@ -204,6 +210,7 @@ def build_report(
         limitations=_limitations(review, outcomes),
         provenance=_provenance(review, search, inputs, versions, when),
         run_log=tuple(run_log),
+        changes=None if delta is None else build_changes(review, delta),
     )
 
 

@@ -17,7 +17,9 @@ from review.report.markdown import render_markdown
 from review.report.model import Report, TableData, build_report
 
 if TYPE_CHECKING:
+    from meta.progress import Progress
     from review.api import Review
+    from review.report.changes import RunDelta
 
 
 def write_report(
@@ -27,13 +29,16 @@ def write_report(
     run_log: Sequence[str] = (),
     run_date: str | None = None,
     inputs: Sequence[Path | str] = (),
+    delta: RunDelta | None = None,
+    progress: Progress | None = None,
 ) -> list[Path]:
     """Build the report of ``review`` and write every file of it to ``out_dir`` (made if
     missing); the paths written, sorted. ``run_date`` defaults to the review's clock;
-    ``inputs`` are the run's input files, named with their sha256 in the provenance."""
+    ``inputs`` are the run's input files, named with their sha256 in the provenance;
+    ``delta`` is what the run added (the section "New since the last run")."""
     hashed = [(Path(p).name, sha256_of(Path(p))) for p in inputs]
-    report = build_report(review, run_log, run_date=run_date, inputs=hashed)
-    return write_files(report, Path(out_dir))
+    report = build_report(review, run_log, run_date=run_date, inputs=hashed, delta=delta)
+    return write_files(report, Path(out_dir), progress=progress)
 
 
 def sha256_of(path: Path) -> str:
@@ -47,13 +52,13 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def write_files(report: Report, out: Path) -> list[Path]:
-    """Write ``report``'s files to ``out``."""
+def write_files(report: Report, out: Path, *, progress: Progress | None = None) -> list[Path]:
+    """Write ``report``'s files to ``out``; ``progress`` hears of each figure drawn."""
     from review.report.docx import render_docx
     from review.report.figures import draw_figures
 
     out.mkdir(parents=True, exist_ok=True)
-    figures = draw_figures(report)
+    figures = draw_figures(report, progress)
     files: dict[str, bytes] = {
         "report.html": render_html(report, figures).encode("utf-8"),
         "report.md": render_markdown(report, figures).encode("utf-8"),
@@ -75,6 +80,8 @@ def write_files(report: Report, out: Path) -> list[Path]:
 def tables(report: Report) -> list[TableData]:
     """Every table the report shows, for the CSV files."""
     found = [report.protocol, report.amendments, *report.search_log, *report.agreement]
+    if report.changes is not None:  # header only when nothing is new: never a stale list
+        found.append(report.changes.papers)
     found += [report.studies, report.cases, *report.appraisal_tables]
     for o in report.outcomes:
         found.append(o.counts)

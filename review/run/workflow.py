@@ -21,8 +21,10 @@ from review.errors import ReviewError
 from review.run.bundle import Bundle
 
 if TYPE_CHECKING:
+    from meta.progress import Progress as Bars
     from review.analysis import PlanResult
     from review.api import Review
+    from review.report.changes import RunDelta
     from review.run.screening_file import Step
 
 STAGES = (
@@ -73,12 +75,17 @@ def run_review(
     live: bool = False,
     email: str | None = None,
     progress: Progress | None = None,
+    bars: Bars | None = None,
     clock: Clock = utc_now,
 ) -> RunSummary:
     """Run every stage on the protocol's bundled inputs and write the results to
     ``out_dir`` (the review itself in ``review_dir``, default ``out_dir/review``). With
     ``live`` the search is PubMed's E-utilities; without, the network is never used.
-    ``clock`` gives the time of every event recorded and the report's run date."""
+    ``progress`` hears each stage's line, ``bars`` the steps of a long stage (the live
+    search, dedup, pooling, the figures); ``clock`` gives the time of every event
+    recorded and the report's run date."""
+    from review.report.changes import RunDelta
+
     started = time.monotonic()
     protocol = Path(protocol_path)
     out = Path(out_dir)
@@ -95,16 +102,21 @@ def run_review(
         raise RunError("review", "the protocol file does not exist", protocol)
     bundle = Bundle.of(protocol)
     steps = _check_inputs(bundle, live)
-    review = _review_stage(bundle, folder, out, clock, say)
+    review, created = _review_stage(bundle, folder, out, clock, say)
     try:
-        new = _search_stage(review, bundle, live, email, say)
+        before = set(review.clusters().cluster_of)
+        previous = _previous_search(review)
+        new = _search_stage(review, bundle, live, email, say, bars)
         new += _sources_stage(review, bundle, say)
-        _dedup_stage(review, new, say)
+        _dedup_stage(review, new, say, bars)
         _screening_stage(review, bundle, steps, say)
         _extraction_stage(review, bundle, say)
         say("appraisal", _appraisal_line(review))
-        summary.plans = _pool_stage(review, say)
-        summary.files += _report_stage(review, summary.lines, out, say)
+        summary.plans = _pool_stage(review, say, bars)
+        added = tuple(sorted(set(review.clusters().cluster_of) - before))
+        delta = RunDelta(added, first_run=created or not before, previous=previous)
+        inputs = [f for f in bundle.files()[1:] if not (live and f == bundle.pubmed)]
+        summary.files += _report_stage(review, inputs, summary.lines, out, delta, say, bars)
     finally:
         review.close()
     summary.seconds = time.monotonic() - started
@@ -161,7 +173,8 @@ def _shown(folder: Path, out: Path) -> str:
 
 def _review_stage(
     bundle: Bundle, folder: Path, out: Path, clock: Clock, say: Callable[[str, str], None]
-) -> Review:
+) -> tuple[Review, bool]:
+    """The review, opened (made first if missing); whether it was made now."""
     from review.api import Review
 
     try:
@@ -177,7 +190,17 @@ def _review_stage(
     else:
         line = f"{shown} is up to date with {bundle.protocol.name}"
     say("review", line)
-    return review
+    return review, made.created
+
+
+def _previous_search(review: Review) -> str | None:
+    """The search the review holds before this run, as the report names it."""
+    log = review.search_log()
+    if not log:
+        return None
+    last = log[-1]
+    what = f"the saved file {last.file_name}" if last.mode == "file" else "PubMed, searched live"
+    return f"search {last.load_id} ({last.started_at}, {what})"
 
 
 def _search_stage(
@@ -186,13 +209,14 @@ def _search_stage(
     live: bool,
     email: str | None,
     say: Callable[[str, str], None],
+    bars: Bars | None,
 ) -> int:
     """Load the snapshot (once) or run the live search; the records it added."""
     from review.wording import count
 
     if live:
         try:
-            done = review.search(email=email)
+            done = review.search(email=email, progress=bars)
         except ReviewError as exc:
             raise RunError("search", str(exc)) from None
         log = done.log
@@ -241,13 +265,15 @@ def _sources_stage(review: Review, bundle: Bundle, say: Callable[[str, str], Non
     return new
 
 
-def _dedup_stage(review: Review, new: int, say: Callable[[str, str], None]) -> None:
+def _dedup_stage(
+    review: Review, new: int, say: Callable[[str, str], None], bars: Bars | None
+) -> None:
     counts = review.dedup_counts()
     if new == 0 and counts.records_after_dedup > 0:
         say("dedup", f"no new records; {_dedup_text(counts)} as before")
         return
     try:
-        counts = review.dedup()
+        counts = review.dedup(progress=bars)
     except ReviewError as exc:
         raise RunError("dedup", str(exc)) from None
     say("dedup", _dedup_text(counts))
@@ -342,12 +368,18 @@ def _appraisal_line(review: Review) -> str:
     )
 
 
-def _pool_stage(review: Review, say: Callable[[str, str], None]) -> list[PlanResult]:
+def _pool_stage(
+    review: Review, say: Callable[[str, str], None], bars: Bars | None
+) -> list[PlanResult]:
     from meta.errors import MetaError
+    from meta.progress import silent
     from review.wording import count
 
     plans = []
-    for outcome in review.protocol.analysis.outcomes:
+    outcomes = review.protocol.analysis.outcomes
+    tell = bars or silent
+    for done, outcome in enumerate(outcomes):
+        tell("pooling the analysis plan", done, len(outcomes), "outcomes")
         try:
             counts = review.extraction.study_counts(outcome)
             plan = review.pool_plan(
@@ -364,6 +396,7 @@ def _pool_stage(review: Review, say: Callable[[str, str], None]) -> list[PlanRes
             f"{len(plan.sensitivity.rows)} sensitivity rows",
         )
         plans.append(plan)
+    tell("pooling the analysis plan", len(outcomes), len(outcomes), "outcomes")
     return plans
 
 
@@ -387,7 +420,13 @@ def _study_fields(review: Review, studies: tuple[str, ...]) -> dict[str, list[st
 
 
 def _report_stage(
-    review: Review, lines: list[str], out: Path, say: Callable[[str, str], None]
+    review: Review,
+    inputs: list[Path],
+    lines: list[str],
+    out: Path,
+    delta: RunDelta,
+    say: Callable[[str, str], None],
+    bars: Bars | None,
 ) -> list[Path]:
     """The report (``review.report``): report.html, .md, .docx, results.json (every outcome
     as ``casepool pool --json`` gives it), its CSV tables and its pictures (forest plots,
@@ -395,7 +434,14 @@ def _report_stage(
     from review.report import write_report
 
     try:
-        written = write_report(review, out, run_log=list(lines))
+        written = write_report(
+            review,
+            out,
+            run_log=list(lines),
+            inputs=inputs,
+            delta=delta,
+            progress=bars,
+        )
     except ReviewError as exc:
         raise RunError("report", str(exc)) from None
     say(

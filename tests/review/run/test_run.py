@@ -169,10 +169,52 @@ def test_two_runs_write_byte_identical_outputs(tmp_path: Path) -> None:
     two = run_review(PROTOCOL, tmp_path / "two", clock=clock)
     names = [p.relative_to(one.out_dir) for p in one.files]
     assert names == [p.relative_to(two.out_dir) for p in two.files]
-    assert len(names) == 28
+    assert len(names) == 29
     for name in names:
         assert (one.out_dir / name).read_bytes() == (two.out_dir / name).read_bytes(), name
     assert one.seconds < 30
+
+
+def test_runs_on_other_days_differ_only_in_the_run_date(tmp_path: Path) -> None:
+    """Every byte of every output, the DOCX's parts too, is the same once the run's date
+    and time (the clock that stamps the run and its events) is read as one placeholder."""
+    import zipfile
+
+    days = {"one": "2026-12-02T09:00:00Z", "two": "2027-03-15T17:42:13Z"}
+    runs = {n: run_review(PROTOCOL, tmp_path / n, clock=lambda d=d: d) for n, d in days.items()}
+
+    def contents(name: str, path: Path) -> dict[str, bytes]:
+        data = path.read_bytes()
+        if path.suffix == ".docx":
+            with zipfile.ZipFile(path) as docx:
+                parts = {part: docx.read(part) for part in docx.namelist()}
+        else:
+            parts = {"": data}
+        return {k: v.replace(days[name].encode(), b"RUN-DATE") for k, v in parts.items()}
+
+    names = [p.relative_to(runs["one"].out_dir) for p in runs["one"].files]
+    for name in names:
+        first = contents("one", runs["one"].out_dir / name)
+        assert first == contents("two", runs["two"].out_dir / name), name
+    report = (runs["two"].out_dir / "report.md").read_text(encoding="utf-8")
+    assert "Report generated 2027-03-15T17:42:13Z." in report
+
+
+def test_long_stages_report_their_steps_for_progress_bars(tmp_path: Path) -> None:
+    steps: list[tuple[str, int, int | None, str]] = []
+
+    def bars(phase: str, done: int, total: int | None, unit: str = "records") -> None:
+        steps.append((phase, done, total, unit))
+
+    summary = run_review(PROTOCOL, tmp_path / "out", bars=bars)
+    pooled = [s for s in steps if s[0] == "pooling the analysis plan"]
+    assert pooled[0] == ("pooling the analysis plan", 0, 3, "outcomes")
+    assert pooled[-1] == ("pooling the analysis plan", 3, 3, "outcomes")
+    figures = [s for s in steps if s[0] == "drawing the report's figures"]
+    svgs = [p for p in summary.files if p.suffix == ".svg"]
+    assert [s[1] for s in figures] == list(range(len(svgs) + 1))
+    assert {s[2] for s in figures} == {len(svgs)}
+    assert {s[0] for s in steps} >= {"reading records", "comparing candidate pairs"}  # dedup
 
 
 def test_the_run_never_touches_the_network_without_live(
