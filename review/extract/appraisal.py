@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from extraction.appraisal import Appraisal, AppraisalSummary, Tool, appraise, summary_tables
@@ -183,6 +183,8 @@ class ItemState:
     answers: Mapping[str, str]
     resolved: str | None
     standing: str | None
+    notes: Mapping[str, str] = field(default_factory=dict)
+    """Each appraiser's note on the answer in force (those who gave one)."""
 
     @property
     def differs(self) -> bool:
@@ -218,7 +220,8 @@ def item_states(store: Store, protocol: Protocol) -> list[ItemState]:
             standing = next(iter(answers.values()))
         else:
             standing = None
-        out.append(ItemState(known[study_id], tool, item, answers, settled, standing))
+        notes = {p: e.note for p, e in entries.get(key, {}).items() if e.note}
+        out.append(ItemState(known[study_id], tool, item, answers, settled, standing, notes))
     return out
 
 

@@ -157,6 +157,20 @@ def _where(row: RowInput, name: str | None) -> str:
     return f"{row.place}, column {column}"
 
 
+def value_problems(protocol: Protocol, rows: Sequence[RowInput]) -> list[str]:
+    """Each problem of each row's values with its place, read against the forms alone (no
+    store: whether the study exists is for ``enter``)."""
+    forms = forms_of(protocol)
+    outcomes = {o.name for o in protocol.outcomes}
+    problems: list[str] = []
+    for row in rows:
+        values, found = check_row(forms[row.form], row.cells)
+        problems.extend(f"{_where(row, p.field)}: {p.message}" for p in found)
+        if row.form == "aggregate":
+            problems.extend(_aggregate_problems(row, values, outcomes))
+    return problems
+
+
 def enter(
     store: Store,
     protocol: Protocol,

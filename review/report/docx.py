@@ -86,6 +86,8 @@ def render_docx(report: Report, figures: Sequence[Figure]) -> bytes:
     for f in figures:
         if f.name.startswith("appraisal-"):
             add_figure(f)
+    for note in report.appraisal_notes:
+        doc.add_paragraph(note, style="List Bullet")
     para(report.appraisal_note)
     for o in report.outcomes:
         doc.add_heading(o.label, level=1)

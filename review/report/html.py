@@ -86,7 +86,8 @@ def render_html(report: Report, figures: Sequence[Figure]) -> str:
     parts += _section("Case table", [table(report.cases)])
     appraisal = [table(t) for t in report.appraisal_tables]
     appraisal += [_figure(f) for f in figures if f.name.startswith("appraisal-")]
-    parts += _section("Appraisal", [*appraisal, _p(report.appraisal_note)])
+    notes = _list("ul", report.appraisal_notes) if report.appraisal_notes else []
+    parts += _section("Appraisal", [*appraisal, *notes, _p(report.appraisal_note)])
     for outcome in report.outcomes:
         parts += _outcome(outcome, pictures)
     parts += _section("Methods", [_p(m) for m in report.methods])

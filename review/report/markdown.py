@@ -35,6 +35,8 @@ def render_markdown(report: Report, figures: Sequence[Figure]) -> str:
     out += ["## Appraisal", ""]
     out += [table(t) for t in report.appraisal_tables]
     out += [_figure(f) for f in figures if f.name.startswith("appraisal-")]
+    if report.appraisal_notes:
+        out += [*(f"- {n}" for n in report.appraisal_notes), ""]
     out += _para(report.appraisal_note)
     for o in report.outcomes:
         out += [f"## {o.label}", ""]

@@ -132,6 +132,8 @@ class Report:
     provenance: TableData
     run_log: tuple[str, ...]
     changes: Changes | None = None
+    appraisal_notes: tuple[str, ...] = ()
+    """The appraisers' notes, one per study and appraiser ('Study (person): note')."""
     """What the run added (``casepool run`` only; None for a report written on its own)."""
 
     def results(self) -> dict[str, Any]:
@@ -211,6 +213,7 @@ def build_report(
         provenance=_provenance(review, search, inputs, versions, when),
         run_log=tuple(run_log),
         changes=None if delta is None else build_changes(review, delta),
+        appraisal_notes=_appraisal_notes(review.appraisal.items()),
     )
 
 
@@ -402,6 +405,15 @@ def _appraisal_note(summaries: Sequence[AppraisalSummary], unfinished: Sequence[
     if unfinished:
         return f"Not finished for {len(unfinished)} {_studies(len(unfinished))}."
     return ""
+
+
+def _appraisal_notes(items: Sequence[Any]) -> tuple[str, ...]:
+    """Each study's notes by each appraiser, once (a row's note rides on every item)."""
+    seen: dict[tuple[str, str, str], None] = {}
+    for state in items:
+        for person, note in sorted(state.notes.items()):
+            seen.setdefault((state.study.label, person, note), None)
+    return tuple(f"{study} ({person}): {note}" for study, person, note in seen)
 
 
 def _studies(n: int) -> str:

@@ -4,8 +4,9 @@ looking at the folder).
 For ``protocols/NAME.toml``: the PubMed snapshot ``NAME.pubmed.xml``; every other record
 file ``NAME.SOURCE.ris`` or ``NAME.SOURCE.nbib`` (``SOURCE`` is the source it is imported
 as: a database such as ``embase``, or one of the protocol's ``[[search.other_sources]]``);
-the screening decisions ``NAME.screening.csv``; and the extraction ``NAME.studies.csv``,
-``NAME.cases.csv`` and ``NAME.aggregates.csv``. A file that is absent is a stage skipped.
+the screening decisions ``NAME.screening.csv``; the extraction ``NAME.studies.csv``,
+``NAME.cases.csv`` and ``NAME.aggregates.csv``; and the appraisal ``NAME.appraisal.csv``.
+A file that is absent is a stage skipped.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ class Bundle:
     sources: tuple[tuple[str, Path], ...]
     screening: Path | None
     extraction: tuple[Path, ...]
+    appraisal: Path | None = None
 
     @classmethod
     def of(cls, protocol: Path) -> Bundle:
@@ -50,9 +52,10 @@ class Bundle:
             tuple(sources),
             found("screening.csv"),
             extraction,
+            found("appraisal.csv"),
         )
 
     def files(self) -> list[Path]:
         """Every input file, the protocol first."""
         found = [self.protocol, self.pubmed, *(p for _, p in self.sources), self.screening]
-        return [p for p in (*found, *self.extraction) if p is not None]
+        return [p for p in (*found, *self.extraction, self.appraisal) if p is not None]

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from meta.progress import Progress as Bars
     from review.analysis import PlanResult
     from review.api import Review
+    from review.protocol.model import Protocol
     from review.report.changes import RunDelta
     from review.run.screening_file import Step
 
@@ -111,7 +112,7 @@ def run_review(
         _dedup_stage(review, new, say, bars)
         _screening_stage(review, bundle, steps, say)
         _extraction_stage(review, bundle, say)
-        say("appraisal", _appraisal_line(review))
+        _appraisal_stage(review, bundle, say)
         summary.plans = _pool_stage(review, say, bars)
         added = tuple(sorted(set(review.clusters().cluster_of) - before))
         delta = RunDelta(added, first_run=created or not before, previous=previous)
@@ -134,7 +135,7 @@ def _check_inputs(bundle: Bundle, live: bool) -> list[Step]:
     from review.sources.importing import parse_bytes
 
     try:
-        load_protocol(bundle.protocol)
+        protocol = load_protocol(bundle.protocol)
     except ReviewError as exc:
         raise RunError("review", str(exc), bundle.protocol) from None
     if bundle.pubmed is not None and not live:
@@ -150,6 +151,7 @@ def _check_inputs(bundle: Bundle, live: bool) -> list[Step]:
             raise RunError("sources", str(exc), path) from None
         if parsed.rejects:
             raise RunError("sources", f"{len(parsed.rejects)} records cannot be read", path)
+    _check_extraction(bundle, protocol)
     steps: list[Step] = []
     if bundle.screening is not None:
         try:
@@ -157,6 +159,29 @@ def _check_inputs(bundle: Bundle, live: bool) -> list[Step]:
         except ReviewError as exc:
             raise RunError("screening", str(exc), bundle.screening) from None
     return steps
+
+
+def _check_extraction(bundle: Bundle, protocol: Protocol) -> None:
+    """Read the extraction and appraisal files and check every value against the forms."""
+    from review.extract.appraisal_files import read_appraisal_rows
+    from review.extract.files import read_rows
+    from review.extract.sheets import entered_rows
+    from review.extract.workflow import forms_of, value_problems
+
+    for path in bundle.extraction:
+        try:
+            _form, rows = read_rows(path, forms_of(protocol))
+        except (ReviewError, OSError) as exc:
+            raise RunError("extraction", str(exc), path) from None
+        problems = value_problems(protocol, entered_rows(rows))
+        if problems:
+            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+            raise RunError("extraction", f"{problems[0]}{more}", path)
+    if bundle.appraisal is not None:
+        try:
+            read_appraisal_rows(bundle.appraisal)
+        except (ReviewError, OSError) as exc:
+            raise RunError("appraisal", str(exc), bundle.appraisal) from None
 
 
 # --- the stages ---------------------------------------------------------------------
@@ -358,13 +383,21 @@ def _register_studies(review: Review, path: Path) -> int:
     return added
 
 
-def _appraisal_line(review: Review) -> str:
-    answered = review.appraisal.items()
-    if answered:
-        return f"{len(answered)} appraisal answers in the review"
-    return (
-        "skipped: no appraisal answers are bundled (the sources give none); "
-        "appraise with casepool appraise"
+def _appraisal_stage(review: Review, bundle: Bundle, say: Callable[[str, str], None]) -> None:
+    """The bundled appraisal answers, recorded once (a second run finds them unchanged)."""
+    from review.wording import count
+
+    if bundle.appraisal is None:
+        say("appraisal", "no bundled appraisal; appraise with casepool appraise")
+        return
+    try:
+        done = review.appraisal.import_file(bundle.appraisal, appraiser=EXTRACTOR)
+    except ReviewError as exc:
+        raise RunError("appraisal", str(exc), bundle.appraisal) from None
+    say(
+        "appraisal",
+        f"{bundle.appraisal.name} {count(done.studies, 'study', 'studies')}: "
+        f"{done.written} answers new, {done.unchanged} unchanged",
     )
 
 

@@ -169,7 +169,7 @@ def test_two_runs_write_byte_identical_outputs(tmp_path: Path) -> None:
     two = run_review(PROTOCOL, tmp_path / "two", clock=clock)
     names = [p.relative_to(one.out_dir) for p in one.files]
     assert names == [p.relative_to(two.out_dir) for p in two.files]
-    assert len(names) == 29
+    assert len(names) == 35
     for name in names:
         assert (one.out_dir / name).read_bytes() == (two.out_dir / name).read_bytes(), name
     assert one.seconds < 30
@@ -297,3 +297,41 @@ def test_each_extracted_study_is_registered_with_the_report_screening_included(
         "Daoussis 2012": "22221908",
         "Poormoghim 2016": "26667314",
     }
+
+
+def test_the_bundled_appraisal_is_recorded_with_the_notes_saying_what_it_rests_on(
+    example: Path,
+) -> None:
+    text = (example / "report.md").read_text(encoding="utf-8")
+    section = text[text.index("## Appraisal\n") : text.index("## Clinical response\n")]
+    assert "| Narváez 2019 | yes | yes | unclear | unclear | unclear | unclear | yes | yes |" in (
+        section
+    )
+    assert "| Poormoghim 2016 | yes | unclear | yes | unclear | unclear | yes | unclear | " in (
+        section
+    )
+    assert (
+        "- Daoussis 2012 (bundle): Judged from the abstract and citation record only, not the "
+        "full text; unclear wherever it is silent." in section
+    )
+    for tool in ("jbi-case-series", "jbi-case-report"):
+        assert (example / f"appraisal-{tool}-traffic-light.svg").is_file()
+
+
+def test_a_bad_value_in_a_bundled_case_table_stops_the_run_before_any_write(
+    tmp_path: Path,
+) -> None:
+    protocol = copy_bundle(tmp_path)
+    cases = protocol.with_name("rtx-ssc-calcinosis.cases.csv")
+    text = cases.read_text(encoding="utf-8")
+    cases.write_text(
+        text.replace("Poormoghim 2016,1,54,", "Poormoghim 2016,1,fifty-four,"), "utf-8"
+    )
+    with pytest.raises(RunError) as caught:
+        run_review(protocol, tmp_path / "out")
+    assert str(caught.value).startswith(
+        f"the extraction stage stopped on {cases}: rtx-ssc-calcinosis.cases.csv, row 3, "
+        "column C (age): "
+    )
+    assert "'fifty-four'" in str(caught.value)
+    assert not (tmp_path / "out" / "review").exists()
