@@ -303,7 +303,7 @@ def write_appraisal_template(path: Path, studies: Sequence[tuple[str, Tool | Non
     whole or not at all. Returns the rows written."""
     import csv
 
-    from review.sources.exporting import replacing
+    from review.replacing import replacing
     from review.sources.tabular import neutralise
 
     items = list(dict.fromkeys(i.id for _, t in studies if t for i in t.items))

@@ -202,7 +202,7 @@ def table_paths(path: Path) -> dict[str, Path]:
 def write_tables(path: Path, tables: Sequence[Table], fmt: TableFormat) -> list[Path]:
     """Write the tables: a workbook at ``path``, or a CSV per table beside it; each file
     appears whole or not at all. The files written."""
-    from review.sources.exporting import replacing
+    from review.replacing import replacing
 
     if fmt == "xlsx":
         with replacing(path) as temporary:

@@ -56,7 +56,7 @@ def write_template(
 ) -> list[Path]:
     """Write the template (XLSX, or one CSV per form for a ``.csv`` path) with ``studies``
     prefilled on the study form; the files written."""
-    from review.sources.exporting import replacing
+    from review.replacing import replacing
 
     if path.suffix.lower() == ".csv":
         written = []
@@ -411,7 +411,7 @@ def rejects_path(path: Path, rejects: Path | str | None = None) -> Path:
 def write_rejects(path: Path, rejected: Sequence[Rejected], forms: Mapping[FormName, Form]) -> None:
     """The rows refused by a partial import, as a CSV: where each came from, its cells and
     its problems (the last column), to correct and import again."""
-    from review.sources.exporting import replacing
+    from review.replacing import replacing
 
     names: list[str] = []
     for form in FORMS:

@@ -28,9 +28,10 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
-from review.prisma.files import replacing
+from review.prisma.files import check_target
 from review.prisma.flow import PrismaFlow, ReasonCount, SourceCount
 from review.prisma.layout import KIND_LABELS
+from review.replacing import replacing
 
 COLUMNS: tuple[str, ...] = ("data", "node", "box", "description", "boxtext", "tooltips", "url", "n")
 """The template's columns, in its order."""
@@ -195,6 +196,7 @@ def rows(flow: PrismaFlow) -> list[dict[str, str]]:
 def write_prisma2020_csv(flow: PrismaFlow, out: Path) -> Path:
     """Write the flow as the PRISMA2020 template CSV to ``out`` (atomically); return it."""
     out = Path(out)
+    check_target(out)
     table = rows(flow)
     with replacing(out) as temporary, temporary.open("w", encoding="utf-8", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=COLUMNS, lineterminator="\r\n")

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from review.errors import ExportError
-from review.prisma.files import replacing
+from review.prisma.files import check_target
 from review.prisma.flow import PrismaFlow
 from review.prisma.layout import (
     FONT_SIZE,
@@ -22,6 +22,7 @@ from review.prisma.layout import (
     Measure,
     layout,
 )
+from review.replacing import replacing
 
 FORMATS: dict[str, str] = {".svg": "svg", ".png": "png", ".pdf": "pdf"}
 """The suffixes ``draw_prisma`` writes, and matplotlib's name for each format."""
@@ -40,6 +41,7 @@ FILL: dict[str, str] = {
 def draw_prisma(flow: PrismaFlow, out: Path) -> Path:
     """Draw ``flow`` to ``out`` (.svg, .png or .pdf) and return the path written."""
     out = Path(out)
+    check_target(out)
     fmt = diagram_format(out)
     figure = render(layout(flow, font_measure()))
     import matplotlib

@@ -6,12 +6,11 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from review.replacing import write_whole
 from review.report.html import render_html, summary_table
 from review.report.markdown import render_markdown
 from review.report.model import Report, TableData, build_report
@@ -73,7 +72,7 @@ def write_files(report: Report, out: Path, *, progress: Progress | None = None) 
         files[f"{t.name}.csv"] = csv_bytes(t)
     written = []
     for name in sorted(files):
-        written.append(_write(out / name, files[name]))
+        written.append(write_whole(out / name, files[name]))
     return written
 
 
@@ -100,15 +99,3 @@ def csv_bytes(table: TableData) -> bytes:
     writer.writerow(table.columns)
     writer.writerows(table.rows)
     return text.getvalue().encode("utf-8")
-
-
-def _write(path: Path, data: bytes) -> Path:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return path

@@ -13,8 +13,6 @@ file appears whole or not at all (written beside, then renamed).
 from __future__ import annotations
 
 import csv
-import os
-import secrets
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -25,6 +23,7 @@ from meta.progress import Progress
 from review.dedup.clusters import Membership, merged_view
 from review.errors import ExportError
 from review.records import Record
+from review.replacing import refuse_folder, replacing
 from review.sources.formats import FORMAT_NAMES, format_from_extension
 from review.store import Store, Tx
 from review.store.dedup import membership
@@ -194,8 +193,7 @@ def export_records(
 ) -> ExportSummary:
     """Write the primary records (or all) to ``path``; see the module docstring.
     ``progress`` counts the records written."""
-    if path.is_dir():
-        raise ExportError(f"{path}: is a folder; give a file name, e.g. {path / 'records.ris'}")
+    refuse_folder(path, "records.ris")
     chosen = format_for(path, fmt)
     labels = labels or {}
     writer = {"ris": _write_ris, "csv": _write_csv, "xlsx": _write_xlsx}[chosen]
@@ -214,52 +212,6 @@ def export_records(
         include_all,
         notes=(note,) if note else (),
     )
-
-
-class replacing:
-    """A temporary path beside ``path`` that replaces it on success and vanishes on failure."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.temporary: Path | None = None
-
-    def __enter__(self) -> Path:
-        folder = self.path.parent
-        if not folder.is_dir():
-            raise ExportError(
-                f"{self.path}: the folder {folder} does not exist; create it or choose another"
-            )
-        self.temporary = _new_file(self.path)
-        return self.temporary
-
-    def __exit__(self, kind: object, exc: object, traceback: object) -> None:
-        assert self.temporary is not None
-        if kind is None:
-            try:
-                os.replace(self.temporary, self.path)
-                return
-            except OSError as error:
-                self.temporary.unlink(missing_ok=True)
-                raise ExportError(
-                    f"{self.path}: cannot write the file: {error.strerror or error}"
-                ) from None
-        self.temporary.unlink(missing_ok=True)
-
-
-def _new_file(path: Path) -> Path:
-    """Create an empty ``.NAME.XXXX.part`` beside ``path``, readable as the umask allows
-    (``tempfile.mkstemp`` would make it ``rw-------`` whatever the umask, and a shared review
-    folder's export unreadable by the team)."""
-    for _ in range(100):
-        candidate = path.with_name(f".{path.name}.{secrets.token_hex(4)}.part")
-        try:
-            os.close(os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
-        except FileExistsError:
-            continue
-        except OSError as exc:
-            raise ExportError(f"{path}: cannot write here: {exc.strerror or exc}") from None
-        return candidate
-    raise ExportError(f"{path}: cannot write here: no free temporary name beside it")
 
 
 @dataclass(frozen=True)
