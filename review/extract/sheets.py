@@ -328,7 +328,7 @@ def read_workbook(
             f"{name}: not an XLSX workbook (every .xlsx is a ZIP archive); save it as a "
             "workbook, or give a CSV file a .csv name"
         )
-    book = xlsx._open(data, name)
+    book = xlsx.open_workbook(data, name)
     try:
         titles = [s.title for s in book.worksheets]
         found = {t.casefold(): t for t in titles}
@@ -341,16 +341,16 @@ def read_workbook(
                 f"{name}: no {needed.removeprefix('a ')}; the workbook's sheets are {sheets} "
                 "('casepool extract template' writes one to fill)"
             )
-        grids = {f: xlsx._rows(book[t]) for f, t in present}
+        grids = {f: xlsx.sheet_rows(book[t]) for f, t in present}
     finally:
         book.close()
-    formulas = xlsx._has_formulas(data)
+    formulas = xlsx.has_formulas(data)
     out: list[RowInput] = []
     for chosen, title in present:
         grid = grids[chosen]
         if formulas and grid:
             header = [cell_text(v) for v in grid[0]]
-            xlsx._refuse_unsaved_formulas(data, title, grid, header, name)
+            xlsx.refuse_unsaved_formulas(data, title, grid, header, name)
         out.extend(_sheet_rows(grid, forms[chosen], chosen, f"{name}, sheet {title!r}"))
     return tuple(f for f, _ in present), out
 

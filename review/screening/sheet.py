@@ -237,7 +237,7 @@ def _read_xlsx(data: bytes, name: str) -> tuple[list[list[str]], dict[str, str]]
     from openpyxl import load_workbook
 
     from review.sources.tabular import cell_text
-    from review.sources.xlsx import _has_formulas
+    from review.sources.xlsx import has_formulas
 
     unreadable = (zipfile.BadZipFile, KeyError, ValueError, OSError, SyntaxError)
     try:
@@ -263,7 +263,7 @@ def _read_xlsx(data: bytes, name: str) -> tuple[list[list[str]], dict[str, str]]
         raise SheetError(f"{name}: not a readable XLSX workbook ({exc})") from None
     finally:
         book.close()
-    if any(v is None for row in values for v in row) and _has_formulas(data):
+    if any(v is None for row in values for v in row) and has_formulas(data):
         _refuse_unsaved_formulas(data, chosen.title, values, table[0] if table else [], name)
     return table, meta
 

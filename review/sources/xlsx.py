@@ -35,17 +35,17 @@ def read_xlsx(
     (see ``choose_sheet``), the first by default. ``reached`` is told how far the parser is:
     by the bytes of the workbook read while reading the cells, then row by row."""
     read = _Counting(data, None if reached is None else lambda f: reached(_READING * f))
-    book = _open(data, name, stream=read)
+    book = open_workbook(data, name, stream=read)
     try:
         title = choose_sheet(_titles(book), sheet, name)
-        rows = _rows(book[title])
+        rows = sheet_rows(book[title])
     finally:
         book.close()
     if not rows:
         raise ParseError(f"{name}, sheet {title!r}: the sheet is empty; expected a header row")
     header = [cell_text(v) for v in rows[0]]
-    if any(v is None for row in rows for v in row) and _has_formulas(data):
-        _refuse_unsaved_formulas(data, title, rows, header, name)
+    if any(v is None for row in rows for v in row) and has_formulas(data):
+        refuse_unsaved_formulas(data, title, rows, header, name)
     numbered = counted_rows(rows, reached, start=_READING)
     return parse_rows(header, numbered, name, source=source, fmt="xlsx", encoding=None, sheet=title)
 
@@ -70,7 +70,7 @@ class _Counting(io.BytesIO):
 _FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
 
 
-def _has_formulas(data: bytes) -> bool:
+def has_formulas(data: bytes) -> bool:
     """True when a worksheet of the workbook holds a formula (a ``<f>`` element): only then
     can an empty cell be a formula whose value was never saved. Scanning the XML is much
     faster than reading every cell a second time."""
@@ -91,7 +91,7 @@ def _has_formulas(data: bytes) -> bool:
 
 def sheet_of(data: bytes, name: str, sheet: str | int | None = None) -> tuple[int, str]:
     """(0-based position, title) of the sheet ``sheet`` chooses in the workbook ``data``."""
-    book = _open(data, name)
+    book = open_workbook(data, name)
     try:
         titles = _titles(book)
     finally:
@@ -136,7 +136,7 @@ def _listing(titles: Sequence[str]) -> str:
     return f"{len(named)} sheets, {', '.join(named[:-1])} and {named[-1]}"
 
 
-def _open(data: bytes, name: str, *, formulas: bool = False, stream: Any = None) -> Any:
+def open_workbook(data: bytes, name: str, *, formulas: bool = False, stream: Any = None) -> Any:
     import warnings
     import zipfile
 
@@ -156,7 +156,7 @@ def _titles(book: Any) -> list[str]:
     return [sheet.title for sheet in book.worksheets]
 
 
-def _rows(sheet: Any) -> list[list[Any]]:
+def sheet_rows(sheet: Any) -> list[list[Any]]:
     if hasattr(sheet, "reset_dimensions"):  # some writers store a wrong sheet size
         sheet.reset_dimensions()
     return [list(r) for r in sheet.iter_rows(values_only=True)]
@@ -182,13 +182,13 @@ def _refuse_non_workbook(data: bytes, name: str) -> None:
     )
 
 
-def _refuse_unsaved_formulas(
+def refuse_unsaved_formulas(
     data: bytes, title: str, rows: list[list[Any]], header: list[str], name: str
 ) -> None:
     """A formula with no saved result reads as empty: refuse it rather than lose the value."""
-    book = _open(data, name, formulas=True)
+    book = open_workbook(data, name, formulas=True)
     try:
-        formulas = _rows(book[title])
+        formulas = sheet_rows(book[title])
     finally:
         book.close()
     for number, (values, cells) in enumerate(zip(rows, formulas, strict=False), start=1):
