@@ -4,9 +4,10 @@ appended, never updated or deleted; ``review.extract.state`` says what they mean
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import Any
+from dataclasses import fields
+from typing import Any, TypeVar
 
-from sqlalchemy import insert, select
+from sqlalchemy import Table, insert, select
 
 from review.extract.events import AppraisalEvent, ExtractionEvent, Study
 from review.store.engine import Tx
@@ -36,89 +37,49 @@ def studies(tx: Tx) -> list[Study]:
     return [_study(row) for row in tx.connection.execute(query)]
 
 
-def add_events(tx: Tx, events: Sequence[ExtractionEvent]) -> int:
-    """Append extraction events (their ``id`` is ignored); return how many."""
+COLUMN_OF = {"row": "row_key"}
+"""Event fields stored under another column name (``row`` is a reserved word in SQL)."""
+
+Event = TypeVar("Event", ExtractionEvent, AppraisalEvent)
+
+
+def _append(tx: Tx, table: Table, events: Sequence[Any]) -> int:
+    """Append events as rows of ``table``, a column per field but the ``id``."""
     rows = [
-        {
-            "study_id": e.study_id,
-            "form": e.form,
-            "row_key": e.row,
-            "field": e.field,
-            "kind": e.kind,
-            "status": e.status,
-            "value": e.value,
-            "person": e.person,
-            "at": e.at,
-            "via": e.via,
-            "source": e.source,
-        }
+        {COLUMN_OF.get(f.name, f.name): getattr(e, f.name) for f in fields(e) if f.name != "id"}
         for e in events
     ]
     if rows:
-        tx.connection.execute(insert(extraction_events), rows)
+        tx.connection.execute(insert(table), rows)
     return len(rows)
+
+
+def _read(tx: Tx, table: Table, kind: type[Event], study_id: int | None) -> Iterator[Event]:
+    """The rows of ``table`` as ``kind``, oldest first (of one study when given)."""
+    query = select(table).order_by(table.c.id)
+    if study_id is not None:
+        query = query.where(table.c.study_id == study_id)
+    names = [f.name for f in fields(kind)]
+    for row in tx.connection.execute(query):
+        mapping = row._mapping
+        yield kind(**{n: mapping[COLUMN_OF.get(n, n)] for n in names})
+
+
+def add_events(tx: Tx, events: Sequence[ExtractionEvent]) -> int:
+    """Append extraction events (their ``id`` is ignored); return how many."""
+    return _append(tx, extraction_events, events)
 
 
 def events(tx: Tx, *, study_id: int | None = None) -> Iterator[ExtractionEvent]:
     """Extraction events, oldest first (of one study when given)."""
-    query = select(extraction_events).order_by(extraction_events.c.id)
-    if study_id is not None:
-        query = query.where(extraction_events.c.study_id == study_id)
-    for row in tx.connection.execute(query):
-        yield ExtractionEvent(
-            int(row.id),
-            int(row.study_id),
-            row.form,
-            row.row_key,
-            row.field,
-            row.kind,
-            row.status,
-            row.value,
-            row.person,
-            row.at,
-            row.via,
-            row.source,
-        )
+    return _read(tx, extraction_events, ExtractionEvent, study_id)
 
 
 def add_appraisal_events(tx: Tx, events: Sequence[AppraisalEvent]) -> int:
     """Append appraisal answers (their ``id`` is ignored); return how many."""
-    rows = [
-        {
-            "study_id": e.study_id,
-            "tool": e.tool,
-            "item": e.item,
-            "kind": e.kind,
-            "answer": e.answer,
-            "note": e.note,
-            "person": e.person,
-            "at": e.at,
-            "via": e.via,
-            "source": e.source,
-        }
-        for e in events
-    ]
-    if rows:
-        tx.connection.execute(insert(appraisal_events), rows)
-    return len(rows)
+    return _append(tx, appraisal_events, events)
 
 
 def appraisal_events_of(tx: Tx, *, study_id: int | None = None) -> Iterator[AppraisalEvent]:
     """Appraisal answers, oldest first (of one study when given)."""
-    query = select(appraisal_events).order_by(appraisal_events.c.id)
-    if study_id is not None:
-        query = query.where(appraisal_events.c.study_id == study_id)
-    for row in tx.connection.execute(query):
-        yield AppraisalEvent(
-            int(row.id),
-            int(row.study_id),
-            row.tool,
-            row.item,
-            row.kind,
-            row.answer,
-            row.person,
-            row.at,
-            row.via,
-            row.note,
-            row.source,
-        )
+    return _read(tx, appraisal_events, AppraisalEvent, study_id)
