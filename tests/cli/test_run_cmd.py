@@ -37,7 +37,7 @@ def test_run_prints_one_line_per_stage_and_writes_the_results(tmp_path: Path) ->
     assert "pool: clinical_response: 5/10 in 3 studies, GLMM 50.0% (22.5% to 77.5%)" in (
         result.output
     )
-    assert result.output.splitlines()[-1].endswith(f"28 files in {out}")
+    assert result.output.splitlines()[-1].endswith(f"35 files in {out}")
     assert (out / "results.json").is_file() and (out / "review" / "protocol.toml").is_file()
 
 
@@ -50,7 +50,7 @@ def test_run_json_lists_the_stages_and_files(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert data["review"] == str(review)
-    assert len(data["stages"]) == 11 and len(data["files"]) == 28
+    assert len(data["stages"]) == 11 and len(data["files"]) == 35
 
 
 def test_run_on_a_damaged_snapshot_is_one_error_line_naming_stage_and_file(
