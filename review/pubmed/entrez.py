@@ -78,7 +78,7 @@ class EntrezConfig:
     backoff_base: float = 1.0
     backoff_max: float = 60.0
     max_retry_after: float = 300.0
-    window_margin: float = 0.05
+    window_margin: float = 0.15
     esearch_cap: int = ESEARCH_CAP
 
     def __post_init__(self) -> None:
