@@ -1,9 +1,9 @@
 """The report's model: every section as frozen data, built from the library API only.
 
 ``build_report`` asks an open review for its protocol, search log, PRISMA flow, screening
-agreement, extraction tables, appraisal summary and each outcome's pooled plan, and words
-the statements a reader needs (completeness, methods, limitations, provenance) from what it
-found. The renderers (``html``, ``markdown``, ``docx``) only lay the model out, so every
+agreement, extraction tables, appraisal summary and each outcome's pooled plan; the
+sentences a reader needs (notices, methods, limitations) are worded from what it found by
+``statements``. The renderers (``html``, ``markdown``, ``docx``) only lay the model out, so every
 format shows the same numbers.
 """
 
@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from meta.summary import PooledSummary, interval_text, level_percent, p_text, summarise
+from review.report.statements import REFERENCES, limitations, methods, notices, studies_word
 
 if TYPE_CHECKING:
     from extraction.appraisal import AppraisalSummary
-    from extraction.derive import StudyCount
     from review.analysis import PlanResult
     from review.api import Review
     from review.prisma.flow import PrismaFlow
@@ -29,34 +29,6 @@ BUNDLED_PROTOCOL = "rtx-ssc-calcinosis.toml"
 
 SOFTWARE = ("casepool", "numpy", "scipy", "pymare", "matplotlib", "forestplot", "python-docx")
 """The packages whose versions the methods and provenance name."""
-
-REFERENCES = {
-    "glmm": (
-        "Stijnen T, Hamza TH, Özdemir P. Random effects meta-analysis of event outcome in the "
-        "framework of the generalized linear mixed model with applications in sparse data. "
-        "Stat Med. 2010;29(29):3046-3067."
-    ),
-    "cp": (
-        "Clopper CJ, Pearson ES. The use of confidence or fiducial limits illustrated in the "
-        "case of the binomial. Biometrika. 1934;26(4):404-413."
-    ),
-    "prisma": (
-        "Page MJ, McKenzie JE, Bossuyt PM, et al. The PRISMA 2020 statement: an updated "
-        "guideline for reporting systematic reviews. BMJ. 2021;372:n71."
-    ),
-    "qprofile": (
-        "Viechtbauer W. Confidence intervals for the amount of heterogeneity in "
-        "meta-analysis. Stat Med. 2007;26(1):37-52."
-    ),
-    "knha": (
-        "Hartung J, Knapp G. A refined method for the meta-analysis of controlled clinical "
-        "trials with binary outcome. Stat Med. 2001;20(24):3875-3889."
-    ),
-    "dl": (
-        "DerSimonian R, Laird N. Meta-analysis in clinical trials. Control Clin Trials. "
-        "1986;7(3):177-188."
-    ),
-}
 
 
 @dataclass(frozen=True)
@@ -178,7 +150,7 @@ def build_report(
     return Report(
         title=review.protocol.review.title,
         run_date=when,
-        notices=_notices(bundled, search, flow, blind, unfinished),
+        notices=notices(bundled, search, flow, blind, unfinished),
         protocol=_protocol_table(review),
         amendments=_amendments(history),
         amendment_diffs=tuple(
@@ -207,9 +179,9 @@ def build_report(
         appraisal_tables=tuple(_appraisal_table(s) for s in summaries),
         appraisal_note=_appraisal_note(summaries, unfinished),
         outcomes=outcomes,
-        methods=_methods(review, versions),
+        methods=methods(review, versions),
         references=tuple(REFERENCES.values()),
-        limitations=_limitations(review, outcomes),
+        limitations=limitations(review, outcomes),
         provenance=_provenance(review, search, inputs, versions, when),
         run_log=tuple(run_log),
         changes=None if delta is None else build_changes(review, delta),
@@ -279,43 +251,6 @@ def _agreement(review: Review) -> tuple[tuple[TableData, ...], str]:
 
 def _num(value: float | None, fmt: str) -> str:
     return "-" if value is None else fmt.format(value)
-
-
-def _notices(
-    bundled: bool,
-    search: Sequence[Any],
-    flow: PrismaFlow | None,
-    blind: Sequence[str],
-    unfinished: Sequence[str],
-) -> tuple[str, ...]:
-    out = []
-    if bundled:
-        out.append(
-            "This is the bundled worked example: it shows every stage of a review on a few "
-            "records and is not a complete evidence synthesis. Run with --live to complete "
-            "the search in PubMed."
-        )
-    live = [e for e in search if e.mode == "eutils"]
-    if not search:
-        out.append("Completeness: no search is recorded in this review.")
-    elif not live:
-        out.append(
-            f"Completeness: the records come from {len(search)} saved search "
-            f"file{'' if len(search) == 1 else 's'}; no live PubMed search was run."
-        )
-    else:
-        latest = max(e.finished_at or e.started_at for e in live)
-        out.append(f"Completeness: the latest live PubMed search finished {latest}.")
-    if flow is not None and flow.in_progress:
-        out.append("Screening is still in progress: some records await a decision.")
-    if blind:
-        from review.screening.events import STAGE_NAMES
-
-        names = ", ".join(STAGE_NAMES.get(b, b) for b in blind)  # type: ignore[call-overload]
-        out.append(f"Screening still blind (decisions counted as awaiting): {names}.")
-    if unfinished:
-        out.append(f"Appraisal unfinished for: {', '.join(sorted(unfinished))}.")
-    return tuple(out)
 
 
 def _protocol_table(review: Review) -> TableData:
@@ -403,7 +338,7 @@ def _appraisal_note(summaries: Sequence[AppraisalSummary], unfinished: Sequence[
     if not summaries and not unfinished:
         return "Not appraised: no study has an appraisal."
     if unfinished:
-        return f"Not finished for {len(unfinished)} {_studies(len(unfinished))}."
+        return f"Not finished for {len(unfinished)} {studies_word(len(unfinished))}."
     return ""
 
 
@@ -414,10 +349,6 @@ def _appraisal_notes(items: Sequence[Any]) -> tuple[str, ...]:
         for person, note in sorted(state.notes.items()):
             seen.setdefault((state.study.label, person, note), None)
     return tuple(f"{study} ({person}): {note}" for study, person, note in seen)
-
-
-def _studies(n: int) -> str:
-    return "study" if n == 1 else "studies"
 
 
 def _study_fields(table: Any, names: Sequence[str]) -> dict[str, dict[str, str | None]]:
@@ -507,133 +438,6 @@ def _sensitivity_table(name: str, label: str, plan: PlanResult) -> TableData:
     columns = ("Analysis", "Model", "k", "Estimate % [CI]", "τ²", "I²", "Notes")
     caption = f"{label}: sensitivity analyses"
     return TableData(f"sensitivity-{name}", caption, columns, tuple(rows), tuple(texts))
-
-
-METHOD_WORDS = {
-    "GLMM": (
-        "a binomial-normal generalised linear mixed model (random-intercept logistic "
-        "regression, fitted by maximum likelihood; Stijnen, Hamza & Özdemir 2010), whose "
-        "back-transformed intercept is the median proportion"
-    ),
-    "EE": "a common-effect (inverse-variance) model",
-    "DL": "a random-effects model with the DerSimonian-Laird estimator of τ²",
-    "REML": "a random-effects model with the restricted maximum-likelihood estimator of τ²",
-    "ML": "a random-effects model with the maximum-likelihood estimator of τ²",
-    "PM": "a random-effects model with the Paule-Mandel estimator of τ²",
-    "HS": "a random-effects model with the Hunter-Schmidt estimator of τ²",
-    "SJ": "a random-effects model with the Sidik-Jonkman estimator of τ²",
-    "EB": "a random-effects model with the empirical Bayes estimator of τ²",
-    "HE": "a random-effects model with the Hedges estimator of τ²",
-}
-MEASURE_WORDS = {
-    "PLO": "logit-transformed proportions",
-    "PFT": "Freeman-Tukey double-arcsine-transformed proportions",
-    "PAS": "arcsine-square-root-transformed proportions",
-    "PR": "raw proportions",
-    "PLN": "log-transformed proportions",
-}
-STUDY_CI_WORDS = {
-    "CP": "Clopper-Pearson exact intervals (Clopper & Pearson 1934)",
-    "WS": "Wilson score intervals",
-    "AC": "Agresti-Coull intervals",
-    "SA": "Wald (simple asymptotic) intervals",
-}
-
-
-def _methods(review: Review, versions: Sequence[tuple[str, str]]) -> tuple[str, ...]:
-    plan = review.protocol.analysis
-    spec = plan.primary
-    level = level_percent(spec.level)
-    model = METHOD_WORDS.get(spec.method, spec.method)
-    if spec.method != "GLMM":
-        model += f" on {MEASURE_WORDS.get(spec.measure, spec.measure)}"
-    test = (
-        "Hartung-Knapp adjusted intervals (t distribution)"
-        if spec.test == "knha"
-        else "Wald-type intervals (normal distribution)"
-    )
-    if spec.method == "GLMM":
-        cc = "The GLMM models the counts directly, so no continuity correction is applied."
-    elif spec.cc_mode == "none" or spec.cc == 0:
-        cc = "No continuity correction was applied."
-    else:
-        which = {
-            "only0": "to studies with 0 or all events",
-            "all": "to every study",
-            "if0all": "to every study when any has 0 or all events",
-        }[spec.cc_mode]
-        cc = f"A continuity correction of {spec.cc:g} was added {which}."
-    heterogeneity = (
-        "Heterogeneity is reported as τ² with its Q-profile confidence interval (Viechtbauer "
-        "2007), I² and Cochran's Q"
-    )
-    if spec.method == "GLMM":
-        heterogeneity += " (for the GLMM: the Wald-type Q and the likelihood-ratio test)"
-    heterogeneity += "."
-    paragraphs = [
-        f"Per-study proportions are shown with {level} "
-        f"{STUDY_CI_WORDS.get(spec.study_ci, spec.study_ci)}. Proportions were pooled with "
-        f"{model}, with {level} {test}. {cc} {heterogeneity}",
-    ]
-    if plan.subgroups:
-        paragraphs.append(
-            "Subgroups by " + ", ".join(plan.subgroups) + " were compared with the test for "
-            "subgroup differences (Q-between)."
-        )
-    if plan.sensitivity:
-        paragraphs.append(
-            "Sensitivity analyses, as the protocol plans them: "
-            + "; ".join(s.label for s in plan.sensitivity)
-            + "."
-        )
-    software = ", ".join(f"{n} {v}" for n, v in versions if v != "not installed")
-    paragraphs.append(
-        f"The flow of records follows PRISMA 2020 (Page et al. 2021). Software: {software}."
-    )
-    return tuple(paragraphs)
-
-
-def _limitations(review: Review, outcomes: Sequence[OutcomeSection]) -> tuple[str, ...]:
-    out = [
-        "Case reports and small series are selected for success: authors publish, and "
-        "journals accept, striking responses more often than failures, so pooled "
-        "proportions from them are likely to overstate how often the treatment works."
-    ]
-    counts: dict[str, StudyCount] = {}
-    for o in outcomes:
-        for c in review.extraction.counts(o.name):
-            counts.setdefault(c.study, c)
-    studies = review.extraction.studies()
-    sizes = {c.study: c.assessed + c.unknown + c.not_assessed for c in counts.values()}
-    single = sorted(s.label for s in studies if sizes.get(s.label) == 1)
-    if studies:
-        out.append(
-            f"{len(single)} of {len(studies)} {_studies(len(studies))} "
-            f"{'is a single case' if len(single) == 1 else 'are single cases'} (n = 1)"
-            + (f": {', '.join(single)}." if single else ".")
-        )
-    for o in outcomes:
-        if o.plan is None:
-            continue
-        zero = [s.study for s in o.plan.primary.studies if s.events == 0]
-        full = [s.study for s in o.plan.primary.studies if s.events == s.total]
-        if zero or full:
-            parts = []
-            if zero:
-                parts.append(f"0% in {', '.join(zero)}")
-            if full:
-                parts.append(f"100% in {', '.join(full)}")
-            out.append(
-                f"{o.label}: {' and '.join(parts)}; such proportions sit at the edge of the "
-                "scale, where two-stage models need a continuity correction and intervals are "
-                "wide."
-            )
-        r = o.plan.primary
-        if r.k < 5:
-            out.append(
-                f"{o.label}: only {r.k} {_studies(r.k)} pooled, so τ² is estimated imprecisely."
-            )
-    return tuple(out)
 
 
 def _provenance(
