@@ -53,8 +53,9 @@ if TYPE_CHECKING:
     from review.extract.events import AppraisalEvent, ExtractionEvent, FormName, Study
     from review.extract.events import Via as ExtractVia
     from review.extract.export import Table as ExportTable
+    from review.extract.outcomes import PatientRows
     from review.extract.state import CellState
-    from review.extract.workflow import Entered, PatientRows, RowInput
+    from review.extract.workflow import Entered, RowInput
     from review.prisma.counts import DedupCounts
     from review.prisma.flow import PrismaFlow
     from review.pubmed.dates import DateLimits
@@ -1119,13 +1120,13 @@ class Extraction:
 
     def counts(self, outcome: str) -> list[StudyCount]:
         """Each study's count for an outcome, from its case rows or its aggregate row."""
-        from review.extract.workflow import counts
+        from review.extract.outcomes import counts
 
         return counts(self.store, self.protocol, outcome)
 
     def patient_rows(self, outcome: str, covariates: Sequence[str] = ()) -> PatientRows:
         """The case rows usable for the one-stage (IPD) model of an outcome."""
-        from review.extract.workflow import patient_rows
+        from review.extract.outcomes import patient_rows
 
         return patient_rows(self.store, self.protocol, outcome, covariates)
 

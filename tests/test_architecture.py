@@ -33,6 +33,7 @@ USE_CASES = (
     "review/dedup/workflow.py",
     "review/screening/workflow.py",
     "review/extract/workflow.py",
+    "review/extract/outcomes.py",
     "review/extract/sheets.py",
     "review/extract/export.py",
     "review/extract/appraisal.py",

@@ -20,7 +20,8 @@ from extraction.appraisal_tools import custom_tool, tool_for_design
 from extraction.errors import AppraisalError
 from review.errors import ExtractError, ExtractImportError
 from review.extract.events import AppraisalEvent, AppraisalRow, Study, Via
-from review.extract.workflow import find_study, standing_values
+from review.extract.outcomes import standing_values
+from review.extract.workflow import find_study
 from review.protocol.model import Protocol
 from review.screening.events import check_name
 from review.store import Store

@@ -38,8 +38,8 @@ from extraction.forms import Form
 from review.errors import ExportError
 from review.extract.appraisal import ItemState
 from review.extract.events import FormName, Study
+from review.extract.outcomes import StudyValues
 from review.extract.state import CellState
-from review.extract.workflow import StudyValues
 from review.protocol.model import Protocol
 from review.sources.tabular import neutralise
 from review.store import Store
@@ -338,7 +338,8 @@ def appraisal_tables(
 def review_tables(store: Store, protocol: Protocol) -> list[Table]:
     """The tables of a review's extraction and appraisal as they stand."""
     from review.extract.appraisal import final_appraisals, item_states, tool_of
-    from review.extract.workflow import cell_states, counts_of, forms_of, standing_values
+    from review.extract.outcomes import counts_of, standing_values
+    from review.extract.workflow import cell_states, forms_of
 
     rules = [OutcomeRule(o.name, o.rule, o.assessed) for o in protocol.outcomes]
     values = standing_values(store, protocol)
