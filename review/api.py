@@ -66,6 +66,7 @@ if TYPE_CHECKING:
     from review.screening.events import Decision, Paper, ScreeningEvent, Stage, Via
     from review.screening.highlight import Highlighter
     from review.screening.state import ClusterState
+    from review.screening.stop_sample import StopReport
     from review.screening.workflow import (
         Assignment,
         ScreenItem,
@@ -802,6 +803,41 @@ class Screening:
         from review.screening.workflow import flow
 
         return flow(self.store, self.review.protocol)
+
+    # --- when to stop -----------------------------------------------------------------
+
+    def stop_check(
+        self,
+        stage: Stage,
+        *,
+        reviewer: str | None = None,
+        recall: float = 0.95,
+        confidence: float = 0.95,
+        sample: int | None = None,
+        seed: int | None = None,
+        new_sample: bool = False,
+        run_length: int = 50,
+    ) -> StopReport:
+        """The statistical stopping rule (Callaghan and Müller-Hansen 2020) at ``stage``
+        for ``reviewer`` (None: the review as a whole, refused while blind), with the
+        heuristics beside it. Draws and records the random records the test needs
+        (``review.screening.stop_sample``); ``sample`` asks for that many more."""
+        from review.screening.stop_sample import check_stopping
+
+        return check_stopping(
+            self.store,
+            self.settings,
+            stage=stage,
+            reviewer=reviewer,
+            recall=recall,
+            confidence=confidence,
+            sample=sample,
+            seed=seed,
+            new_sample=new_sample,
+            run_length_n=run_length,
+            at=self._now(),
+            by=self.review.actor,
+        )
 
 
 def _locate_store(where: Path | str | None, *, db: str | None, env: Mapping[str, str]) -> str:

@@ -815,3 +815,8 @@ def _print_flow(flow: Any) -> None:
     typer.echo("Included:")
     typer.echo(f"  {'studies':<28} {flow.new_studies:>8,}")
     typer.echo(f"  {'reports':<28} {flow.new_reports:>8,}")
+
+
+from review.cli.stop_cmd import stop_check  # noqa: E402  (it builds on this module's options)
+
+screen_app.command("stop-check")(stop_check)

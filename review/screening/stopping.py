@@ -140,6 +140,15 @@ def _check_unit(name: str, value: float) -> None:
         raise StoppingError(f"{name} must be between 0 and 1 (exclusive), got {value}")
 
 
+def check_parameters(
+    *, recall: float = RECALL, confidence: float = CONFIDENCE, run_length_n: int = RUN_LENGTH
+) -> None:
+    """Refuse a recall target or confidence outside (0, 1), or a run length below 1."""
+    _check_unit("recall", recall)
+    _check_unit("confidence", confidence)
+    run_length((), run_length_n)
+
+
 def k_target(relevant_found: int, relevant_ranked: int, recall: float) -> int:
     """Smallest number of relevant records in the urn with which recall would be below the
     target: ``floor(relevant_found / recall - relevant_ranked) + 1`` (Callaghan and
@@ -260,8 +269,7 @@ def stop_check(
     """Evaluate the stopping rule after ``decisions_in_order`` (True = relevant) out of
     ``n_total`` records; positions from ``random_sample_start`` on are the random sample
     (None: no sample drawn yet). See the module docstring for the test and its use."""
-    _check_unit("recall", recall)
-    _check_unit("confidence", confidence)
+    check_parameters(recall=recall, confidence=confidence, run_length_n=run_length_n)
     if not isinstance(n_total, int) or n_total < 0:
         raise StoppingError(f"the number of records must be a whole number >= 0, got {n_total}")
     screened = len(decisions_in_order)
