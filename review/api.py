@@ -65,6 +65,8 @@ if TYPE_CHECKING:
     from review.screening.agreement import StageAgreement
     from review.screening.events import Decision, Paper, ScreeningEvent, Stage, Via
     from review.screening.highlight import Highlighter
+    from review.screening.ranking import ModelName
+    from review.screening.relevance import RelevanceQueue, TrainingSet
     from review.screening.state import ClusterState
     from review.screening.stop_sample import StopReport
     from review.screening.workflow import (
@@ -532,11 +534,40 @@ class Screening:
 
     # --- a reviewer's work -----------------------------------------------------------
 
-    def queue(self, stage: Stage, reviewer: str) -> list[int]:
-        """The clusters a reviewer still has to screen at ``stage``, in order."""
+    def queue(
+        self, stage: Stage, reviewer: str, order: Literal["default", "relevance"] = "default"
+    ) -> list[int]:
+        """The clusters a reviewer still has to screen at ``stage``, in order: cluster
+        order, or with ``order="relevance"`` most relevant first (see ``relevance``; the
+        default order while the model cannot be trained yet)."""
         from review.screening.workflow import queue
 
+        if order == "relevance":
+            return list(self.relevance(stage, reviewer).clusters)
+        if order != "default":
+            from review.errors import ScreeningError
+
+            raise ScreeningError(f"unknown queue order {order!r}; use default or relevance")
         return queue(self.store, self.settings, stage=stage, reviewer=reviewer)
+
+    def training_set(self, stage: Stage, reviewer: str) -> TrainingSet:
+        """What a reviewer's relevance model reads: every record's text at ``stage``, the
+        labels it may learn (while blind only the reviewer's own decisions; never a record
+        still in their queue) and their queue (``review.screening.relevance``)."""
+        from review.screening.relevance import training_set
+
+        return training_set(self.store, self.settings, stage=stage, reviewer=reviewer)
+
+    def relevance(
+        self, stage: Stage, reviewer: str, *, model: ModelName | None = None, seed: int = 0
+    ) -> RelevanceQueue:
+        """A reviewer's queue ranked by a model trained on the decisions they may see, with
+        each queued record's predicted relevance; with fewer than one include and one
+        exclude the default order and why (not an error)."""
+        from review.screening.relevance import make_ranker, rank
+
+        training = self.training_set(stage, reviewer)
+        return rank(training, make_ranker(training, model=model, seed=seed))
 
     def item(self, cluster_id: int) -> ScreenItem:
         """A cluster to screen, as one record (reads only that cluster)."""

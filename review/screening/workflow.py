@@ -536,7 +536,11 @@ def queue(store: Store, settings: Settings, *, stage: Stage, reviewer: str) -> l
     merged papers is back in the queue."""
     settings.check_stage(stage)
     reviewer = check_name(reviewer)
-    view = snapshot(store, settings)
+    return queue_of(snapshot(store, settings), stage, reviewer)
+
+
+def queue_of(view: Snapshot, stage: Stage, reviewer: str) -> list[int]:
+    """``queue`` on a snapshot already read."""
     assigned = view.assigned[stage]
     states = view.visible(stage, reviewer)
     out = []
