@@ -677,12 +677,22 @@ class Screening:
 
         return history(self.store, self.settings, cluster_id, viewer=viewer)
 
-    def export_sheet(self, stage: Stage, reviewer: str, path: Path) -> SheetExport:
+    def export_sheet(
+        self,
+        stage: Stage,
+        reviewer: str,
+        path: Path,
+        order: Literal["default", "relevance"] = "default",
+    ) -> SheetExport:
         """Write a reviewer's records at ``stage`` to an XLSX or CSV sheet to screen in a
-        spreadsheet, their decisions in force pre-filled (``review.screening.sheet``)."""
+        spreadsheet, their decisions in force pre-filled (``review.screening.sheet``); with
+        ``order="relevance"`` the records to screen first, most relevant first, with a
+        relevance column."""
         from review.screening.workflow import export_sheet
 
-        return export_sheet(self.store, self.settings, stage=stage, reviewer=reviewer, path=path)
+        return export_sheet(
+            self.store, self.settings, stage=stage, reviewer=reviewer, path=path, order=order
+        )
 
     def import_sheet(self, path: Path, reviewer: str) -> SheetImport:
         """Record a reviewer's decisions from a filled sheet, all or nothing: every row is

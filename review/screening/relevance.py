@@ -60,6 +60,12 @@ class TrainingSet:
         queue = tuple(c for c in self.queue if c != cluster)
         return TrainingSet(self.stage, self.reviewer, self.clusters, self.texts, labels, queue)
 
+    def requeued(self, cluster: int) -> TrainingSet:
+        """The set after ``cluster`` came back to the queue (an undo): no label, queued."""
+        labels = {c: v for c, v in self.labels.items() if c != cluster}
+        queue = self.queue if cluster in self.queue else (cluster, *self.queue)
+        return TrainingSet(self.stage, self.reviewer, self.clusters, self.texts, labels, queue)
+
 
 @dataclass(frozen=True)
 class RelevanceQueue:
