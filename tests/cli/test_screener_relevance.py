@@ -140,3 +140,25 @@ def test_without_an_include_and_an_exclude_the_screener_says_why_then_ranks(
         assert text(app, "#relevance").startswith("Predicted relevance: 0.")
 
     drive(review_dir, steps)
+
+
+def test_an_undone_decision_is_no_longer_learned(review_dir: Path) -> None:
+    relevant, other = relevance_review(review_dir)
+    with Review.open(review_dir) as rv:
+        rv.screening.decide(relevant[0], stage="ta", reviewer="ana", decision="include")
+        rv.screening.decide(other[0], stage="ta", reviewer="ana", decision="exclude")
+
+    async def steps(pilot: Any, app: ScreenerApp) -> None:
+        await trained(pilot, app)
+        head = app.session.queue[0]
+        await pilot.press("i")
+        relevance = app.session.relevance
+        assert relevance is not None and relevance.training.labels.get(head) is True
+        await pilot.press("u")
+        await trained(pilot, app)
+        assert head not in relevance.training.labels
+        assert head in relevance.training.queue
+        assert app.session.queue[0] == head
+        assert text(app, "#relevance").startswith("Predicted relevance: 0.")
+
+    drive(review_dir, steps)
