@@ -8,13 +8,11 @@ at the start; each record after that is one ``item(cluster)`` read, so the next 
 shows as quickly on 20,000 records as on 20 (``benchmarks/screener.py``).
 
 With ``order="relevance"`` the session also keeps the reviewer's training set (read once,
-``review.screening.relevance``) and adds each decision to it in memory; the app retrains in
-a background thread after each decision and reorders the records still to come when the new
-ranking is ready. The record on screen never changes under the reviewer, and a key never
-waits for the model: it commits, and the next record shows from the order known so far.
-
-``ScreenerSession`` holds the work (no terminal in it); ``ScreenerApp`` draws it. This
-module is imported only when the screener opens, so ``casepool --help`` never loads Textual.
+``review.screening.relevance``) and adds each decision to it in memory; after each decision
+a thread worker asks the model, which lives in a child process (``ranking_process``), for a
+new ranking, and the records still to come are reordered when it is ready. The record on
+screen never changes under the reviewer, and a key never waits for the model: it commits,
+and the next record shows from the order known so far.
 """
 
 from __future__ import annotations
@@ -31,6 +29,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
 from textual.events import Key
 from textual.screen import ModalScreen
+from textual.timer import Timer
 from textual.widgets import Input, Static
 from textual.worker import Worker, WorkerState
 
@@ -42,8 +41,7 @@ if TYPE_CHECKING:
     from review.records import Record
     from review.screening.events import Decision, ScreeningEvent, Stage, Via
     from review.screening.highlight import Highlighter
-    from review.screening.ranking import Ranker
-    from review.screening.relevance import RelevanceQueue, TrainingSet
+    from review.screening.relevance import Ranks, RelevanceQueue, TrainingSet
     from review.screening.workflow import ScreenItem
 
 INCLUDE_STYLE = "bold green"
@@ -63,6 +61,9 @@ KEYS = (
     ("?", "these keys"),
     ("q", "quit (every decision is already saved)"),
 )
+
+RETRAIN_AFTER = 0.25
+"""Seconds a reviewer stays on a record before the relevance model retrains."""
 
 FOOTER = "i include  e exclude  m maybe  n note  u undo  s skip  c criteria  ? keys  q quit"
 """The keys, always on screen (one line of text: Textual's Footer redraws a widget per key)."""
@@ -85,25 +86,45 @@ class Relevance:
     (built on first use, in whichever thread asks first) and the latest ranking applied."""
 
     def __init__(
-        self, training: TrainingSet, make: Callable[[TrainingSet], Ranker] | None = None
+        self, training: TrainingSet, make: Callable[[TrainingSet], Ranks] | None = None
     ) -> None:
-        from review.screening.relevance import make_ranker
-
         self.training = training
-        self._make = make or make_ranker
-        self._ranker: Ranker | None = None
+        self._make = make or _process_ranker
+        self._ranker: Ranks | None = None
+        if make is None:
+            # the child is started here, before the app runs: starting a process from a
+            # worker thread of a running Textual app is refused (its file descriptors)
+            self._ranker = _process_ranker(training)
         self._lock = threading.Lock()
         self.latest: RelevanceQueue | None = None
+        self.closed = False
 
     def rank(self, training: TrainingSet) -> RelevanceQueue:
         """Train on ``training`` and rank (slow: run it off the main thread)."""
         from review.screening.relevance import rank
 
         with self._lock:
+            if self.closed:
+                raise RuntimeError("the screener has closed")
             if self._ranker is None:
                 self._ranker = self._make(training)
             ranker = self._ranker
         return rank(training, ranker)
+
+    def close(self) -> None:
+        """End the model's process, if it has one."""
+        with self._lock:
+            self.closed = True
+            ranker, self._ranker = self._ranker, None
+        close = getattr(ranker, "close", None)
+        if close is not None:
+            close()
+
+
+def _process_ranker(training: TrainingSet) -> Ranks:
+    from review.cli.ranking_process import RankingProcess
+
+    return RankingProcess(training.texts)
 
 
 class ScreenerSession:
@@ -117,7 +138,7 @@ class ScreenerSession:
         stage: Stage,
         reviewer: str,
         order: Literal["default", "relevance"] = "default",
-        ranker: Callable[[TrainingSet], Ranker] | None = None,
+        ranker: Callable[[TrainingSet], Ranks] | None = None,
     ) -> None:
         from review.screening.events import check_name
 
@@ -477,6 +498,7 @@ class ScreenerApp(App[None]):
         self.session = session
         self.highlighter = review.screening.highlighter()
         self.picker = ReasonPicker(session.reasons, required=session.reason_required)
+        self._retrain_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield Static("", id="progress", markup=False)
@@ -498,12 +520,26 @@ class ScreenerApp(App[None]):
     # the relevance model, off the main thread
 
     def retrain(self) -> None:
-        """Rank again on the decisions so far, in a thread; the newest run wins."""
+        """Rank again on the decisions so far once the reviewer has paused on a record for
+        ``RETRAIN_AFTER`` seconds (the model then trains while they read, not while the
+        next record is drawn); the newest run wins."""
+        if self.session.relevance is None:
+            return
+        if self._retrain_timer is not None:
+            self._retrain_timer.stop()
+        self._retrain_timer = self.set_timer(RETRAIN_AFTER, self._start_retrain)
+
+    def _start_retrain(self) -> None:
+        self._retrain_timer = None
         relevance = self.session.relevance
         if relevance is None:
             return
         training = relevance.training
         self.run_worker(lambda: relevance.rank(training), group="rank", exclusive=True, thread=True)
+
+    def on_unmount(self) -> None:
+        if self.session.relevance is not None:
+            self.session.relevance.close()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         worker = event.worker

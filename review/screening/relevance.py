@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from review.screening.events import Stage, check_name
 from review.screening.labels import training_labels
@@ -25,7 +25,17 @@ from review.screening.workflow import Settings, _snapshot, queue_of
 from review.store import Store
 
 if TYPE_CHECKING:
-    from review.screening.ranking import ModelName, Ranker
+    from review.screening.ranking import ModelName, Ranker, Ranking
+
+
+class Ranks(Protocol):
+    """What ``rank`` needs of a ranker: ``review.screening.ranking.Ranker``, or the same
+    model in another process (the terminal screener's)."""
+
+    @property
+    def model(self) -> str: ...
+
+    def rank(self, labels: Mapping[int, bool]) -> Ranking: ...
 
 
 @dataclass(frozen=True)
@@ -149,7 +159,7 @@ def make_ranker(training: TrainingSet, *, model: ModelName | None = None, seed: 
     return Ranker(training.texts, model=model or DEFAULT, seed=seed)
 
 
-def rank(training: TrainingSet, ranker: Ranker) -> RelevanceQueue:
+def rank(training: TrainingSet, ranker: Ranks) -> RelevanceQueue:
     """The queue in relevance order with scores, or, with fewer than one include and one
     exclude to learn from, the default order and why (pure given the ranker)."""
     includes = sum(1 for v in training.labels.values() if v)

@@ -13,7 +13,7 @@ from typing import Any
 from relevance_papers import relevance_review
 
 from review.api import Review
-from review.cli.screener import ScreenerApp, ScreenerSession
+from review.cli.screener import RETRAIN_AFTER, ScreenerApp, ScreenerSession
 from review.screening.ranking import Ranker, Ranking
 from review.screening.relevance import TrainingSet, make_ranker
 
@@ -40,6 +40,8 @@ def text(app: ScreenerApp, selector: str) -> str:
 
 
 async def trained(pilot: Any, app: ScreenerApp) -> None:
+    """Wait as a reviewer reading the record would: the retrain starts, then is applied."""
+    await pilot.pause(RETRAIN_AFTER + 0.1)
     await app.workers.wait_for_complete()
     await pilot.pause()
 
