@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
+import os
 import threading
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -23,6 +24,12 @@ if TYPE_CHECKING:
 
 
 def _serve(conn: Connection, texts: Sequence[str], model: ModelName, seed: int) -> None:
+    """The child: one thread of numerical work at a lower priority, so that the screener's
+    own process keeps a core for drawing the next record."""
+    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[name] = "1"  # before numpy is imported here
+    with contextlib.suppress(OSError, AttributeError):
+        os.nice(10)
     from review.screening.ranking import Ranker
 
     ranker = Ranker(texts, model=model, seed=seed)
