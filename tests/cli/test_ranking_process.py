@@ -7,7 +7,7 @@ import pytest
 
 from review.cli.ranking_process import RankingProcess
 from review.errors import RankingError
-from review.screening.ranking import Ranker
+from review.screening.ranking import DEFAULT, Ranker
 
 TEXTS = [
     "calcinosis cutis treated with rituximab in systemic sclerosis",
@@ -23,7 +23,7 @@ def test_the_child_ranks_as_the_ranker_and_hands_errors_back() -> None:
     try:
         labels = {0: True, 1: False}
         assert child.rank(labels) == Ranker(TEXTS).rank(labels)
-        assert child.model == "tfidf-logreg"
+        assert child.model == DEFAULT
         with pytest.raises(RankingError) as caught:
             child.rank({0: True})
         assert str(caught.value) == (

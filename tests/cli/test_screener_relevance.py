@@ -14,7 +14,7 @@ from relevance_papers import relevance_review
 
 from review.api import Review
 from review.cli.screener import RETRAIN_AFTER, ScreenerApp, ScreenerSession
-from review.screening.ranking import Ranker, Ranking
+from review.screening.ranking import DEFAULT, Ranker, Ranking
 from review.screening.relevance import TrainingSet, make_ranker
 
 Steps = Callable[[Any, ScreenerApp], Awaitable[None]]
@@ -66,7 +66,7 @@ def test_relevance_is_shown_and_the_queue_reorders_once_trained(review_dir: Path
         await trained(pilot, app)
         line = text(app, "#relevance")
         assert line.startswith("Predicted relevance: 0.")
-        assert line.endswith("(model tfidf-logreg, trained on 1 includes and 1 excludes)")
+        assert line.endswith(f"(model {DEFAULT}, trained on 1 includes and 1 excludes)")
         for _ in range(4):
             await pilot.press("i")
             await trained(pilot, app)
