@@ -168,3 +168,16 @@ def test_everything_screened_needs_no_sample(review_dir: Path, clusters: list[in
         assert report.check.target_met and report.sample_id is None
         assert report.check.run_length.run == 28 and not report.check.run_length.fired
         assert _rows(rv) == ([], [])
+
+
+def test_a_copied_store_keeps_the_sample(
+    review_dir: Path, clusters: list[int], tmp_path: Path
+) -> None:
+    from review.api import copy_store
+
+    with Review.open(review_dir) as rv:
+        _screen(rv, "ana", clusters[:3], clusters[3:10])
+        rv.screening.stop_check("ta", reviewer="ana", recall=0.5)
+    report = copy_store(review_dir, str(tmp_path / "copy.db"))
+    rows = dict(report.rows)
+    assert (rows["stopping_samples"], rows["stopping_urn"]) == (1, 20)
