@@ -98,6 +98,12 @@ class StopReport:
                     f"If none of them is relevant, {count(c.more_to_screen, 'more random record')}"
                     " will meet the target; each relevant one found raises the count."
                 )
+        if self.sample_id is not None:
+            drawn = f" ({count(self.drew, 'record')} drawn now)" if self.drew else ""
+            out.append(
+                f"Random sample {self.sample_id} (seed {self.seed}): {self.released:,} of the "
+                f"{self.urn_size:,} records in its recorded order released{drawn}."
+            )
         run = c.run_length
         out.append(
             f"Heuristic, {run.n} irrelevant in a row: "

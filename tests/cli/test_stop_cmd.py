@@ -53,8 +53,12 @@ def test_stop_check_says_what_to_screen_then_that_the_target_is_met(
         "If none of them is relevant, 10 more random records will meet the target; each "
         "relevant one found raises the count.",
     ]
-    assert first.stdout.splitlines()[5] == "Heuristic, 50 irrelevant in a row: not reached (7)."
-    assert first.stdout.splitlines()[6].startswith(
+    assert first.stdout.splitlines()[5] == (
+        "Random sample 1 (seed 1): 10 of the 20 records in its recorded order released "
+        "(10 records drawn now)."
+    )
+    assert first.stdout.splitlines()[6] == "Heuristic, 50 irrelevant in a row: not reached (7)."
+    assert first.stdout.splitlines()[7].startswith(
         "SAFE, the countable part: 10% of records screened: yes (33.3%); twice the estimated "
         "number of relevant records screened: not known (no initial random set was screened)"
     )
