@@ -66,7 +66,10 @@ if TYPE_CHECKING:
     from review.screening.agreement import StageAgreement
     from review.screening.events import Decision, Paper, ScreeningEvent, Stage, Via
     from review.screening.highlight import Highlighter
+    from review.screening.ranking import ModelName
+    from review.screening.relevance import RelevanceQueue, TrainingSet
     from review.screening.state import ClusterState
+    from review.screening.stop_sample import StopReport
     from review.screening.workflow import (
         Assignment,
         ScreenItem,
@@ -532,11 +535,40 @@ class Screening:
 
     # --- a reviewer's work -----------------------------------------------------------
 
-    def queue(self, stage: Stage, reviewer: str) -> list[int]:
-        """The clusters a reviewer still has to screen at ``stage``, in order."""
+    def queue(
+        self, stage: Stage, reviewer: str, order: Literal["default", "relevance"] = "default"
+    ) -> list[int]:
+        """The clusters a reviewer still has to screen at ``stage``, in order: cluster
+        order, or with ``order="relevance"`` most relevant first (see ``relevance``; the
+        default order while the model cannot be trained yet)."""
         from review.screening.workflow import queue
 
+        if order == "relevance":
+            return list(self.relevance(stage, reviewer).clusters)
+        if order != "default":
+            from review.errors import ScreeningError
+
+            raise ScreeningError(f"unknown queue order {order!r}; use default or relevance")
         return queue(self.store, self.settings, stage=stage, reviewer=reviewer)
+
+    def training_set(self, stage: Stage, reviewer: str) -> TrainingSet:
+        """What a reviewer's relevance model reads: every record's text at ``stage``, the
+        labels it may learn (while blind only the reviewer's own decisions; never a record
+        still in their queue) and their queue (``review.screening.relevance``)."""
+        from review.screening.relevance import training_set
+
+        return training_set(self.store, self.settings, stage=stage, reviewer=reviewer)
+
+    def relevance(
+        self, stage: Stage, reviewer: str, *, model: ModelName | None = None, seed: int = 0
+    ) -> RelevanceQueue:
+        """A reviewer's queue ranked by a model trained on the decisions they may see, with
+        each queued record's predicted relevance; with fewer than one include and one
+        exclude the default order and why (not an error)."""
+        from review.screening.relevance import make_ranker, rank
+
+        training = self.training_set(stage, reviewer)
+        return rank(training, make_ranker(training, model=model, seed=seed))
 
     def item(self, cluster_id: int) -> ScreenItem:
         """A cluster to screen, as one record (reads only that cluster)."""
@@ -646,12 +678,22 @@ class Screening:
 
         return history(self.store, self.settings, cluster_id, viewer=viewer)
 
-    def export_sheet(self, stage: Stage, reviewer: str, path: Path) -> SheetExport:
+    def export_sheet(
+        self,
+        stage: Stage,
+        reviewer: str,
+        path: Path,
+        order: Literal["default", "relevance"] = "default",
+    ) -> SheetExport:
         """Write a reviewer's records at ``stage`` to an XLSX or CSV sheet to screen in a
-        spreadsheet, their decisions in force pre-filled (``review.screening.sheet``)."""
+        spreadsheet, their decisions in force pre-filled (``review.screening.sheet``); with
+        ``order="relevance"`` the records to screen first, most relevant first, with a
+        relevance column."""
         from review.screening.workflow import export_sheet
 
-        return export_sheet(self.store, self.settings, stage=stage, reviewer=reviewer, path=path)
+        return export_sheet(
+            self.store, self.settings, stage=stage, reviewer=reviewer, path=path, order=order
+        )
 
     def import_sheet(self, path: Path, reviewer: str) -> SheetImport:
         """Record a reviewer's decisions from a filled sheet, all or nothing: every row is
@@ -803,6 +845,41 @@ class Screening:
         from review.screening.workflow import flow
 
         return flow(self.store, self.review.protocol)
+
+    # --- when to stop -----------------------------------------------------------------
+
+    def stop_check(
+        self,
+        stage: Stage,
+        *,
+        reviewer: str | None = None,
+        recall: float = 0.95,
+        confidence: float = 0.95,
+        sample: int | None = None,
+        seed: int | None = None,
+        new_sample: bool = False,
+        run_length: int = 50,
+    ) -> StopReport:
+        """The statistical stopping rule (Callaghan and Müller-Hansen 2020) at ``stage``
+        for ``reviewer`` (None: the review as a whole, refused while blind), with the
+        heuristics beside it. Draws and records the random records the test needs
+        (``review.screening.stop_sample``); ``sample`` asks for that many more."""
+        from review.screening.stop_sample import check_stopping
+
+        return check_stopping(
+            self.store,
+            self.settings,
+            stage=stage,
+            reviewer=reviewer,
+            recall=recall,
+            confidence=confidence,
+            sample=sample,
+            seed=seed,
+            new_sample=new_sample,
+            run_length_n=run_length,
+            at=self._now(),
+            by=self.review.actor,
+        )
 
 
 def _locate_store(where: Path | str | None, *, db: str | None, env: Mapping[str, str]) -> str:

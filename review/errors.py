@@ -123,6 +123,10 @@ class SheetError(ScreeningError):
         self.problems = problems
 
 
+class StoppingError(ScreeningError):
+    """A stopping check was asked with impossible parameters (recall, confidence, sample)."""
+
+
 class ExtractError(ReviewError):
     """An extraction command cannot be carried out (unknown study, field, value)."""
 
@@ -134,3 +138,7 @@ class ExtractImportError(ExtractError):
     def __init__(self, message: str, problems: tuple[str, ...] = ()) -> None:
         super().__init__(message)
         self.problems = problems
+
+
+class RankingError(ScreeningError):
+    """Records cannot be ranked by relevance (no include or no exclude yet, unknown model)."""

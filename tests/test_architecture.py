@@ -37,6 +37,8 @@ USE_CASES = (
     "review/extract/sheets.py",
     "review/extract/export.py",
     "review/extract/appraisal.py",
+    "review/screening/stop_sample.py",
+    "review/screening/relevance.py",
 )
 STORE = ("review/store/",)
 EDGES = ("review/pubmed/entrez.py", "review/clock.py")

@@ -51,6 +51,30 @@ def _decision(value: str) -> Decision:
         raise typer.BadParameter(str(exc), param_hint="'--decision'") from None
 
 
+ORDERS = ("default", "relevance")
+
+
+def _order(value: str) -> str:
+    text = str(value).strip().lower()
+    if text not in ORDERS:
+        raise typer.BadParameter(
+            f"{value!r} is not an order; use default (cluster order) or relevance (most "
+            "relevant first, once you have an include and an exclude)"
+        )
+    return text
+
+
+def order_option() -> Any:
+    return typer.Option(
+        "default",
+        "--order",
+        help="default (cluster order) or relevance (most relevant first, by a model of your "
+        "decisions so far).",
+        callback=_order,
+        metavar="default|relevance",
+    )
+
+
 def stage_option(required: bool = True) -> Any:
     return typer.Option(
         ... if required else None,
@@ -100,12 +124,14 @@ def screen(
     ctx: typer.Context,
     stage: str | None = stage_option(required=False),
     reviewer: str | None = reviewer_option(),
+    order: str = order_option(),
     review: Path | None = review_option(),
     db: str | None = db_option(),
 ) -> None:
     """Screen records. With --stage and --reviewer and no subcommand, open the full-screen
     screener: one record at a time, single keys for include / exclude / maybe, every
-    decision saved the moment its key is pressed."""
+    decision saved the moment its key is pressed (with --order relevance, most relevant
+    first, retrained as you go)."""
     ctx.obj = {"where": (review, db)}
     if ctx.invoked_subcommand is not None:
         return
@@ -115,7 +141,7 @@ def screen(
     from review.cli.screener import run_screener
 
     with open_review(review, db, uses=("screening", "exclusion_reasons")) as rv:
-        run_screener(rv, stage=stage, reviewer=_need(reviewer))
+        run_screener(rv, stage=stage, reviewer=_need(reviewer), order=order)  # type: ignore[arg-type]
 
 
 # --- one reviewer -------------------------------------------------------------------------
@@ -276,12 +302,32 @@ def queue_cmd(
     ctx: typer.Context,
     stage: str = stage_option(),
     reviewer: str | None = reviewer_option(),
+    order: str = order_option(),
     review: Path | None = review_option(),
     db: str | None = db_option(),
     as_json: bool = json_option(),
 ) -> None:
-    """The clusters a reviewer still has to screen at a stage."""
+    """The clusters a reviewer still has to screen at a stage (with --order relevance,
+    most relevant first, with each one's predicted relevance)."""
     name = _need(reviewer)
+    if order == "relevance":
+        with _open(ctx, review, db) as rv:
+            ranked = rv.screening.relevance(stage, name)  # type: ignore[arg-type]
+        if as_json:
+            print_json(ranked.as_dict())
+            return
+        how = "most relevant first" if ranked.ranked else "in cluster order"
+        typer.echo(
+            f"{name} has {count(len(ranked.clusters), 'record')} to screen at {stage}, {how}."
+        )
+        if ranked.why_unranked:
+            typer.echo(f"Note: {ranked.why_unranked}", err=True)
+        for cluster in ranked.clusters[:50]:
+            score = ranked.scores.get(cluster)
+            typer.echo(f"  {cluster}" + ("" if score is None else f"  relevance {score:.2f}"))
+        if len(ranked.clusters) > 50:
+            typer.echo("  ...")
+        return
     with _open(ctx, review, db) as rv:
         todo = rv.screening.queue(stage, name)  # type: ignore[arg-type]
     if as_json:
@@ -305,16 +351,18 @@ def export_sheet(
         show_default=False,
         dir_okay=True,
     ),
+    order: str = order_option(),
     review: Path | None = review_option(),
     db: str | None = db_option(),
     as_json: bool = json_option(),
 ) -> None:
     """Write a reviewer's records to a spreadsheet to screen in Excel: one row each, with
-    dropdowns for decision and reason; their decisions so far filled in. Bring it back
-    with 'casepool screen import'."""
+    dropdowns for decision and reason; their decisions so far filled in (with --order
+    relevance, the records to screen first, most relevant first, and a relevance column).
+    Bring it back with 'casepool screen import'."""
     name = _need(reviewer)
     with _open(ctx, review, db) as rv:
-        written = rv.screening.export_sheet(stage, name, out)  # type: ignore[arg-type]
+        written = rv.screening.export_sheet(stage, name, out, order)  # type: ignore[arg-type]
     if as_json:
         print_json(written.as_dict())
         return
@@ -815,3 +863,8 @@ def _print_flow(flow: Any) -> None:
     typer.echo("Included:")
     typer.echo(f"  {'studies':<28} {flow.new_studies:>8,}")
     typer.echo(f"  {'reports':<28} {flow.new_reports:>8,}")
+
+
+from review.cli.stop_cmd import stop_check  # noqa: E402  (it builds on this module's options)
+
+screen_app.command("stop-check")(stop_check)

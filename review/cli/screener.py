@@ -7,12 +7,17 @@ transaction, so killing the process loses nothing already decided. The queue is 
 at the start; each record after that is one ``item(cluster)`` read, so the next record
 shows as quickly on 20,000 records as on 20 (``benchmarks/screener.py``).
 
-``ScreenerSession`` holds the work (no terminal in it); ``ScreenerApp`` draws it. This
-module is imported only when the screener opens, so ``casepool --help`` never loads Textual.
+With ``order="relevance"`` the session also keeps the reviewer's training set (read once,
+``review.screening.relevance``) and adds each decision to it in memory; after each decision
+a thread worker asks the model, which lives in a child process (``ranking_process``), for a
+new ranking, and the records still to come are reordered when it is ready. The record on
+screen never changes under the reviewer, and a key never waits for the model: it commits,
+and the next record shows from the order known so far.
 """
 
 from __future__ import annotations
 
+import threading
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -24,7 +29,9 @@ from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
 from textual.events import Key
 from textual.screen import ModalScreen
+from textual.timer import Timer
 from textual.widgets import Input, Static
+from textual.worker import Worker, WorkerState
 
 from review.errors import ReviewError
 
@@ -34,6 +41,7 @@ if TYPE_CHECKING:
     from review.records import Record
     from review.screening.events import Decision, ScreeningEvent, Stage, Via
     from review.screening.highlight import Highlighter
+    from review.screening.relevance import Ranks, RelevanceQueue, TrainingSet
     from review.screening.workflow import ScreenItem
 
 INCLUDE_STYLE = "bold green"
@@ -54,6 +62,9 @@ KEYS = (
     ("q", "quit (every decision is already saved)"),
 )
 
+RETRAIN_AFTER = 0.25
+"""Seconds a reviewer stays on a record before the relevance model retrains."""
+
 FOOTER = "i include  e exclude  m maybe  n note  u undo  s skip  c criteria  ? keys  q quit"
 """The keys, always on screen (one line of text: Textual's Footer redraws a widget per key)."""
 
@@ -70,17 +81,78 @@ class Tally:
     counts: dict[str, int] = field(default_factory=dict)
 
 
+class Relevance:
+    """The relevance model of a session: the training set as decisions arrive, the ranker
+    (built on first use, in whichever thread asks first) and the latest ranking applied."""
+
+    def __init__(
+        self, training: TrainingSet, make: Callable[[TrainingSet], Ranks] | None = None
+    ) -> None:
+        self.training = training
+        self._make = make or _process_ranker
+        self._ranker: Ranks | None = None
+        if make is None:
+            # the child is started here, before the app runs: starting a process from a
+            # worker thread of a running Textual app is refused (its file descriptors)
+            self._ranker = _process_ranker(training)
+        self._lock = threading.Lock()
+        self.latest: RelevanceQueue | None = None
+        self.closed = False
+
+    def rank(self, training: TrainingSet) -> RelevanceQueue:
+        """Train on ``training`` and rank (slow: run it off the main thread)."""
+        from review.screening.relevance import rank
+
+        with self._lock:
+            if self.closed:
+                raise RuntimeError("the screener has closed")
+            if self._ranker is None:
+                self._ranker = self._make(training)
+            ranker = self._ranker
+        return rank(training, ranker)
+
+    def close(self) -> None:
+        """End the model's process, if it has one."""
+        with self._lock:
+            self.closed = True
+            ranker, self._ranker = self._ranker, None
+        close = getattr(ranker, "close", None)
+        if close is not None:
+            close()
+
+
+def _process_ranker(training: TrainingSet) -> Ranks:
+    from review.cli.ranking_process import RankingProcess
+
+    return RankingProcess(training.texts)
+
+
 class ScreenerSession:
     """One reviewer's screening session at one stage: the queue (read once), the record on
     screen, and each key's call to the library API (committed before it returns)."""
 
-    def __init__(self, screening: Screening, *, stage: Stage, reviewer: str) -> None:
+    def __init__(
+        self,
+        screening: Screening,
+        *,
+        stage: Stage,
+        reviewer: str,
+        order: Literal["default", "relevance"] = "default",
+        ranker: Callable[[TrainingSet], Ranks] | None = None,
+    ) -> None:
         from review.screening.events import check_name
 
         self.screening = screening
         self.stage: Stage = stage
         self.reviewer = check_name(reviewer)
-        self.queue: deque[int] = deque(screening.queue(stage, self.reviewer))
+        self.relevance: Relevance | None = None
+        if order == "relevance":
+            training = screening.training_set(stage, self.reviewer)
+            self.relevance = Relevance(training, ranker)
+            self.queue: deque[int] = deque(training.queue)
+        else:
+            self.queue = deque(screening.queue(stage, self.reviewer))
+        self.skipped: set[int] = set()
         self.tally = self._tally()
         self.reasons: tuple[ExclusionReason, ...] = tuple(screening.settings.reasons[stage])
         self.current: ScreenItem | None = None
@@ -126,6 +198,11 @@ class ScreenerSession:
         )
         self.decided[event.id] = event
         self.queue.popleft()
+        if self.relevance is not None:
+            label = None if decision == "maybe" else decision == "include"
+            self.relevance.training = self.relevance.training.with_label(
+                self.current.cluster_id, label
+            )
         earlier = self.standing.pop(self.current.cluster_id, None)
         if earlier is None:
             self.tally.done += 1
@@ -154,6 +231,8 @@ class ScreenerSession:
         if cluster in self.queue:
             self.queue.remove(cluster)
         self.queue.appendleft(cluster)
+        if self.relevance is not None:
+            self.relevance.training = self.relevance.training.requeued(cluster)
         if undone is None or undone.decision is None:
             self.tally = self._tally()  # a decision from before this session: count afresh
             if event.decision is not None:
@@ -171,7 +250,30 @@ class ScreenerSession:
     def skip(self) -> None:
         """Put the record on screen at the end of this session's queue."""
         if len(self.queue) > 1:
+            self.skipped.add(self.queue[0])
             self.queue.rotate(-1)
+
+    def reorder(self, ranked: RelevanceQueue) -> None:
+        """Apply a ranking to the records still to come: the one on screen stays first, the
+        rest follow in relevance order, skipped ones (and any the ranking does not know,
+        such as one an undo brought back) keep their place around them."""
+        assert self.relevance is not None
+        self.relevance.latest = ranked
+        if not ranked.ranked or len(self.queue) < 2:
+            return
+        head = self.queue[0] if self.current is not None else None
+        left = set(self.queue)
+        known = [c for c in ranked.clusters if c in left and c != head and c not in self.skipped]
+        chosen = set(known)
+        rest = [c for c in self.queue if c not in chosen and c != head]
+        fresh = [c for c in rest if c not in self.skipped]
+        later = [c for c in rest if c in self.skipped]
+        self.queue = deque([*([head] if head is not None else []), *fresh, *known, *later])
+
+    def score(self, cluster: int) -> float | None:
+        """The latest predicted relevance of a cluster (None before any ranking)."""
+        latest = None if self.relevance is None else self.relevance.latest
+        return None if latest is None else latest.scores.get(cluster)
 
 
 # --- what is shown (pure text) ----------------------------------------------------------
@@ -190,6 +292,24 @@ def progress_line(session: ScreenerSession) -> str:
     return (
         f"{session.stage} · {session.reviewer} · {tally.done:,}/{tally.total:,} done · {counts}"
         f" · {left:,} left in this session"
+    )
+
+
+def relevance_line(session: ScreenerSession, item: ScreenItem | None) -> str:
+    """The predicted relevance of the record on screen, or why there is none yet."""
+    if session.relevance is None or item is None:
+        return ""
+    latest = session.relevance.latest
+    if latest is None:
+        return "Predicted relevance: the model is training..."
+    if not latest.ranked:
+        return f"Predicted relevance: none yet ({latest.why_unranked})"
+    score = session.score(item.cluster_id)
+    if score is None:
+        return "Predicted relevance: not ranked yet (back in the queue since the last ranking)"
+    return (
+        f"Predicted relevance: {score:.2f} (model {latest.model}, trained on "
+        f"{latest.includes:,} includes and {latest.excludes:,} excludes)"
     )
 
 
@@ -378,6 +498,7 @@ class ScreenerApp(App[None]):
         self.session = session
         self.highlighter = review.screening.highlighter()
         self.picker = ReasonPicker(session.reasons, required=session.reason_required)
+        self._retrain_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield Static("", id="progress", markup=False)
@@ -385,6 +506,8 @@ class ScreenerApp(App[None]):
             yield Static("", id="title", markup=False)
             yield Static("", id="meta", markup=False)
             yield Static("", id="authors", markup=False)
+            if self.session.relevance is not None:
+                yield Static("", id="relevance", markup=False)
             yield Static("", id="abstract", markup=False)
         yield self.picker
         yield Static("", id="message", markup=False)
@@ -392,6 +515,40 @@ class ScreenerApp(App[None]):
 
     def on_mount(self) -> None:
         self.show(self.session.load())
+        self.retrain()
+
+    # the relevance model, off the main thread
+
+    def retrain(self) -> None:
+        """Rank again on the decisions so far once the reviewer has paused on a record for
+        ``RETRAIN_AFTER`` seconds (the model then trains while they read, not while the
+        next record is drawn); the newest run wins."""
+        if self.session.relevance is None:
+            return
+        if self._retrain_timer is not None:
+            self._retrain_timer.stop()
+        self._retrain_timer = self.set_timer(RETRAIN_AFTER, self._start_retrain)
+
+    def _start_retrain(self) -> None:
+        self._retrain_timer = None
+        relevance = self.session.relevance
+        if relevance is None:
+            return
+        training = relevance.training
+        self.run_worker(lambda: relevance.rank(training), group="rank", exclusive=True, thread=True)
+
+    def on_unmount(self) -> None:
+        if self.session.relevance is not None:
+            self.session.relevance.close()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        worker = event.worker
+        if worker.group != "rank" or event.state != WorkerState.SUCCESS:
+            return
+        if worker.is_cancelled or worker.result is None:
+            return
+        self.session.reorder(worker.result)
+        self._show_relevance(self.session.current)
 
     # what is on screen
 
@@ -409,6 +566,7 @@ class ScreenerApp(App[None]):
             authors.update("")
             abstract.update("")
             return
+        self._show_relevance(item)
         record = item.record
         title.update(highlighted(record.title or "(no title)", self.highlighter))
         meta.update(meta_line(item))
@@ -417,6 +575,11 @@ class ScreenerApp(App[None]):
         scroll = self.query_one("#record", VerticalScroll)
         if scroll.scroll_y:
             scroll.scroll_home(animate=False)
+
+    def _show_relevance(self, item: ScreenItem | None) -> None:
+        if self.session.relevance is not None:
+            line = self.query_one("#relevance", Static)
+            line.update(relevance_line(self.session, item), layout=False)
 
     def say(self, message: str) -> None:
         self.query_one("#message", Static).update(message, layout=False)
@@ -447,6 +610,7 @@ class ScreenerApp(App[None]):
             because = f" ({reason})" if reason else ""
             self.say(f"Saved: {decision}{because} on cluster {cluster}.")
             self.show(self.session.load())
+            self.retrain()
 
     def action_exclude(self) -> None:
         self.picker.show()
@@ -487,6 +651,7 @@ class ScreenerApp(App[None]):
         now = f"back to your earlier {event.decision}" if event.kind == "decide" else "unscreened"
         self.say(f"Undid {what} on cluster {event.paper.cluster_id} ({now}); decide it again.")
         self.show(self.session.load())
+        self.retrain()
 
     def action_skip(self) -> None:
         if len(self.session.queue) < 2:
@@ -504,11 +669,32 @@ class ScreenerApp(App[None]):
         self.push_screen(Panel(text, closes_with="c", name="criteria"))
 
 
-def run_screener(review: Review, *, stage: str, reviewer: str) -> None:
+def freeze_heap() -> None:
+    """Exempt what is loaded so far (the training set's texts above all) from the garbage
+    collector's full passes, which otherwise walk it every few hundred allocations and
+    stall a key for tens of milliseconds on 10,000 records (``gc.freeze``; the screener
+    owns its process, so this is its own business)."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
+
+
+def run_screener(
+    review: Review,
+    *,
+    stage: str,
+    reviewer: str,
+    order: Literal["default", "relevance"] = "default",
+) -> None:
     """Open the full-screen screener on ``review`` for ``reviewer`` at ``stage`` (``ta`` or
-    ``ft``); what is wrong before it opens (a stage the protocol lacks, a bad name) is
-    raised as the library raises it, for the CLI to print as one line."""
+    ``ft``), in cluster order or most relevant first; what is wrong before it opens (a
+    stage the protocol lacks, a bad name) is raised as the library raises it, for the CLI
+    to print as one line."""
     from review.screening.events import parse_stage
 
-    session = ScreenerSession(review.screening, stage=parse_stage(stage), reviewer=reviewer)
+    session = ScreenerSession(
+        review.screening, stage=parse_stage(stage), reviewer=reviewer, order=order
+    )
+    freeze_heap()
     ScreenerApp(review, session).run()

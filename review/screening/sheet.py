@@ -54,6 +54,8 @@ COLUMNS: tuple[str, ...] = (
     "stage",
 )
 REQUIRED: tuple[str, ...] = ("cluster", "reviewer", "stage", "decision", "reason")
+RELEVANCE = "relevance"
+"""The extra last column of a sheet exported in relevance order (ignored when read back)."""
 SHEET, REASONS, META = "screening", "reasons", "casepool"
 SHOWN_PROBLEMS = 50
 """How many problems an error message lists; ``SheetError.problems`` holds them all."""
@@ -75,6 +77,7 @@ class SheetRow:
     decision: Decision | None = None
     reason: str | None = None
     note: str | None = None
+    relevance: float | None = None
 
 
 def sheet_format(name: str) -> SheetFormat:
@@ -88,7 +91,9 @@ def sheet_format(name: str) -> SheetFormat:
 # --- writing --------------------------------------------------------------------------
 
 
-def _cells(row: SheetRow, reviewer: str, stage: Stage) -> list[str | int]:
+def _cells(
+    row: SheetRow, reviewer: str, stage: Stage, relevance: bool = False
+) -> list[str | int | float]:
     from review.sources.tabular import EXPORT_COLUMNS, neutralise, record_cells
 
     cells = record_cells(row.record, casepool_id=0, cluster_id=0, is_primary=True)
@@ -101,7 +106,10 @@ def _cells(row: SheetRow, reviewer: str, stage: Stage) -> list[str | int]:
         "reviewer": neutralise(reviewer),
         "stage": stage,
     }
-    return [own[c] if c in own else shown[c] for c in COLUMNS]
+    out: list[str | int | float] = [own[c] if c in own else shown[c] for c in COLUMNS]
+    if relevance:
+        out.append("" if row.relevance is None else round(row.relevance, 3))
+    return out
 
 
 def write_sheet(
@@ -111,20 +119,27 @@ def write_sheet(
     reviewer: str,
     stage: Stage,
     reasons: Sequence[ExclusionReason],
+    relevance: bool = False,
 ) -> bytes:
     """The sheet's bytes: an XLSX workbook or a UTF-8 CSV (with a byte-order mark, so Excel
-    reads its accents right)."""
+    reads its accents right); with ``relevance`` a last column of predicted relevance."""
+    header = (*COLUMNS, RELEVANCE) if relevance else COLUMNS
     if fmt == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer)
-        writer.writerow(COLUMNS)
-        writer.writerows(_cells(row, reviewer, stage) for row in rows)
+        writer.writerow(header)
+        writer.writerows(_cells(row, reviewer, stage, relevance) for row in rows)
         return buffer.getvalue().encode("utf-8-sig")
-    return _workbook(rows, reviewer=reviewer, stage=stage, reasons=reasons)
+    return _workbook(rows, reviewer=reviewer, stage=stage, reasons=reasons, relevance=relevance)
 
 
 def _workbook(
-    rows: Sequence[SheetRow], *, reviewer: str, stage: Stage, reasons: Sequence[ExclusionReason]
+    rows: Sequence[SheetRow],
+    *,
+    reviewer: str,
+    stage: Stage,
+    reasons: Sequence[ExclusionReason],
+    relevance: bool = False,
 ) -> bytes:
     from openpyxl import Workbook
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -132,7 +147,9 @@ def _workbook(
     from openpyxl.utils import get_column_letter
     from openpyxl.worksheet.datavalidation import DataValidation
 
-    def clean(value: str | int) -> str | int:
+    header = (*COLUMNS, RELEVANCE) if relevance else COLUMNS
+
+    def clean(value: str | int | float) -> str | int | float:
         if not isinstance(value, str):
             return value
         text = ILLEGAL_CHARACTERS_RE.sub("", value)
@@ -141,16 +158,16 @@ def _workbook(
     book = Workbook()
     sheet = book.active
     sheet.title = SHEET
-    sheet.append(COLUMNS)
+    sheet.append(header)
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for row in rows:
-        sheet.append([clean(c) for c in _cells(row, reviewer, stage)])
+        sheet.append([clean(c) for c in _cells(row, reviewer, stage, relevance)])
     last = len(rows) + 1
     sheet.freeze_panes = "A2"
-    sheet.auto_filter.ref = f"A1:{get_column_letter(len(COLUMNS))}{last}"
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(header))}{last}"
     top, wrapped = Alignment(vertical="top"), Alignment(vertical="top", wrap_text=True)
-    for number, column in enumerate(COLUMNS, start=1):
+    for number, column in enumerate(header, start=1):
         letter = get_column_letter(number)
         sheet.column_dimensions[letter].width = max(_WIDTHS.get(column, 10), len(column) + 3)
         for (cell,) in sheet.iter_rows(min_row=2, max_row=last, min_col=number, max_col=number):

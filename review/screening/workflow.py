@@ -14,6 +14,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Literal
 
 from review.dedup.clusters import Membership, merged_view
 from review.errors import BlindError, ScreeningError, SheetError
@@ -536,7 +537,11 @@ def queue(store: Store, settings: Settings, *, stage: Stage, reviewer: str) -> l
     merged papers is back in the queue."""
     settings.check_stage(stage)
     reviewer = check_name(reviewer)
-    view = snapshot(store, settings)
+    return queue_of(snapshot(store, settings), stage, reviewer)
+
+
+def queue_of(view: Snapshot, stage: Stage, reviewer: str) -> list[int]:
+    """``queue`` on a snapshot already read."""
     assigned = view.assigned[stage]
     states = view.visible(stage, reviewer)
     out = []
@@ -854,12 +859,19 @@ def _sheet_refusal(
 
 
 def export_sheet(
-    store: Store, settings: Settings, *, stage: Stage, reviewer: str, path: Path
+    store: Store,
+    settings: Settings,
+    *,
+    stage: Stage,
+    reviewer: str,
+    path: Path,
+    order: Literal["default", "relevance"] = "default",
 ) -> SheetExport:
     """Write a reviewer's records at a stage to an XLSX or CSV sheet to screen in a
     spreadsheet (see ``review.screening.sheet``): the records assigned to them, or, when
     the stage has no assignments, every record to screen there; their decisions in force
-    pre-filled. The file appears whole or not at all."""
+    pre-filled. With ``order="relevance"`` the records still to screen come first, most
+    relevant first, with a relevance column. The file appears whole or not at all."""
     from review.screening.sheet import SheetRow, sheet_format, write_sheet
     from review.sources.exporting import ExportPlan, export_rows, replacing
 
@@ -870,10 +882,24 @@ def export_sheet(
             f"{path}: is a folder; give a file name, e.g. {path / f'{reviewer}-{stage}.xlsx'}"
         )
     fmt = sheet_format(path.name)
+    scores: Mapping[int, float] | None = None
+    if order == "relevance":
+        from review.screening.relevance import make_ranker, rank, training_set
+
+        training = training_set(store, settings, stage=stage, reviewer=reviewer)
+        ranked = rank(training, make_ranker(training))
+        scores, first = ranked.scores, ranked.clusters
     with store.read() as tx:
         view = _snapshot(tx, settings)
         assigned = sql.has_assignments(tx, stage)
         clusters, notes = _sheet_clusters(view, stage, reviewer, assigned)
+        if scores is not None:
+            chosen = set(clusters)
+            ahead = [c for c in first if c in chosen]
+            placed = set(ahead)
+            clusters = [*ahead, *(c for c in clusters if c not in placed)]
+            if not ranked.ranked and ranked.why_unranked:
+                notes.append(ranked.why_unranked)
         groups = view.membership.groups()
         primary = view.membership.primary_of
         plan = ExportPlan(
@@ -884,8 +910,17 @@ def export_sheet(
         rows = []
         for row in export_rows(tx, plan, view.membership):
             own = _in_force(states[row.cluster_id], reviewer)
-            rows.append(SheetRow(row.cluster_id, row.record, *(own or (None, None, None))))
-    data = write_sheet(rows, fmt, reviewer=reviewer, stage=stage, reasons=settings.reasons[stage])
+            score = None if scores is None else scores.get(row.cluster_id)
+            decision, reason, note = own if own is not None else (None, None, None)
+            rows.append(SheetRow(row.cluster_id, row.record, decision, reason, note, score))
+    data = write_sheet(
+        rows,
+        fmt,
+        reviewer=reviewer,
+        stage=stage,
+        reasons=settings.reasons[stage],
+        relevance=scores is not None,
+    )
     with replacing(path) as temporary:
         temporary.write_bytes(data)
     decided = sum(1 for r in rows if r.decision is not None)

@@ -365,5 +365,36 @@ appraisal_events = Table(
     Index("appraisal_events_study", "study_id", "tool"),
 )
 
+stopping_samples = Table(
+    "stopping_samples",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("stage", Text, nullable=False),
+    Column("reviewer", Text),
+    Column("seed", Integer, nullable=False),
+    Column("pool", Integer, nullable=False),
+    Column("ranked", Integer, nullable=False),
+    Column("ranked_relevant", Integer, nullable=False),
+    Column("drawn", Integer, nullable=False),
+    Column("extends", Integer, ForeignKey("stopping_samples.id")),
+    Column("drawn_at", Text, nullable=False),
+    Column("drawn_by", Text),
+    CheckConstraint("stage IN ('ta', 'ft')", name="stopping_samples_stage"),
+)
+"""One draw of the stopping rule's random sample: the first (``extends`` NULL) records the
+pool, what was screened before it and the urn's order; a later one (``extends`` the first)
+releases more of that order (``drawn`` is the count released so far)."""
+
+stopping_urn = Table(
+    "stopping_urn",
+    metadata,
+    Column("sample_id", Integer, ForeignKey("stopping_samples.id"), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("cluster_id", Integer, nullable=False),
+    Column("record_id", Integer, ForeignKey("records.id"), nullable=False),
+    PrimaryKeyConstraint("sample_id", "position"),
+)
+"""The records unscreened when a sample was first drawn, in its seeded random order."""
+
 TABLES_IN_ORDER: tuple[Table, ...] = tuple(metadata.sorted_tables)
 """Every table, parents before children (the order a copy writes them in)."""

@@ -121,7 +121,7 @@ def _readme_reference() -> dict[str, set[str]]:
     for line in section.splitlines():
         cell = re.match(r"^\| `casepool ([^`]*)` \|", line)
         if cell:
-            words = re.match(r"[a-z ]+", cell[1])
+            words = re.match(r"[a-z]+(?:-[a-z]+)*(?: [a-z]+(?:-[a-z]+)*)*", cell[1])
             path = words[0].strip() if words else ""
             path = " ".join(w for w in path.split() if w.islower())
             rows.setdefault(path, set()).update(re.findall(r"--[a-z][a-z-]*", cell[1]))
