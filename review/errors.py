@@ -134,3 +134,15 @@ class ExtractImportError(ExtractError):
     def __init__(self, message: str, problems: tuple[str, ...] = ()) -> None:
         super().__init__(message)
         self.problems = problems
+
+
+class TeamError(ReviewError):
+    """A team-mode account or session cannot be created or used."""
+
+
+class LoginError(TeamError):
+    """A login was refused: an unknown name or a wrong password (never said which)."""
+
+
+class LoginRateLimited(LoginError):
+    """Too many failed logins for a name or from an address in the window; wait."""
