@@ -37,9 +37,13 @@ def user_add(
 ) -> None:
     """Add an account; the password is asked for (or read as one line from stdin) and
     stored hashed with argon2."""
+    from review.errors import TeamError
     from review.team.accounts import parse_role
 
-    chosen = parse_role(role)
+    try:
+        chosen = parse_role(role)
+    except TeamError as exc:
+        raise typer.BadParameter(str(exc), param_hint="'--role'") from None
     with open_review(review, db, uses=()) as rv:
         user = rv.team.add_user(name, password=_password(), role=chosen)
     typer.echo(f"Added {user.role} {user.name}; they can log in at casepool serve's page.")
