@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -65,10 +66,11 @@ class Process:
 
     def __init__(self, review_dir: Path | str) -> None:
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        self.errors = tempfile.TemporaryFile("w+")  # noqa: SIM115 (closed in _close; not a pipe that could fill)
         self.popen = subprocess.Popen(
             [CASEPOOL, "serve", "--port", "0", "--review", str(review_dir)],
             stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            stderr=self.errors,
             text=True,
             env=env,
         )
@@ -77,8 +79,9 @@ class Process:
         self.second = self.popen.stdout.readline()
         found = re.search(r"at (http://127\.0\.0\.1:\d+)/", first)
         if found is None:
-            self.popen.kill()
-            raise RuntimeError(f"casepool serve said {first!r}: {self.popen.stderr.read()}")  # type: ignore[union-attr]
+            self.kill()
+            self.errors.seek(0)
+            raise RuntimeError(f"casepool serve said {first!r}: {self.errors.read()}")
         self.first = first
         self.url = found.group(1)
         deadline = time.monotonic() + 20
@@ -88,13 +91,15 @@ class Process:
                 break
             except requests.ConnectionError:
                 if time.monotonic() > deadline:
-                    self.popen.kill()
+                    self.kill()
                     raise
                 time.sleep(0.05)
 
     def kill(self) -> None:
+        """SIGKILL: the process gets no chance to finish anything."""
         self.popen.kill()
         self.popen.wait(10)
+        self._close()
 
     def stop(self) -> None:
         if self.popen.poll() is None:
@@ -104,9 +109,12 @@ class Process:
             except subprocess.TimeoutExpired:
                 self.popen.kill()
                 self.popen.wait(10)
-        for stream in (self.popen.stdout, self.popen.stderr):
-            if stream is not None:
-                stream.close()
+        self._close()
+
+    def _close(self) -> None:
+        if self.popen.stdout is not None:
+            self.popen.stdout.close()
+        self.errors.close()
 
 
 class Client:
