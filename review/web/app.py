@@ -210,16 +210,22 @@ class Web:
         ctx.extra.update(queues=self.queues, highlighter=self.highlighter)
         if session is not None:
             ctx.is_lead = review.team.is_lead(session.user)
-        if lead and not ctx.is_lead:
-            raise WebError(
-                403, f"only a lead can open this page; {ctx.user} is a reviewer of this review"
-            )
         try:
-            result = handler(ctx)
-        except BlindError as exc:
-            raise WebError(403, str(exc)) from None
-        except ReviewError as exc:
-            raise WebError(400, str(exc)) from None
+            if lead and not ctx.is_lead:
+                raise WebError(
+                    403, f"only a lead can open this page; {ctx.user} is a reviewer of this review"
+                )
+            try:
+                result = handler(ctx)
+            except BlindError as exc:
+                raise WebError(403, str(exc)) from None
+            except ReviewError as exc:
+                raise WebError(400, str(exc)) from None
+        except WebError as refused:
+            if fmt == "json":
+                raise
+            data = {"status": refused.status, "message": refused.message}
+            return self.render(request, "error.html", data, ctx, refused.status)
         return self.respond(ctx, result)
 
     def respond(self, ctx: Ctx, result: Page | Redirect | Response) -> Response:
@@ -247,7 +253,7 @@ class Web:
             "me": session.user.name if session else None,
             "csrf": session.csrf_token if session else None,
             "is_lead": ctx.is_lead if ctx is not None else False,
-            "stages": ctx.review.screening.settings.stages if ctx else (),
+            "nav_stages": ctx.review.screening.settings.stages if ctx else (),
             "json_url": request.url.path + ".json",
         }
         body = self.env.get_template(template).render(context)
@@ -281,7 +287,7 @@ class Web:
             headers["Content-Security-Policy"] = CSP
         headers["X-Content-Type-Options"] = "nosniff"
         headers["X-Frame-Options"] = "DENY"
-        headers["Referrer-Policy"] = "no-referrer"
+        headers["Referrer-Policy"] = "same-origin"  # no-referrer would make Origin "null"
         if not request.url.path.startswith("/static/"):
             headers["Cache-Control"] = "no-store"
         if self.secure(request) and request.url.scheme == "https":
