@@ -16,7 +16,9 @@ terms mixed in, so highlighting has work to do), stored as one load through the 
 bulk insert, each its own cluster; on PostgreSQL in a schema of its own, dropped after.
 
 Each run: that many reviewer accounts, each a thread in one of four client processes on
-loopback with its own HTTP session, looping next record -> decide (include / exclude /
+loopback with its own HTTP session; each logs in and opens its first record on every server
+(the server reads that reviewer's queue once: a full replay, some 0.3 s at 10,000 records),
+then, from a common start, loops next record -> decide (include / exclude /
 maybe in turn) for ``--seconds``; the first two seconds are warm-up and not counted. Two
 modes: ``flat out`` (no pause: the server's saturation, where latency is mostly queueing)
 and ``paced`` (each reviewer one decision every ``--pace`` seconds, default 0.5 s, still
@@ -173,9 +175,10 @@ class Server:
 
 
 def client_process(
-    names: list[str], urls: list[str], seconds: float, start_at: float, pace: float, out: Any
+    names: list[str], urls: list[str], seconds: float, start: Any, pace: float, ready: Any, out: Any
 ) -> None:
-    """Reviewer threads: log in, wait for the common start, then next -> decide in a loop."""
+    """Reviewer threads: log in and open the first record (each server reads that
+    reviewer's queue once), say so, wait for the common start, then next -> decide."""
     import requests
 
     results: list[dict[str, Any]] = []
@@ -186,12 +189,16 @@ def client_process(
         reply = http.post(f"{urls[0]}/login", json={"name": name, "password": PASSWORD})
         reply.raise_for_status()
         headers = {"X-CSRF-Token": reply.json()["csrf"]}
+        for url in urls:
+            http.get(f"{url}/screen/ta.json").raise_for_status()
+        ready.put(name)
         nexts: list[tuple[float, float]] = []
         decides: list[tuple[float, float]] = []
         acked = 0
         turn = offset
-        while time.time() < start_at:
+        while start.value == 0 or time.time() < start.value:
             time.sleep(0.005)
+        start_at = start.value
         end = start_at + seconds
         k = 0
         slot = start_at + offset * pace / max(1, len(names))
@@ -242,16 +249,20 @@ def run_load(
         for name in names:
             review.team.add_user(name, password=PASSWORD)
     context = multiprocessing.get_context("spawn")
-    queue = context.Queue()
-    start_at = time.time() + 4.0 + clients * 0.12  # time for every login (argon2)
+    queue, ready = context.Queue(), context.Queue()
+    start = context.Value("d", 0.0)
     groups = [names[i::CLIENT_PROCESSES] for i in range(CLIENT_PROCESSES)]
     procs = [
-        context.Process(target=client_process, args=(g, urls, seconds, start_at, pace, queue))
+        context.Process(target=client_process, args=(g, urls, seconds, start, pace, ready, queue))
         for g in groups
         if g
     ]
     for proc in procs:
         proc.start()
+    for _ in names:
+        ready.get(timeout=300)
+    start_at = time.time() + 0.5
+    start.value = start_at
     results: list[dict[str, Any]] = []
     for _ in procs:
         results.extend(queue.get(timeout=seconds + 120))
