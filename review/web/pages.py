@@ -113,10 +113,8 @@ def screen(ctx: Ctx) -> Page:
         "cluster": None,
         "record": None,
         "full_text": None,
-        "recorded": ctx.request.query_params.get("recorded") in ("include", "exclude", "maybe")
-        and ctx.request.query_params.get("recorded"),
-        "undone": ctx.request.query_params.get("undone", "").isdigit()
-        and ctx.request.query_params.get("undone"),
+        "recorded": _shown(ctx, "recorded", ("include", "exclude", "maybe")),
+        "undone": _shown(ctx, "undone"),
     }
     if cluster is not None:
         item = screening.item(cluster)
@@ -126,6 +124,14 @@ def screen(ctx: Ctx) -> Page:
         if stage == "ft":
             data["full_text"] = _full_text(cluster, screening.full_text(cluster))
     return Page("screen.html", data)
+
+
+def _shown(ctx: Ctx, key: str, allowed: tuple[str, ...] = ()) -> str | None:
+    """What the page after a POST says was done: a known decision, or a cluster id (the
+    address is the browser's own; nothing else from it reaches the page)."""
+    value = ctx.request.query_params.get(key, "")
+    ok = value in allowed if allowed else value.isdigit() and len(value) <= 12
+    return value if ok else None
 
 
 def decide(ctx: Ctx) -> Redirect:
@@ -239,6 +245,8 @@ def full_text_file(ctx: Ctx) -> Response:
     if not location or location.lower().startswith(("http://", "https://")):
         raise WebError(404, f"cluster {cluster} has no full-text file recorded on this server")
     path = Path(location)
+    if not path.is_absolute() and ctx.review.folder is not None:
+        path = ctx.review.folder / path  # a relative --pdf (pdfs/12.pdf) is the folder's
     if not path.is_file():
         raise WebError(404, f"cluster {cluster}'s full text {path.name} is not on this server")
     return FileResponse(path, media_type="application/pdf", filename=path.name)

@@ -304,3 +304,25 @@ def test_many_names_tried_from_one_address_are_slowed_too(base: str) -> None:
         429,
         "too many failed logins from this address (20 in 15 minutes); wait 15 minutes",
     )
+
+
+def test_a_record_assigned_to_another_reviewer_cannot_be_decided(
+    base: str, team_review: Path
+) -> None:
+    from review.api import Review
+
+    with Review.open(team_review) as review:
+        review.screening.assign("ta", ["ben"], per_record=1)
+    ana = Client(base, "ana")
+    assert ana.get("/screen/ta.json").json()["cluster"] is None
+    before = store_snapshot(team_review)
+    for data in (
+        {"cluster": 2, "decision": "include"},
+        {"cluster": 2, "decision": "include", "change": 1},
+    ):
+        reply = ana.post("/screen/ta/decide.json", data)
+        assert reply.status_code in (400, 409)
+    assert reply.json()["error"] == (
+        "cluster 2 is not assigned to ana at title/abstract (assigned to ben)"
+    )
+    assert store_snapshot(team_review) == before
