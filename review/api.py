@@ -68,7 +68,7 @@ if TYPE_CHECKING:
     from review.screening.highlight import Highlighter
     from review.screening.ranking import ModelName
     from review.screening.relevance import RelevanceQueue, TrainingSet
-    from review.screening.state import ClusterState
+    from review.screening.state import ClusterState, Retrieval
     from review.screening.stop_sample import StopReport
     from review.screening.workflow import (
         Assignment,
@@ -82,6 +82,8 @@ if TYPE_CHECKING:
     from review.sources.importing import ImportSummary
     from review.store.copy import CopyReport
     from review.store.migrate import Migration
+    from review.team.accounts import Role, User
+    from review.team.workflow import Session
 
 
 def current_user() -> str | None:
@@ -274,6 +276,23 @@ class Review:
     def appraisal(self) -> Appraising:
         """Appraisal: answers per study and item, dual appraisal, the summary and plots."""
         return Appraising(self)
+
+    @property
+    def team(self) -> Team:
+        """Team mode: the accounts and login sessions of the screening web pages."""
+        return Team(self)
+
+    def acting_as(self, person: str) -> Review:
+        """The same open review (same store) with ``person`` recorded as the one acting: a
+        web page's request, on behalf of the logged-in reviewer."""
+        return Review(
+            self.store,
+            self.protocol,
+            self.protocol_version,
+            folder=self.folder,
+            clock=self.clock,
+            actor=person,
+        )
 
     @property
     def protocol_path(self) -> Path | None:
@@ -708,6 +727,20 @@ class Screening:
             at=self._now(),
             recorded_by=self.review.actor if self.review.actor != reviewer else None,
         )
+
+    def to_screen(self, cluster_id: int, *, stage: Stage, reviewer: str) -> bool:
+        """Whether a cluster is still in a reviewer's queue, reading only that cluster."""
+        from review.screening.workflow import to_screen
+
+        return to_screen(
+            self.store, self.settings, stage=stage, cluster_id=cluster_id, reviewer=reviewer
+        )
+
+    def full_text(self, cluster_id: int) -> Retrieval | None:
+        """A cluster's full-text retrieval: found or not, and where its PDF is."""
+        from review.screening.workflow import full_text
+
+        return full_text(self.store, cluster_id)
 
     # --- the lead's work -------------------------------------------------------------
 
@@ -1321,3 +1354,58 @@ class Appraising:
         from review.extract.appraisal import study_sizes
 
         return study_sizes(self.store, self.protocol)
+
+
+class Team:
+    """Team mode's accounts and sessions (``review.team``): who may use the screening web
+    pages (``casepool serve``) and as which role; passwords hashed with argon2."""
+
+    def __init__(self, review: Review) -> None:
+        self.review = review
+        self.store = review.store
+
+    def add_user(self, name: str, *, password: str, role: Role = "reviewer") -> User:
+        """Create an account; its name is the person's screening reviewer name."""
+        from review.team.workflow import add_user
+
+        return add_user(
+            self.store,
+            name,
+            role=role,
+            password=password,
+            at=self.review.clock(),
+            by=self.review.actor,
+        )
+
+    def set_password(self, name: str, *, password: str) -> None:
+        """Give an account a new password (its open sessions end)."""
+        from review.team.workflow import set_password
+
+        set_password(self.store, name, password=password)
+
+    def users(self) -> list[User]:
+        from review.team.workflow import users
+
+        return users(self.store)
+
+    def is_lead(self, user: User) -> bool:
+        """A lead has role lead or is one of the protocol's ``[screening] leads``."""
+        return user.is_lead(self.review.protocol.screening.leads)
+
+    def login(self, name: str, password: str, *, address: str) -> Session:
+        """Check a password and open a new session (LoginError; LoginRateLimited after too
+        many failures for the name or from the address)."""
+        from review.team.workflow import login
+
+        return login(self.store, name, password, address=address, at=self.review.clock())
+
+    def session(self, token: str) -> Session | None:
+        """The open session of a cookie's token, or None."""
+        from review.team.workflow import session
+
+        return session(self.store, token, at=self.review.clock())
+
+    def logout(self, token: str) -> None:
+        from review.team.workflow import logout
+
+        logout(self.store, token)

@@ -142,3 +142,15 @@ class ExtractImportError(ExtractError):
 
 class RankingError(ScreeningError):
     """Records cannot be ranked by relevance (no include or no exclude yet, unknown model)."""
+
+
+class TeamError(ReviewError):
+    """A team-mode account or session cannot be created or used."""
+
+
+class LoginError(TeamError):
+    """A login was refused: an unknown name or a wrong password (never said which)."""
+
+
+class LoginRateLimited(LoginError):
+    """Too many failed logins for a name or from an address in the window; wait."""

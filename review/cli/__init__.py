@@ -56,6 +56,7 @@ def _register() -> None:
         run_cmd,
         screen_cmd,
         search_cmd,
+        serve_cmd,
         workspace_cmd,
     )
 
@@ -70,6 +71,7 @@ def _register() -> None:
         appraise_cmd,
         pool_cmd,
         db_cmd,
+        serve_cmd,
     ):
         module.register(app)
 

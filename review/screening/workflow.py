@@ -1143,3 +1143,40 @@ def agreement(store: Store, settings: Settings, *, stage: Stage) -> StageAgreeme
             if latest is not None:
                 ratings[person][cluster] = latest.decision
     return stage_agreement(stage, ratings, DECISIONS)
+
+
+# --- one reviewer's next record (the web page) -----------------------------------------
+
+
+def to_screen(
+    store: Store, settings: Settings, *, stage: Stage, cluster_id: int, reviewer: str
+) -> bool:
+    """Whether a cluster is still in a reviewer's queue at a stage, reading only that
+    cluster: what ``queue`` says of it, so a page can check the head of a queue it read
+    earlier (another tab or server may have decided it meanwhile) without a full replay."""
+    settings.check_stage(stage)
+    reviewer = check_name(reviewer)
+    with store.read() as tx:
+        found = dedup_sql.one_cluster(tx, cluster_id)
+        if found is None or found[0] != cluster_id:
+            return False
+        paper = Paper(found[0], found[2], found[1])
+        membership = Membership(
+            cluster_of=dict.fromkeys(paper.members, paper.cluster_id),
+            primary_of={paper.cluster_id: paper.record_id},
+        )
+        try:
+            _check_eligible(tx, settings, stage, paper, membership)
+            _check_assigned(tx, stage, paper, membership, reviewer)
+        except ScreeningError:
+            return False
+        state = _state(tx, settings, stage, paper, membership)
+    return not state.votes_of(reviewer) or bool(state.split(reviewer))
+
+
+def full_text(store: Store, cluster_id: int) -> Retrieval | None:
+    """A cluster's full-text retrieval (where its PDF is), reading only that cluster."""
+    with store.read() as tx:
+        paper, membership = _cluster(tx, cluster_id)
+        found = retrievals(sql.retrieval_events(tx, records=paper.members), membership)
+    return found.get(paper.cluster_id)

@@ -396,5 +396,41 @@ stopping_urn = Table(
 )
 """The records unscreened when a sample was first drawn, in its seeded random order."""
 
+
+# Team mode (review/web/): reviewer accounts, login sessions and failed logins. A session
+# is stored by the SHA-256 of its cookie's token, never the token itself.
+web_users = Table(
+    "web_users",
+    metadata,
+    Column("name", Text, primary_key=True),
+    Column("role", Text, nullable=False),
+    Column("password_hash", Text, nullable=False),
+    Column("added_at", Text, nullable=False),
+    Column("added_by", Text),
+    CheckConstraint("role IN ('lead', 'reviewer')", name="web_users_role"),
+)
+
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    Column("token_hash", Text, primary_key=True),
+    Column("user_name", Text, ForeignKey("web_users.name"), nullable=False),
+    Column("csrf_token", Text, nullable=False),
+    Column("created_at", Text, nullable=False),
+    Column("expires_at", Text, nullable=False),
+    Index("web_sessions_user", "user_name"),
+)
+
+web_login_failures = Table(
+    "web_login_failures",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_name", Text, nullable=False),
+    Column("address", Text, nullable=False),
+    Column("at", Text, nullable=False),
+    Index("web_login_failures_user", "user_name", "at"),
+    Index("web_login_failures_address", "address", "at"),
+)
+
 TABLES_IN_ORDER: tuple[Table, ...] = tuple(metadata.sorted_tables)
 """Every table, parents before children (the order a copy writes them in)."""
