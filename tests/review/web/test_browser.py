@@ -89,9 +89,9 @@ def test_screening_by_keyboard_a_refused_request_and_a_resolution(
         assert "type the reason's number" in ana.inner_text("#prompt")
         ana.screenshot(path=str(SHOTS / "casepool-web-2-exclude-prompt.png"), full_page=True)
         ana.keyboard.press("7")  # not a study in humans
-        ana.wait_for_function("document.querySelector('#record').dataset.cluster === '3'")
+        ana.wait_for_selector("#record[data-cluster='3']")
         ana.keyboard.press("m")
-        ana.wait_for_function("document.querySelector('#record').dataset.cluster === '4'")
+        ana.wait_for_selector("#record[data-cluster='4']")
         assert ana.inner_text("#left") == "2 left in your queue"
 
         refused = ana.evaluate(
@@ -137,7 +137,7 @@ def test_screening_by_keyboard_a_refused_request_and_a_resolution(
         lee.click("#conflict-1 button[value=include]")
         lee.wait_for_selector("#none")
         lee.goto(base + "/lead/prisma")
-        lee.wait_for_function("document.querySelector('#prisma').naturalWidth > 0")
+        lee.wait_for_function("() => document.querySelector('#prisma').naturalWidth > 0")
         lee.screenshot(path=str(SHOTS / "casepool-web-5-prisma.png"), full_page=True)
     with Review.open(sqlite_review_dir) as review:
         state = review.screening.state(1, stage="ta")
