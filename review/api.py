@@ -881,6 +881,13 @@ class Screening:
 
     # --- when to stop -----------------------------------------------------------------
 
+    def recorded_stopping(self, stage: Stage) -> StopReport | None:
+        """The stopping rule on the review's recorded random sample at ``stage`` (recall
+        95%, confidence 95%), read only; None without a sample or while the stage is blind."""
+        from review.screening.stop_sample import recorded_stopping
+
+        return recorded_stopping(self.store, self.settings, stage=stage)
+
     def stop_check(
         self,
         stage: Stage,

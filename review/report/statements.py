@@ -159,6 +159,11 @@ def methods(review: Review, versions: Sequence[tuple[str, str]]) -> tuple[str, .
             + "; ".join(s.label for s in plan.sensitivity)
             + "."
         )
+    for stage in ("ta", "ft"):
+        stopping = review.screening.recorded_stopping(stage)
+        if stopping is not None:
+            where = "title/abstract" if stage == "ta" else "full-text"
+            paragraphs.append(f"At {where} screening: {stopping.methods}")
     software = ", ".join(f"{n} {v}" for n, v in versions if v != "not installed")
     paragraphs.append(
         f"The flow of records follows PRISMA 2020 (Page et al. 2021). Software: {software}."

@@ -294,6 +294,36 @@ def check_stopping(
         )
 
 
+def recorded_stopping(
+    store: Store,
+    settings: Settings,
+    *,
+    stage: Stage,
+    recall: float = 0.95,
+    confidence: float = 0.95,
+    run_length_n: int = 50,
+) -> StopReport | None:
+    """The stopping rule on the review's recorded sample at ``stage``, read only (nothing
+    drawn or released): None when no sample was drawn for the review as a whole, or while
+    the stage is blind. What a report says of the rule."""
+    settings.check_stage(stage)
+    check_parameters(recall=recall, confidence=confidence, run_length_n=run_length_n)
+    with store.read() as tx:
+        view = _snapshot(tx, settings)
+        row = sql.latest_sample(tx, stage, None)
+        if row is None or view.blind[stage]:
+            return None
+        pool = _pool(view, stage, None)
+        members = set(pool)
+        states = view.visible(stage, None)
+        done = {c: s for c, s in screened(states, reviewer=None).items() if c in members}
+        in_order = [s.relevant for s in sorted(done.values(), key=lambda s: s.first_event)]
+        urn = sql.urn(tx, row.id)
+    check, upcoming = _evaluate(row, urn, view, done, recall, confidence, run_length_n)
+    report = _report(stage, None, check, row, view, pool, in_order, run_length_n)
+    return replace(report, urn_size=len(urn), next_clusters=tuple(upcoming))
+
+
 def _release(
     tx: Tx, row: sql.SampleRow, urn_size: int, wanted: int, at: str, by: str | None
 ) -> int:
