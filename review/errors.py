@@ -134,3 +134,7 @@ class ExtractImportError(ExtractError):
     def __init__(self, message: str, problems: tuple[str, ...] = ()) -> None:
         super().__init__(message)
         self.problems = problems
+
+
+class RankingError(ScreeningError):
+    """Records cannot be ranked by relevance (no include or no exclude yet, unknown model)."""

@@ -1,0 +1,142 @@
+"""Relevance ranking of the unscreened records (pure): determinism, no leakage, errors."""
+
+from __future__ import annotations
+
+import pytest
+
+from review.errors import RankingError, ScreeningError
+from review.records import Record
+from review.screening.ranking import MODELS, Ranker, record_text
+
+TEXTS = [
+    "rituximab for calcinosis in systemic sclerosis: a case report",  # 0 relevant
+    "calcinosis cutis treated with rituximab in a woman with scleroderma",  # 1 relevant
+    "knee replacement outcomes in elderly patients",  # 2
+    "rituximab response in refractory calcinosis of dermatomyositis",  # 3 relevant
+    "hip fracture surgery and delirium in older adults",  # 4
+    "statins and cardiovascular events in a cohort of men",  # 5
+    "calcinosis and rituximab: two cases",  # 6 relevant
+    "antibiotic prophylaxis before dental extraction",  # 7
+]
+LABELS = {0: True, 2: False, 4: False}
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_relevant_records_rank_first_and_order_holds_only_unlabelled(model: str) -> None:
+    ranking = Ranker(TEXTS, model=model).rank(LABELS)  # type: ignore[arg-type]
+    assert sorted(ranking.order) == [1, 3, 5, 6, 7]
+    assert set(ranking.order[:2]) <= {1, 3, 6}
+    assert ranking.order[-1] not in {1, 3, 6}
+    assert len(ranking.scores) == len(TEXTS)
+    assert all(0.0 <= s <= 1.0 for s in ranking.scores)
+    assert ranking.model == model
+    # the order is the scores', descending
+    ordered = [ranking.scores[i] for i in ranking.order]
+    assert ordered == sorted(ordered, reverse=True)
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_same_seed_same_ranking(model: str) -> None:
+    first = Ranker(TEXTS, model=model, seed=7).rank(LABELS)  # type: ignore[arg-type]
+    again = Ranker(TEXTS, model=model, seed=7).rank(LABELS)  # type: ignore[arg-type]
+    assert first == again
+    # and ranking twice on one ranker does not carry state from one call to the next
+    ranker = Ranker(TEXTS, model=model, seed=7)  # type: ignore[arg-type]
+    ranker.rank({0: True, 1: True, 2: False})
+    assert ranker.rank(LABELS) == first
+
+
+def test_ties_are_broken_by_position() -> None:
+    texts = ["alpha beta", "gamma delta", "same words", "same words", "same words"]
+    ranking = Ranker(texts).rank({0: True, 1: False})
+    assert ranking.scores[2] == ranking.scores[3] == ranking.scores[4]
+    assert ranking.order == (2, 3, 4)
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_the_order_labels_arrive_in_does_not_change_the_ranking(model: str) -> None:
+    ranker = Ranker(TEXTS, model=model)  # type: ignore[arg-type]
+    labels = {0: True, 2: False, 4: False, 6: True, 7: False}
+    backwards = dict(reversed(list(labels.items())))
+    assert ranker.rank(labels) == ranker.rank(backwards)
+
+
+def test_a_records_score_does_not_depend_on_its_own_label() -> None:
+    """Ranking record 3 among the unlabelled: its score is the same whether it is truly
+    relevant or not, because its label is not among the training labels; once labelled, it
+    is trained on, and its (in-sample) score moves towards its label."""
+    ranker = Ranker(TEXTS)
+    unlabelled = ranker.rank(LABELS).scores[3]
+    as_include = ranker.rank({**LABELS, 3: True}).scores[3]
+    as_exclude = ranker.rank({**LABELS, 3: False}).scores[3]
+    assert as_exclude < unlabelled < as_include
+
+
+def test_features_are_fitted_on_texts_not_labels() -> None:
+    """The vocabulary covers every text, so a word seen only in unlabelled texts counts
+    once such a text is labelled (as ASReview fits TF-IDF on all records)."""
+    ranker = Ranker(TEXTS)
+    before = ranker.rank(LABELS)
+    after = ranker.rank({**LABELS, 5: True})  # 'statins' only in record 5
+    assert after.scores[5] > before.scores[5]
+
+
+@pytest.mark.parametrize(
+    ("labels", "message"),
+    [
+        (
+            {0: True, 1: True},
+            "ranking needs at least one include and one exclude; "
+            "there are 2 includes and 0 excludes so far",
+        ),
+        (
+            {2: False},
+            "ranking needs at least one include and one exclude; "
+            "there are 0 includes and 1 excludes so far",
+        ),
+        (
+            {},
+            "ranking needs at least one include and one exclude; "
+            "there are 0 includes and 0 excludes so far",
+        ),
+        ({0: True, 8: False}, "label position 8 is not one of the 8 records' positions"),
+        ({0: True, -1: False}, "label position -1 is not one of the 8 records' positions"),
+    ],
+)
+def test_rank_refuses_labels_it_cannot_train_on(labels: dict[int, bool], message: str) -> None:
+    with pytest.raises(RankingError) as caught:
+        Ranker(TEXTS).rank(labels)
+    assert str(caught.value) == message
+    assert isinstance(caught.value, ScreeningError)
+
+
+def test_unknown_model_and_no_texts_are_refused() -> None:
+    with pytest.raises(RankingError) as caught:
+        Ranker(TEXTS, model="bert")  # type: ignore[arg-type]
+    assert str(caught.value) == (
+        "unknown ranking model 'bert'; choose one of tfidf-logreg, tfidf-svm"
+    )
+    with pytest.raises(RankingError) as caught:
+        Ranker([])
+    assert str(caught.value) == "there are no records to rank"
+
+
+def test_every_text_labelled_gives_an_empty_order() -> None:
+    ranking = Ranker(TEXTS[:2]).rank({0: True, 1: False})
+    assert ranking.order == ()
+    assert len(ranking.scores) == 2
+
+
+def test_record_text_reads_title_abstract_keywords_and_mesh() -> None:
+    record = Record(
+        source="pubmed",
+        title="Calcinosis and rituximab",
+        abstract="  A case.  ",
+        keywords=("calcinosis", "B cells"),
+        mesh=("Rituximab", "Scleroderma, Systemic"),
+        journal="Not read",
+    )
+    assert record_text(record) == (
+        "Calcinosis and rituximab\nA case.\ncalcinosis; B cells\nRituximab; Scleroderma, Systemic"
+    )
+    assert record_text(Record(source="x")) == ""
