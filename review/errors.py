@@ -138,3 +138,7 @@ class ExtractImportError(ExtractError):
 
 class RankingError(ScreeningError):
     """Records cannot be ranked by relevance (no include or no exclude yet, unknown model)."""
+
+
+class SimulationError(ScreeningError):
+    """A screening simulation cannot run: the labelled data or its settings are unusable."""
