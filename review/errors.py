@@ -123,6 +123,10 @@ class SheetError(ScreeningError):
         self.problems = problems
 
 
+class StoppingError(ScreeningError):
+    """A stopping check was asked with impossible parameters (recall, confidence, sample)."""
+
+
 class ExtractError(ReviewError):
     """An extraction command cannot be carried out (unknown study, field, value)."""
 
