@@ -113,9 +113,11 @@ def _features(texts: Sequence[str], model: ModelName) -> Any:
         {"max_df": 0.95} if model == "tfidf-svm" else {"stop_words": "english"}
     )
     vectoriser = TfidfVectorizer(
-        ngram_range=(1, 2), sublinear_tf=True, dtype=np.float32, **settings
+        ngram_range=(1, 2), sublinear_tf=True, dtype=np.float64, **settings
     )
-    return vectoriser.fit_transform(list(texts)).tocsr()
+    features = vectoriser.fit_transform(list(texts)).tocsr()
+    features.sort_indices()
+    return features
 
 
 def _balanced_weights(y: np.ndarray, ratio: float) -> np.ndarray:
@@ -138,6 +140,9 @@ def _scores(
     import numpy as np
 
     x = features[positions]
+    # rows of a matrix with sorted indices keep them sorted; saying so spares liblinear's
+    # input check a sort of the training rows on every refit
+    x.has_sorted_indices = True
     if model == "tfidf-logreg":
         weights = _balanced_weights(y, 1.0)
         from sklearn.linear_model import LogisticRegression
