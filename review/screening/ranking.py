@@ -115,7 +115,13 @@ def _features(texts: Sequence[str], model: ModelName) -> Any:
     vectoriser = TfidfVectorizer(
         ngram_range=(1, 2), sublinear_tf=True, dtype=np.float64, **settings
     )
-    features = vectoriser.fit_transform(list(texts)).tocsr()
+    try:
+        features = vectoriser.fit_transform(list(texts)).tocsr()
+    except ValueError:  # sklearn's "empty vocabulary"
+        raise RankingError(
+            "the records have no words to rank them by: every title and abstract is empty "
+            "or holds only stop words"
+        ) from None
     features.sort_indices()
     return features
 

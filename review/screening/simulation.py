@@ -243,3 +243,124 @@ def _statistical_stop(
         # a relevant record inside the step changes the test: look again just after it
         screened += ahead.index(True) + 1 if True in ahead else len(ahead)
     return n
+
+
+@dataclass(frozen=True)
+class SimulationSummary:
+    """Runs over seeds 0..n-1 of one data set and model, with random order beside them."""
+
+    name: str
+    model: str
+    n_records: int
+    n_relevant: int
+    n_prior_included: int
+    n_prior_excluded: int
+    settings: StopSettings
+    runs: tuple[SimulationRun, ...]
+    random: tuple[OrderMetrics, ...]
+
+    def median(self, metric: str, *, random: bool = False) -> float:
+        """The median over seeds of one ``OrderMetrics`` field (of random order if asked)."""
+        from statistics import median
+
+        source = self.random if random else tuple(r.metrics for r in self.runs)
+        return float(median(getattr(m, metric) for m in source))
+
+    def stop_summary(self, rule: str) -> dict[str, float | int]:
+        """How one stopping rule did over the runs: runs reaching the target recall, the
+        median recall, work saved and records screened when it stopped."""
+        from statistics import median
+
+        stops = [run.stop(rule) for run in self.runs]
+        reached = sum(1 for s in stops if s.recall >= self.settings.recall - 1e-12)
+        return {
+            "runs": len(stops),
+            "reached_target": reached,
+            "below_target": len(stops) - reached,
+            "median_recall": float(median(s.recall for s in stops)),
+            "median_work_saved": float(median(s.work_saved for s in stops)),
+            "median_screened": float(median(s.screened for s in stops)),
+        }
+
+    def as_dict(self) -> dict[str, object]:
+        """Plain data for ``--json``: settings, medians, each run's figures and stops."""
+        metrics = ("wss95", "wss100", "rrf10", "atd")
+        return {
+            "data": self.name,
+            "model": self.model,
+            "n_records": self.n_records,
+            "n_relevant": self.n_relevant,
+            "priors": {"relevant": self.n_prior_included, "irrelevant": self.n_prior_excluded},
+            "seeds": [r.seed for r in self.runs],
+            "stopping": {
+                "recall": self.settings.recall,
+                "confidence": self.settings.confidence,
+                "run_length": self.settings.run_length,
+                "safe_min_fraction": self.settings.safe_min_fraction,
+            },
+            "median": {m: self.median(m) for m in metrics},
+            "random_median": {m: self.median(m, random=True) for m in metrics},
+            "stop_rules": {rule: self.stop_summary(rule) for rule in STOP_RULES},
+            "runs": [
+                {
+                    "seed": r.seed,
+                    "priors": list(r.priors),
+                    **{m: getattr(r.metrics, m) for m in metrics},
+                    "stops": {
+                        s.rule: {
+                            "screened": s.screened,
+                            "recall": s.recall,
+                            "work_saved": s.work_saved,
+                        }
+                        for s in r.stops
+                    },
+                }
+                for r in self.runs
+            ],
+        }
+
+
+def simulate_seeds(
+    ranker: SupportsRank,
+    labels: Sequence[bool],
+    *,
+    name: str,
+    model: str,
+    seeds: int = 10,
+    n_prior_included: int = 1,
+    n_prior_excluded: int = 1,
+    stop_settings: StopSettings | None = None,
+) -> SimulationSummary:
+    """``simulate`` with seeds 0..seeds-1 (the prior seed and the model's seed alike, as
+    the benchmark passes ``--prior-seed S --seed S`` to ASReview), and random order with the
+    same priors and seeds."""
+    if seeds < 1:
+        raise SimulationError(f"the number of seeds must be at least 1, got {seeds}")
+    settings = stop_settings or StopSettings()
+    runs = tuple(
+        simulate(
+            ranker,
+            labels,
+            seed=seed,
+            n_prior_included=n_prior_included,
+            n_prior_excluded=n_prior_excluded,
+            stop_settings=settings,
+        )
+        for seed in range(seeds)
+    )
+    truth = [bool(v) for v in labels]
+    random = tuple(
+        order_metrics([int(truth[i]) for i in random_order(truth, run.priors, run.seed)])
+        for run in runs
+    )
+    return SimulationSummary(
+        name=name,
+        model=model,
+        n_records=len(truth),
+        n_relevant=sum(truth),
+        n_prior_included=n_prior_included,
+        n_prior_excluded=n_prior_excluded,
+        settings=settings,
+        runs=runs,
+        random=random,
+    )
