@@ -153,7 +153,9 @@ def _scores(
         weights = _balanced_weights(y, 1.0)
         from sklearn.linear_model import LogisticRegression
 
-        clf = LogisticRegression(C=10.0, solver="liblinear", random_state=seed, max_iter=1000)
+        clf = LogisticRegression(
+            C=10.0, solver="liblinear", dual=True, random_state=seed, max_iter=1000
+        )
         clf.fit(x, y, sample_weight=weights)
         margin = features @ clf.coef_.ravel() + clf.intercept_[0]
     else:
