@@ -30,12 +30,13 @@ switching to random sampling after 50 irrelevant in a row) with how many runs re
 recall and the median work saved; the heuristics (50 irrelevant in a row; SAFE's checkable
 part: that and 10% screened) with how many runs stop below 95% recall.
 
-Speed: texts made by resampling the Cohen abstracts (each synthetic text draws a title and
-an abstract length from a real record, then its words from the pooled vocabulary of all
-records, weighted by frequency), 10,000 and 100,000 of them; a random 1% and 10% of them
+Speed: records made by resampling the Cohen records: each synthetic record takes the title
+and abstract-screening label of a random real one, 70% of its abstract's words drawn from
+that abstract and 30% from the pooled words of all abstracts (so that labels follow the text
+as they do in a real search); 10,000 and 100,000 of them, a random 1%, 10% and 50% of them
 labelled; the time of one ``Ranker.rank`` (train on the labels, score and order all),
-median of 5, for casepool's default model and, as the named baseline in the same run, the
-elas_u4 configuration (``tfidf-svm``).
+median of 3, for casepool's default model and, as the named baseline in the same run,
+elas_u4's settings (``tfidf-svm``).
 """
 
 from __future__ import annotations
@@ -77,10 +78,11 @@ def load(review: str, label: str) -> LabelledData:
 
 def asreview_metrics(
     out: Path, review: str, label: str, seeds: int, data: LabelledData
-) -> tuple[list[OrderMetrics], float, int]:
+) -> tuple[list[OrderMetrics], float, int, list[tuple[int, ...]]]:
     """ASReview's runs as casepool's metrics, the largest difference from insights' own
-    figures, and how many runs drew other priors than casepool draws."""
+    figures, how many runs drew other priors than casepool draws, and the orders."""
     found: list[OrderMetrics] = []
+    orders: list[tuple[int, ...]] = []
     worst = 0.0
     other_priors = 0
     for seed in range(seeds):
@@ -88,31 +90,57 @@ def asreview_metrics(
         run = json.loads(path.read_text())
         metrics = order_metrics(run["labels"])
         found.append(metrics)
+        orders.append(tuple(run["order"]))
         ref = run["insights"]
         for key in ("wss95", "wss100", "rrf10", "atd"):
             worst = max(worst, abs(getattr(metrics, key) - ref[key]))
         if tuple(run["priors"]) != draw_priors(data.labels, 1, 1, seed):
             other_priors += 1
-    return found, worst, other_priors
+    return found, worst, other_priors, orders
 
 
 def median(values: list[float]) -> float:
     return float(statistics.median(values))
 
 
+def ensure_asreview(args: argparse.Namespace) -> None:
+    """Run the ASReview simulations not yet on disk (read after casepool's, so that a
+    background ``asreview_runs.py`` started earlier can finish them meanwhile)."""
+    missing = [
+        (review, label, seed)
+        for review in REVIEWS
+        for label in LABELS
+        for seed in range(args.seeds)
+        if not asreview_runs.result_path(args.asreview_out, review, label, seed, 1, 1).exists()
+    ]
+    if missing:
+        print(f"running {len(missing)} missing ASReview simulations", flush=True)
+        venv, out = str(args.asreview_venv), str(args.asreview_out)
+        asreview_runs.main(["--seeds", str(args.seeds), "--venv", venv, "--out", out])
+
+
+def simulate_all(args: argparse.Namespace, settings: StopSettings) -> list[SimulationSummary]:
+    started = time.perf_counter()
+    summaries = []
+    for review in REVIEWS:
+        for label in LABELS:
+            data = load(review, label)
+            ranker = Ranker(data.texts, model=args.model)
+            summaries.append(
+                simulate_seeds(
+                    ranker,
+                    data.labels,
+                    name=f"{review}/{label}",
+                    model=args.model,
+                    seeds=args.seeds,
+                    stop_settings=settings,
+                )
+            )
+            print(f"simulated {review} {label}: {time.perf_counter() - started:.0f} s", flush=True)
+    return summaries
+
+
 def table(args: argparse.Namespace) -> None:
-    if not args.no_asreview:
-        missing = [
-            (review, label, seed)
-            for review in REVIEWS
-            for label in LABELS
-            for seed in range(args.seeds)
-            if not asreview_runs.result_path(args.asreview_out, review, label, seed, 1, 1).exists()
-        ]
-        if missing:
-            print(f"running {len(missing)} missing ASReview simulations first", flush=True)
-            venv, out = str(args.asreview_venv), str(args.asreview_out)
-            asreview_runs.main(["--seeds", str(args.seeds), "--venv", venv, "--out", out])
     settings = StopSettings()
     header = (
         f"{'review':<22}{'label':<9}{'N':>6}{'R':>5} | {'WSS@95 cp/asr/rnd':>20} | "
@@ -120,54 +148,50 @@ def table(args: argparse.Namespace) -> None:
         f"{'stat: hit  recall  saved':>25} | {'run50: low  saved':>18} | {'SAFE: low  saved':>17}"
     )
     print(f"model {args.model}; {args.seeds} seeds; medians over seeds; priors 1 + 1")
+    started = time.perf_counter()
+    summaries = simulate_all(args, settings)
+    elapsed = time.perf_counter() - started
+    if not args.no_asreview:
+        ensure_asreview(args)
     print(header)
     print("-" * len(header))
     rows = []
-    summaries: list[SimulationSummary] = []
-    checks = {"insights": 0.0, "other_priors": 0}
-    started = time.perf_counter()
-    for review in REVIEWS:
-        for label in LABELS:
-            data = load(review, label)
-            ranker = Ranker(data.texts, model=args.model)
-            summary = simulate_seeds(
-                ranker,
-                data.labels,
-                name=review,
-                model=args.model,
-                seeds=args.seeds,
-                stop_settings=settings,
+    checks = {"insights": 0.0, "other_priors": 0, "same_order": 0}
+    pairs = [(review, label) for review in REVIEWS for label in LABELS]
+    for (review, label), summary in zip(pairs, summaries, strict=True):
+        data = load(review, label)
+        asr: list[OrderMetrics] = []
+        if not args.no_asreview:
+            asr, worst, other, orders = asreview_metrics(
+                args.asreview_out, review, label, args.seeds, data
             )
-            summaries.append(summary)
-            asr: list[OrderMetrics] = []
-            if not args.no_asreview:
-                asr, worst, other = asreview_metrics(
-                    args.asreview_out, review, label, args.seeds, data
-                )
-                checks["insights"] = max(checks["insights"], worst)
-                checks["other_priors"] += other
-            row = {"review": review, "label": label, "n": data.n_relevant}
-            cells = []
-            for metric in ("wss95", "wss100", "rrf10"):
-                ours = summary.median(metric)
-                theirs = median([getattr(m, metric) for m in asr]) if asr else float("nan")
-                rnd = summary.median(metric, random=True)
-                row[metric] = (ours, theirs, rnd)
-                cells.append(f"{ours:6.3f} {theirs:6.3f} {rnd:6.3f}")
-            stat = summary.stop_summary("statistical")
-            run = summary.stop_summary("run-length")
-            safe = summary.stop_summary("safe")
-            row["stops"] = {"statistical": stat, "run-length": run, "safe": safe}
-            rows.append(row)
-            print(
-                f"{review:<22}{SHORT[label]:<9}{len(data.labels):>6}{data.n_relevant:>5} | "
-                f"{cells[0]:>20} | {cells[1]:>20} | {cells[2]:>20} | "
-                f"{stat['reached_target']:>4}/{stat['runs']:<3}"
-                f"{stat['median_recall']:>6.3f}{stat['median_work_saved']:>7.3f} | "
-                f"{run['below_target']:>8}{run['median_work_saved']:>7.3f} | "
-                f"{safe['below_target']:>7}{safe['median_work_saved']:>7.3f}",
-                flush=True,
+            checks["insights"] = max(checks["insights"], worst)
+            checks["other_priors"] += other
+            checks["same_order"] += sum(
+                1 for run, theirs in zip(summary.runs, orders, strict=True) if run.order == theirs
             )
+        row = {"review": review, "label": label, "n": data.n_relevant}
+        cells = []
+        for metric in ("wss95", "wss100", "rrf10"):
+            ours = summary.median(metric)
+            theirs = median([getattr(m, metric) for m in asr]) if asr else float("nan")
+            rnd = summary.median(metric, random=True)
+            row[metric] = (ours, theirs, rnd)
+            cells.append(f"{ours:6.3f} {theirs:6.3f} {rnd:6.3f}")
+        stat = summary.stop_summary("statistical")
+        run = summary.stop_summary("run-length")
+        safe = summary.stop_summary("safe")
+        row["stops"] = {"statistical": stat, "run-length": run, "safe": safe}
+        rows.append(row)
+        print(
+            f"{review:<22}{SHORT[label]:<9}{len(data.labels):>6}{data.n_relevant:>5} | "
+            f"{cells[0]:>20} | {cells[1]:>20} | {cells[2]:>20} | "
+            f"{stat['reached_target']:>4}/{stat['runs']:<3}"
+            f"{stat['median_recall']:>6.3f}{stat['median_work_saved']:>7.3f} | "
+            f"{run['below_target']:>8}{run['median_work_saved']:>7.3f} | "
+            f"{safe['below_target']:>7}{safe['median_work_saved']:>7.3f}",
+            flush=True,
+        )
     print("-" * len(header))
     ours = [r["wss95"][0] for r in rows]
     theirs = [r["wss95"][1] for r in rows]
@@ -189,7 +213,8 @@ def table(args: argparse.Namespace) -> None:
         print(
             f"check: casepool's metrics vs asreview-insights on ASReview's runs, largest "
             f"difference {checks['insights']:.2e}; runs whose ASReview priors differ from "
-            f"casepool's draw: {checks['other_priors']}"
+            f"casepool's draw: {checks['other_priors']}; runs where casepool screened in "
+            f"exactly ASReview's order: {checks['same_order']} of {len(rows) * args.seeds}"
         )
     for rule in ("statistical", "run-length", "safe"):
         stops = [run.stop(rule) for s in summaries for run in s.runs]
@@ -199,48 +224,49 @@ def table(args: argparse.Namespace) -> None:
             f"({reached / len(stops):.1%}); stops below it in {len(stops) - reached}; "
             f"mean work saved {statistics.mean(s.work_saved for s in stops):.3f}"
         )
-    print(f"casepool simulations took {time.perf_counter() - started:.0f} s")
+    print(f"casepool simulations took {elapsed:.0f} s")
 
 
-def synthetic_texts(n: int, seed: int) -> list[str]:
-    """n texts resampled from the Cohen records (see the module docstring)."""
+def synthetic_records(n: int, seed: int) -> tuple[list[str], list[bool]]:
+    """n texts resampled from the Cohen records, with labels (see the module docstring)."""
     rng = random.Random(seed)
-    titles: list[str] = []
-    lengths: list[int] = []
-    words: list[str] = []
+    sources: list[tuple[str, list[str], bool]] = []
+    pool: list[str] = []
     for review in REVIEWS:
-        data = load(review, "label_included")
-        for text in data.texts:
+        data = load(review, "label_abstract_screening")
+        for text, label in zip(data.texts, data.labels, strict=True):
             head, _, body = text.partition("\n")
-            titles.append(head)
-            lengths.append(len(body.split()))
-            words.extend(body.split())
-    out = []
+            words = body.split() or head.split()
+            sources.append((head, words, label))
+            pool.extend(words)
+    texts, labels = [], []
     for _ in range(n):
-        i = rng.randrange(len(titles))
-        out.append(titles[i] + "\n" + " ".join(rng.choices(words, k=lengths[i])))
-    return out
+        head, words, label = sources[rng.randrange(len(sources))]
+        own = rng.choices(words, k=int(len(words) * 0.7))
+        other = rng.choices(pool, k=len(words) - len(own))
+        texts.append(head + "\n" + " ".join(own + other))
+        labels.append(label)
+    return texts, labels
 
 
 def speed(args: argparse.Namespace) -> None:
-    print("retrain + re-rank (one Ranker.rank), median of 5 [targets: 10k < 0.2 s, 100k < 2 s]")
+    print("retrain + re-rank (one Ranker.rank), median of 3 [targets: 10k < 0.2 s, 100k < 2 s]")
     for n in (10_000, 100_000):
-        texts = synthetic_texts(n, 0)
+        texts, truth = synthetic_records(n, 0)
         rng = random.Random(1)
         for model in (args.model, "tfidf-svm"):
             start = time.perf_counter()
             ranker = Ranker(texts, model=model)  # type: ignore[arg-type]
             fitted = time.perf_counter() - start
-            for share in (0.01, 0.10):
+            for share in (0.01, 0.10, 0.50):
                 chosen = rng.sample(range(n), int(n * share))
-                labels = {p: rng.random() < 0.05 for p in chosen}
-                labels[chosen[0]], labels[chosen[1]] = True, False
+                labels = {p: truth[p] for p in chosen}
                 times = []
-                for _ in range(5):
+                for _ in range(3):
                     t = time.perf_counter()
                     ranker.rank(labels)
                     times.append(time.perf_counter() - t)
-                role = "casepool" if model == args.model else "baseline elas_u4 config"
+                role = "casepool" if model == args.model else "baseline: elas_u4's settings"
                 print(
                     f"{n:>7,} records, {len(labels):>6,} labelled, {model:<13} ({role}): "
                     f"{statistics.median(times):.3f} s  (features fitted once: {fitted:.1f} s)",

@@ -53,7 +53,10 @@ def simulate(
         1, "--prior-excluded", min=0, help="Irrelevant records known before screening starts."
     ),
     model: str = typer.Option(
-        "", "--model", help="The ranking model (default: casepool's own).", show_default=False
+        "",
+        "--model",
+        help="The ranking model: tfidf-svm (ASReview's elas_u4, the default) or tfidf-logreg.",
+        show_default=False,
     ),
     recall: float = typer.Option(
         0.95, "--recall", min=0.0, max=1.0, help="The stopping rule's target recall."

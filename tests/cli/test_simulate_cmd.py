@@ -29,7 +29,7 @@ def test_json_reports_medians_random_order_stops_and_each_run() -> None:
     data = _json()
     assert data["data"] == FIXTURE.name
     assert (data["n_records"], data["n_relevant"]) == (40, 6)
-    assert data["model"] == "tfidf-logreg"
+    assert data["model"] == "tfidf-svm"
     assert data["seeds"] == [0, 1]
     assert data["priors"] == {"relevant": 1, "irrelevant": 1}
     assert set(data["median"]) == set(data["random_median"]) == {"wss95", "wss100", "rrf10", "atd"}
@@ -47,8 +47,8 @@ def test_same_seeds_same_numbers_and_the_label_column_matters() -> None:
 
 
 def test_the_asreview_model_and_the_prior_counts_are_passed_through() -> None:
-    data = _json("--model", "tfidf-svm", "--prior-included", "2", "--prior-excluded", "3")
-    assert data["model"] == "tfidf-svm"
+    data = _json("--model", "tfidf-logreg", "--prior-included", "2", "--prior-excluded", "3")
+    assert data["model"] == "tfidf-logreg"
     assert [len(run["priors"]) for run in data["runs"]] == [5, 5]
 
 
@@ -57,7 +57,7 @@ def test_text_output_names_the_data_the_model_and_the_stopping_rules() -> None:
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     assert lines[0] == (
-        "urinary_incontinence_40.csv: 40 records, 6 relevant; model tfidf-logreg; 2 seeds; "
+        "urinary_incontinence_40.csv: 40 records, 6 relevant; model tfidf-svm; 2 seeds; "
         "priors 1 relevant + 1 irrelevant"
     )
     assert [line.split()[0] for line in lines[2:6]] == ["WSS@95", "WSS@100", "RRF@10", "ATD"]
@@ -140,8 +140,8 @@ def _csv(tmp_path: Path, text: str) -> Path:
         ),
         (
             "title,label_included\nA,1\nB,0\n",
-            "the records have no words to rank them by: every title and abstract is empty "
-            "or holds only stop words",
+            "the records have no words to tell them apart: every title and abstract is "
+            "empty, or they all hold the same words",
         ),
         (
             "title,label_included\nrituximab,1\ncalcinosis,0\n",
