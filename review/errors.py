@@ -154,3 +154,7 @@ class LoginError(TeamError):
 
 class LoginRateLimited(LoginError):
     """Too many failed logins for a name or from an address in the window; wait."""
+
+
+class SimulationError(ScreeningError):
+    """A screening simulation cannot run: the labelled data or its settings are unusable."""

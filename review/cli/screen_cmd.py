@@ -755,6 +755,9 @@ def register(app: typer.Typer) -> None:
     """Add ``casepool screen`` and ``casepool prisma`` to the root app."""
     app.add_typer(screen_app, name="screen")
     app.command("prisma")(prisma)
+    from review.cli.simulate_cmd import simulate
+
+    screen_app.command("simulate")(simulate)
 
 
 def prisma(
