@@ -613,9 +613,12 @@ class Screening:
         note: str | None = None,
         via: Via = "api",
         source: str | None = None,
+        first: bool = False,
     ) -> ScreeningEvent:
         """Record a decision, committed at once; it supersedes the reviewer's earlier one.
-        An exclusion at full text needs one of the protocol's reasons."""
+        An exclusion at full text needs one of the protocol's reasons. With ``first`` the
+        paper must still be in the reviewer's queue (checked in the same transaction), else
+        AlreadyDecided: a key press sent twice is recorded once."""
         from review.screening.workflow import decide
 
         return decide(
@@ -631,6 +634,7 @@ class Screening:
             via=via,
             recorded_by=self.review.actor if self.review.actor != reviewer else None,
             source=source,
+            first=first,
         )
 
     def note(

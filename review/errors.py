@@ -140,6 +140,10 @@ class ExtractImportError(ExtractError):
         self.problems = problems
 
 
+class AlreadyDecided(ScreeningError):
+    """A first decision was asked for, but the reviewer has decided the paper already."""
+
+
 class RankingError(ScreeningError):
     """Records cannot be ranked by relevance (no include or no exclude yet, unknown model)."""
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Literal
 
 from review.dedup.clusters import Membership, merged_view
-from review.errors import BlindError, ScreeningError, SheetError
+from review.errors import AlreadyDecided, BlindError, ScreeningError, SheetError
 from review.prisma.flow import PrismaFlow, SourceKind
 from review.protocol.model import ExclusionReason, Protocol
 from review.records import Record
@@ -352,8 +352,12 @@ def decide(
     via: Via = "api",
     recorded_by: str | None = None,
     source: str | None = None,
+    first: bool = False,
 ) -> ScreeningEvent:
-    """Record a reviewer's decision on a cluster (superseding their earlier one)."""
+    """Record a reviewer's decision on a cluster (superseding their earlier one). With
+    ``first`` the cluster must still be in their queue, checked in the same transaction
+    (a second copy of one key press, say, is refused with AlreadyDecided, never recorded
+    twice)."""
     settings.check_stage(stage)
     reviewer = check_name(reviewer)
     reason = settings.reason(stage, reason, decision)
@@ -361,6 +365,14 @@ def decide(
         paper, membership = _cluster(tx, cluster_id)
         _check_eligible(tx, settings, stage, paper, membership)
         _check_assigned(tx, stage, paper, membership, reviewer)
+        if first:
+            sql.lock_decisions(tx, stage, reviewer)
+            state = _state(tx, settings, stage, paper, membership)
+            if state.votes_of(reviewer) and not state.split(reviewer):
+                raise AlreadyDecided(
+                    f"{reviewer} has already decided cluster {paper.cluster_id} at "
+                    f"{STAGE_NAMES[stage]}"
+                )
         event = ScreeningEvent(
             id=0,
             stage=stage,

@@ -8,7 +8,7 @@ import json
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 
 from review.screening.events import (
     BlindEvent,
@@ -73,6 +73,17 @@ def add_events(tx: Tx, events: Sequence[ScreeningEvent]) -> list[int]:
         screening_events.c.id, sort_by_parameter_order=True
     )
     return [int(row.id) for row in tx.connection.execute(statement, rows)]
+
+
+def lock_decisions(tx: Tx, stage: Stage, person: str) -> None:
+    """Hold, until the transaction ends, the right to add ``person``'s decisions at
+    ``stage``: a check-then-write on them is then atomic. SQLite's write transaction
+    (BEGIN IMMEDIATE) already serialises writers; PostgreSQL takes an advisory lock."""
+    if tx.dialect == "postgresql":
+        tx.connection.execute(
+            text("SELECT pg_advisory_xact_lock(hashtext(:key))"),
+            {"key": f"casepool-decide:{stage}:{person}"},
+        )
 
 
 def _event(r: Any) -> ScreeningEvent:

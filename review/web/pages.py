@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.responses import FileResponse, RedirectResponse, Response
 
+from review.errors import AlreadyDecided
 from review.screening.events import STAGE_NAMES, parse_decision, parse_stage
 from review.web.app import SESSION_COOKIE, SVG_CSP, Ctx, Page, Redirect, WebError
 
@@ -142,21 +143,26 @@ def decide(ctx: Ctx) -> Redirect:
     decision = parse_decision(ctx.fields.get("decision", ""))
     reason = _reason(ctx, stage, ctx.fields.get("reason", "").strip()) or None
     change = ctx.fields.get("change") == "1"
-    if not change and not screening.to_screen(cluster, stage=stage, reviewer=ctx.user):
-        raise WebError(
-            409,
-            f"cluster {cluster} is not in your {STAGE_NAMES[stage]} queue (you have decided "
-            f"it, or it is not yours to screen); to change your decision open /records/{cluster}",
-        )
-    event = screening.decide(
-        cluster,
-        stage=stage,
-        reviewer=ctx.user,
-        decision=decision,
-        reason=reason,
-        note=ctx.fields.get("note") or None,
-        via="web",
+    not_queued = WebError(
+        409,
+        f"cluster {cluster} is not in your {STAGE_NAMES[stage]} queue (you have decided "
+        f"it, or it is not yours to screen); to change your decision open /records/{cluster}",
     )
+    if not change and not screening.to_screen(cluster, stage=stage, reviewer=ctx.user):
+        raise not_queued
+    try:
+        event = screening.decide(
+            cluster,
+            stage=stage,
+            reviewer=ctx.user,
+            decision=decision,
+            reason=reason,
+            note=ctx.fields.get("note") or None,
+            via="web",
+            first=not change,  # the check again, inside the write: two copies, one event
+        )
+    except AlreadyDecided:
+        raise not_queued from None
     _queues(ctx).decided(stage, ctx.user, cluster)
     back = f"/records/{cluster}" if change else f"/screen/{stage}?recorded={decision}"
     return Redirect(back, {"recorded": event.as_dict()})
