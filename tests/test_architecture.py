@@ -3,7 +3,7 @@
 review/ has four layers, each importing only from itself and the layers below it:
 
     front ends  review/cli/, review/web/       parse, call the API, format
-    api         review/api.py                  the review handle
+    api         review/api/                    the review handle and its parts
     use cases   *workflow*, importing, ...     compose the pure core and the store
     store       review/store/                  the only code that speaks SQL
     pure core   everything else                no I/O, no clock, no database, no network
@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 FRONT_ENDS = ("review/cli/", "review/web/", "review/report/", "review/run/")
 # the report reads the API; the run composes the API's use cases and the report
-API = ("review/api.py",)
+API = ("review/api/",)
 USE_CASES = (
     "review/workspace.py",
     "review/pubmed/search.py",
