@@ -22,7 +22,7 @@ def refuse_folder(path: Path, example: str) -> None:
 
 @contextmanager
 def replacing(path: Path) -> Iterator[Path]:
-    """A new temporary file beside ``path`` (``.NAME.XXXX.part.SUFFIX``: the suffix kept,
+    """A new temporary file beside ``path`` (``.NAME.<8 hex digits>.part.SUFFIX``: the suffix kept,
     for writers that read the format from it) that replaces ``path`` when the block
     succeeds and is removed when it fails. An OSError in the block or in the rename is an
     ExportError naming ``path``. The file is created with the umask's permissions (not
