@@ -15,24 +15,13 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from browser import chromium_or_skip
 from reports import extracted_review
 
 from review.api import Review
 from review.report import write_report
 
-CHROMIUM = shutil.which("chromium") or (
-    "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None
-)
-
-if CHROMIUM is None:
-    # A user's clone may have no browser: these tests are skipped there, never under CI,
-    # where a missing Chromium fails the run (.ci/run installs it with apt-get).
-    if os.environ.get("CI") == "true":
-        pytest.fail("CI=true but chromium is missing: .ci/run installs it", pytrace=False)
-    pytest.skip(
-        "chromium is not installed (apt-get install chromium to run the report's browser tests)",
-        allow_module_level=True,
-    )
+CHROMIUM = chromium_or_skip("the report's browser tests")
 
 PROBE = """
 <script>

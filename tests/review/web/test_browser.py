@@ -9,27 +9,17 @@ Skipped when Chromium is missing, except under CI=true (``.ci/run`` installs it)
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from browser import chromium_or_skip
 from screening import ready_review
 from web import PASSWORD, add_team, served
 
 from review.api import Review
 
-CHROMIUM = shutil.which("chromium") or (
-    "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None
-)
-
-if CHROMIUM is None:
-    if os.environ.get("CI") == "true":
-        pytest.fail("CI=true but chromium is missing: .ci/run installs it", pytrace=False)
-    pytest.skip(
-        "chromium is not installed (apt-get install chromium to run the web pages' browser test)",
-        allow_module_level=True,
-    )
+CHROMIUM = chromium_or_skip("the web pages' browser test")
 
 try:
     import playwright.sync_api as playwright
