@@ -14,18 +14,13 @@ if TYPE_CHECKING:
     from review.screening.agreement import StageAgreement
     from review.screening.events import Decision, Paper, ScreeningEvent, Stage, Via
     from review.screening.highlight import Highlighter
+    from review.screening.progress import StageStatus
     from review.screening.ranking import ModelName
     from review.screening.relevance import RelevanceQueue, TrainingSet
+    from review.screening.round_trip import SheetExport, SheetImport
     from review.screening.state import ClusterState, Retrieval
     from review.screening.stop_sample import StopReport
-    from review.screening.workflow import (
-        Assignment,
-        ScreenItem,
-        Settings,
-        SheetExport,
-        SheetImport,
-        StageStatus,
-    )
+    from review.screening.workflow import Assignment, ScreenItem, Settings
 
 if TYPE_CHECKING:
     from review.api import Review
@@ -209,7 +204,7 @@ class Screening:
         spreadsheet, their decisions in force pre-filled (``review.screening.sheet``); with
         ``order="relevance"`` the records to screen first, most relevant first, with a
         relevance column."""
-        from review.screening.workflow import export_sheet
+        from review.screening.round_trip import export_sheet
 
         return export_sheet(
             self.store, self.settings, stage=stage, reviewer=reviewer, path=path, order=order
@@ -218,7 +213,7 @@ class Screening:
     def import_sheet(self, path: Path, reviewer: str) -> SheetImport:
         """Record a reviewer's decisions from a filled sheet, all or nothing: every row is
         checked first and any problem refuses the sheet (``SheetError`` lists them all)."""
-        from review.screening.workflow import import_sheet
+        from review.screening.round_trip import import_sheet
 
         return import_sheet(
             self.store,
@@ -239,7 +234,7 @@ class Screening:
 
     def full_text(self, cluster_id: int) -> Retrieval | None:
         """A cluster's full-text retrieval: found or not, and where its PDF is."""
-        from review.screening.workflow import full_text
+        from review.screening.fulltexts import full_text
 
         return full_text(self.store, cluster_id)
 
@@ -267,7 +262,7 @@ class Screening:
         """Agreement between the reviewers at ``stage``: percent agreement, Cohen's kappa
         with its 95% CI, PABAK and Gwet's AC1 per pair, Fleiss' kappa for three or more
         (refused while the stage is blind)."""
-        from review.screening.workflow import agreement
+        from review.screening.progress import agreement
 
         return agreement(self.store, self.settings, stage=stage)
 
@@ -318,7 +313,7 @@ class Screening:
 
     def status(self, *, viewer: str | None = None) -> list[StageStatus]:
         """Progress per stage and reviewer (decision counts blind where the stage is)."""
-        from review.screening.workflow import status
+        from review.screening.progress import status
 
         return status(self.store, self.settings, viewer=viewer)
 
@@ -326,7 +321,7 @@ class Screening:
 
     def retrieved(self, cluster_id: int, *, pdf: str | None = None) -> Paper:
         """Mark a report's full text found, with the path or URL of its PDF if given."""
-        from review.screening.workflow import retrieve
+        from review.screening.fulltexts import retrieve
 
         return retrieve(
             self.store,
@@ -340,7 +335,7 @@ class Screening:
 
     def not_retrieved(self, cluster_id: int, *, why: str) -> Paper:
         """Mark a report's full text as not found, and why."""
-        from review.screening.workflow import retrieve
+        from review.screening.fulltexts import retrieve
 
         return retrieve(
             self.store,
@@ -354,7 +349,7 @@ class Screening:
 
     def link(self, cluster_id: int, *, study: int) -> tuple[Paper, Paper | None]:
         """Record that a report describes the same study (patients) as another report."""
-        from review.screening.workflow import link_study
+        from review.screening.fulltexts import link_study
 
         return link_study(
             self.store, cluster_id=cluster_id, study=study, at=self._now(), by=self.review.actor
@@ -362,7 +357,7 @@ class Screening:
 
     def unlink(self, cluster_id: int) -> tuple[Paper, Paper | None]:
         """Make a report its own study again."""
-        from review.screening.workflow import link_study
+        from review.screening.fulltexts import link_study
 
         return link_study(
             self.store, cluster_id=cluster_id, study=None, at=self._now(), by=self.review.actor
@@ -370,13 +365,13 @@ class Screening:
 
     def studies(self) -> dict[int, list[int]]:
         """Each study of two or more reports (named by its smallest cluster) and its reports."""
-        from review.screening.workflow import study_groups
+        from review.screening.fulltexts import study_groups
 
         return study_groups(self.store, self.settings)
 
     def flow(self) -> tuple[PrismaFlow, tuple[Stage, ...]]:
         """The PRISMA 2020 flow as it stands, and the stages still blind (not counted)."""
-        from review.screening.workflow import flow
+        from review.screening.progress import flow
 
         return flow(self.store, self.review.protocol)
 
