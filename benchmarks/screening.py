@@ -13,7 +13,9 @@ final inclusions) and ``label_abstract_screening`` (included at title/abstract).
 
 Per review and label, seeds 0 to 9 (``--seeds``), the median over seeds of:
 
-- casepool's default model (``review.screening.ranking.DEFAULT``), replayed by
+- casepool's default model (``review.screening.ranking.DEFAULT``; ``--model`` for another:
+  ``elas-u4``, casepool's replica of ASReview's default, should screen in exactly
+  ASReview's order, which the check line counts), replayed by
   ``review.screening.simulation`` with one relevant and one irrelevant prior;
 - ASReview 2.2's default model (elas_u4) run by ``asreview simulate`` itself with the same
   priors (``--prior-seed S``) and seeds (``--seed S``): benchmarks/asreview_runs.py, in a
@@ -35,8 +37,7 @@ and abstract-screening label of a random real one, 70% of its abstract's words d
 that abstract and 30% from the pooled words of all abstracts (so that labels follow the text
 as they do in a real search); 10,000 and 100,000 of them, a random 1%, 10% and 50% of them
 labelled; the time of one ``Ranker.rank`` (train on the labels, score and order all),
-median of 3, for both models (the default, elas_u4's settings, is also what ASReview
-fits on every query; the logistic regression beside it).
+median of 3, for every model (``elas-u4`` is what ASReview fits on every query).
 """
 
 from __future__ import annotations
@@ -266,7 +267,7 @@ def speed(args: argparse.Namespace) -> None:
                     t = time.perf_counter()
                     ranker.rank(labels)
                     times.append(time.perf_counter() - t)
-                role = "default" if model == DEFAULT else "the alternative"
+                role = "default" if model == DEFAULT else "alternative"
                 print(
                     f"{n:>7,} records, {len(labels):>6,} labelled, {model:<13} ({role}): "
                     f"{statistics.median(times):.3f} s  (features fitted once: {fitted:.1f} s)",

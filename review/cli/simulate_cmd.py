@@ -55,7 +55,10 @@ def simulate(
     model: str = typer.Option(
         "",
         "--model",
-        help="The ranking model: tfidf-svm (ASReview's elas_u4, the default) or tfidf-logreg.",
+        help=(
+            "The ranking model: tfidf-svm (the default), elas-u4 (ASReview's default, "
+            "replayed exactly) or tfidf-logreg."
+        ),
         show_default=False,
     ),
     recall: float = typer.Option(

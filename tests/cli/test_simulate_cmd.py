@@ -185,7 +185,7 @@ def test_too_many_priors_is_an_error_that_says_how_many_there_are() -> None:
 @pytest.mark.parametrize(
     ("args", "fragment"),
     [
-        (["--model", "bert"], "'bert' is not one of tfidf-logreg, tfidf-svm"),
+        (["--model", "bert"], "'bert' is not one of tfidf-svm, elas-u4, tfidf-logreg"),
         (["--plot", "curves.gif"], "curves.gif: a plot is drawn as .png, .svg or .pdf"),
         (["--recall", "1"], "1.0 must be between 0 and 1 (exclusive)"),
         (["--seeds", "0"], "--seeds"),

@@ -114,7 +114,7 @@ def test_unknown_model_and_no_texts_are_refused() -> None:
     with pytest.raises(RankingError) as caught:
         Ranker(TEXTS, model="bert")  # type: ignore[arg-type]
     assert str(caught.value) == (
-        "unknown ranking model 'bert'; choose one of tfidf-logreg, tfidf-svm"
+        "unknown ranking model 'bert'; choose one of tfidf-svm, elas-u4, tfidf-logreg"
     )
     with pytest.raises(RankingError) as caught:
         Ranker([])

@@ -32,7 +32,7 @@ def test_tfidf_svm_replays_asreview_simulate_exactly(data: LabelledData) -> None
     """The priors ``asreview simulate --prior-seed S`` drew, the order elas_u4 screened in,
     and insights' figures, for seeds 0-4 (tests/data/screening/make_asreview_reference.py)."""
     runs = json.loads((DATA / "asreview_reference.json").read_text())["runs"]
-    ranker = Ranker(data.texts, model="tfidf-svm")
+    ranker = Ranker(data.texts, model="elas-u4")
     for run in runs:
         ours = simulate(ranker, data.labels, seed=run["seed"])
         assert ours.priors == tuple(run["priors"])
