@@ -30,13 +30,14 @@ it replays ``asreview simulate``'s screening order exactly. ``tfidf-logreg``: th
 features with a class-balanced L2 logistic regression (C 10).
 
 The default's C was tuned on all seven Cohen 2006 reviews and both of their labels, on
-seeds 100-102 (not the benchmark's seeds 0-9): over C 0.05, 0.11, 0.2, 0.3 and 0.5, and
-beside it the balancer's ratio (3, 5, 20), the title counted twice, character 3-5-grams
-added to the words, terms in one text only dropped, English stop words removed, logistic
-regression with C 1 and 10 and an SVM + logistic regression ensemble. C 0.3 gave the best
-mean WSS@95 (0.368 against elas_u4's 0.357 on those seeds), though not on every review:
-its largest loss was on Triptans' final inclusions (-0.028). benchmarks/screening.py
-measures it on seeds 0-9 against ``asreview simulate`` itself."""
+seeds 100-102 (not the benchmark's seeds 0-9): over C 0.05, 0.11, 0.2 and 0.3, and beside
+it the balancer's ratio (3, 5, 20), the title counted twice, character 3-5-grams added to
+the words and terms in one text only dropped (earlier, on seeds 0-1: English stop words
+removed, logistic regression with C 1 and 10, an SVM + logistic regression ensemble). C 0.3
+gave the best mean WSS@95 (0.368 against elas_u4's 0.357 on those seeds), though not on
+every review: its largest loss was on Triptans' final inclusions (-0.028). It costs time:
+liblinear needs about twice elas_u4's iterations on a large training set.
+benchmarks/screening.py measures both against ``asreview simulate`` on seeds 0-9."""
 
 MODELS: tuple[ModelName, ...] = get_args(ModelName)
 DEFAULT: ModelName = "tfidf-svm"
