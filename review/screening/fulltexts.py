@@ -11,15 +11,16 @@ from review.errors import ScreeningError
 from review.screening.events import Paper
 from review.screening.state import Retrieval, retrievals
 from review.screening.workflow import (
-    LOCATION_LIMIT,
     NOTE_LIMIT,
     Settings,
-    _cluster,
-    _state,
+    read_cluster,
+    read_state,
     snapshot,
 )
 from review.store import Store
 from review.store import screening as sql
+
+LOCATION_LIMIT = 2000
 
 
 def retrieve(
@@ -51,9 +52,9 @@ def retrieve(
                 f"{text[:40]!r} cannot be stored: at most {limit} characters on one line"
             )
     with store.transaction() as tx:
-        paper, membership = _cluster(tx, cluster_id)
+        paper, membership = read_cluster(tx, cluster_id)
         if "ta" in settings.stages:
-            ta = _state(tx, settings, "ta", paper, membership)
+            ta = read_state(tx, settings, "ta", paper, membership)
             if ta.outcome(settings.advance) != "advanced":
                 raise ScreeningError(
                     f"cluster {paper.cluster_id} has not gone on to full text, so its report "
@@ -77,10 +78,10 @@ def link_study(
     """Link a report to another report of the same study (the same patients), or with
     ``study=None`` make it its own study again."""
     with store.transaction() as tx:
-        paper, _ = _cluster(tx, cluster_id)
+        paper, _ = read_cluster(tx, cluster_id)
         other = None
         if study is not None:
-            other, _ = _cluster(tx, study)
+            other, _ = read_cluster(tx, study)
             if other.cluster_id == paper.cluster_id:
                 raise ScreeningError(
                     f"cluster {cluster_id} cannot be linked to itself"
@@ -103,6 +104,6 @@ def study_groups(store: Store, settings: Settings) -> dict[int, list[int]]:
 def full_text(store: Store, cluster_id: int) -> Retrieval | None:
     """A cluster's full-text retrieval (where its PDF is), reading only that cluster."""
     with store.read() as tx:
-        paper, membership = _cluster(tx, cluster_id)
+        paper, membership = read_cluster(tx, cluster_id)
         found = retrievals(sql.retrieval_events(tx, records=paper.members), membership)
     return found.get(paper.cluster_id)

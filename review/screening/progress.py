@@ -13,7 +13,7 @@ from review.protocol.model import Protocol
 from review.screening.agreement import StageAgreement, stage_agreement
 from review.screening.events import DECISIONS, Stage
 from review.screening.state import StageOutcome
-from review.screening.workflow import Settings, _snapshot, blind_error, snapshot
+from review.screening.workflow import Settings, blind_error, read_snapshot, snapshot
 from review.store import Store
 
 
@@ -89,7 +89,7 @@ def flow(store: Store, protocol: Protocol) -> tuple[PrismaFlow, tuple[Stage, ...
 
     settings = Settings.of(protocol)
     with store.read() as tx:
-        view = _snapshot(tx, settings)
+        view = read_snapshot(tx, settings)
         sources = record_sources(tx)
     blind = tuple(s for s in settings.stages if view.blind[s])
     clusters = list(view.membership.primary_of)

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from review.screening.events import Stage, check_name
 from review.screening.labels import training_labels
-from review.screening.workflow import Settings, _snapshot, queue_of
+from review.screening.workflow import Settings, queue_of, read_snapshot
 from review.store import Store
 
 if TYPE_CHECKING:
@@ -113,7 +113,7 @@ def training_set(store: Store, settings: Settings, *, stage: Stage, reviewer: st
     settings.check_stage(stage)
     reviewer = check_name(reviewer)
     with store.read() as tx:
-        view = _snapshot(tx, settings)
+        view = read_snapshot(tx, settings)
         queue = queue_of(view, stage, reviewer)
         clusters = view.eligible(stage)
         states = view.visible(stage, reviewer)

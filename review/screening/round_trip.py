@@ -20,11 +20,11 @@ from review.screening.state import ClusterState
 from review.screening.workflow import (
     Settings,
     Snapshot,
-    _not_advanced,
-    _not_assigned,
-    _not_retrieved,
-    _note,
-    _snapshot,
+    checked_note,
+    read_snapshot,
+    why_not_advanced,
+    why_not_assigned,
+    why_not_retrieved,
 )
 from review.store import Store
 from review.store import screening as sql
@@ -161,14 +161,14 @@ def _sheet_refusal(
         if "ta" in view.settings.stages:
             ta = view.states["ta"].get(cluster)
             if ta is None or ta.outcome(view.settings.advance) != "advanced":
-                return _not_advanced(view.settings, cluster)
+                return why_not_advanced(view.settings, cluster)
         got = view.retrieval.get(cluster)
         if got is not None and got.state == "not_retrieved":
-            return _not_retrieved(cluster, got)
+            return why_not_retrieved(cluster, got)
     if has_assignments:
         mine = view.assigned[stage].get(cluster, ())
         if reviewer not in mine:
-            return _not_assigned(stage, cluster, reviewer, mine)
+            return why_not_assigned(stage, cluster, reviewer, mine)
     return None
 
 
@@ -205,7 +205,7 @@ def export_sheet(
         ranked = rank(training, make_ranker(training))
         scores, first = ranked.scores, ranked.clusters
     with store.read() as tx:
-        view = _snapshot(tx, settings)
+        view = read_snapshot(tx, settings)
         assigned = sql.has_assignments(tx, stage)
         clusters, notes = _sheet_clusters(view, stage, reviewer, assigned)
         if scores is not None:
@@ -269,13 +269,13 @@ def import_sheet(
     stage = sheet_stage(sheet)
     settings.check_stage(stage)
     with store.transaction() as tx:
-        view = _snapshot(tx, settings)
+        view = read_snapshot(tx, settings)
         assigned = sql.has_assignments(tx, stage)
         states = view.visible(stage, reviewer)
         rules = Rules(
             membership=view.membership,
             reason=lambda code, decision: settings.reason(stage, code, decision),
-            note=_note,
+            note=checked_note,
             refusal=lambda c: _sheet_refusal(view, stage, reviewer, c, assigned),
             current=lambda c: _in_force(states[c], reviewer),
             reason_codes=tuple(r.code for r in settings.reasons[stage]),

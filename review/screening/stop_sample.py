@@ -30,7 +30,7 @@ from review.screening.stopping import (
     safe_check,
     stop_check,
 )
-from review.screening.workflow import Settings, Snapshot, _snapshot, blind_error
+from review.screening.workflow import Settings, Snapshot, blind_error, read_snapshot
 from review.store import Store, Tx
 from review.store import stopping as sql
 from review.wording import count
@@ -219,7 +219,7 @@ def check_stopping(
         raise StoppingError(f"the sample size must be a whole number of at least 1, got {sample}")
     who = None if reviewer is None else check_name(reviewer)
     with store.transaction() as tx:
-        view = _snapshot(tx, settings)
+        view = read_snapshot(tx, settings)
         if who is None and view.blind[stage]:
             raise blind_error(stage, "decisions")
         pool = _pool(view, stage, who)
@@ -309,7 +309,7 @@ def recorded_stopping(
     settings.check_stage(stage)
     check_parameters(recall=recall, confidence=confidence, run_length_n=run_length_n)
     with store.read() as tx:
-        view = _snapshot(tx, settings)
+        view = read_snapshot(tx, settings)
         row = sql.latest_sample(tx, stage, None)
         if row is None or view.blind[stage]:
             return None

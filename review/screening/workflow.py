@@ -45,7 +45,6 @@ from review.store import screening as sql
 from review.store.records import records_by_id
 
 NOTE_LIMIT = 2000
-LOCATION_LIMIT = 2000
 
 
 @dataclass(frozen=True)
@@ -194,10 +193,11 @@ def _see(state: ClusterState, viewer: str) -> ClusterState:
 def snapshot(store: Store, settings: Settings) -> Snapshot:
     """Everything screening knows, in one read."""
     with store.read() as tx:
-        return _snapshot(tx, settings)
+        return read_snapshot(tx, settings)
 
 
-def _snapshot(tx: Tx, settings: Settings) -> Snapshot:
+def read_snapshot(tx: Tx, settings: Settings) -> Snapshot:
+    """The whole of screening as it stands, read inside ``tx`` (``snapshot`` opens its own read)."""
     membership = dedup_sql.membership(tx)
     assigned = {s: _assigned(sql.assignments(tx, s), membership) for s in settings.stages}
     every = sql.events(tx)
@@ -236,7 +236,9 @@ def blind_error(stage: Stage, what: str, *, own: bool = True) -> BlindError:
 # --- one cluster ------------------------------------------------------------------------
 
 
-def _cluster(tx: Tx, cluster_id: int) -> tuple[Paper, Membership]:
+def read_cluster(tx: Tx, cluster_id: int) -> tuple[Paper, Membership]:
+    """One cluster as a paper and its membership, reading only that cluster; ScreeningError
+    if there is no such cluster."""
     found = dedup_sql.one_cluster(tx, cluster_id)
     if found is None:
         raise ScreeningError(
@@ -252,9 +254,10 @@ def _events_of(tx: Tx, stage: Stage, paper: Paper) -> list[ScreeningEvent]:
     return sql.events(tx, stage, records=paper.members)
 
 
-def _state(
+def read_state(
     tx: Tx, settings: Settings, stage: Stage, paper: Paper, membership: Membership
 ) -> ClusterState:
+    """One cluster's state at a stage, replayed from its own events and assignments only."""
     assigned = _assigned(sql.assignments(tx, stage, records=paper.members), membership)
     return replay(
         _events_of(tx, stage, paper),
@@ -268,7 +271,7 @@ def _state(
 def item(store: Store, cluster_id: int) -> ScreenItem:
     """A cluster to screen, as one record."""
     with store.read() as tx:
-        paper, _ = _cluster(tx, cluster_id)
+        paper, _ = read_cluster(tx, cluster_id)
         records = records_by_id(tx, paper.members)
     ordered = [paper.record_id, *(m for m in paper.members if m != paper.record_id)]
     return ScreenItem(
@@ -281,16 +284,17 @@ def item(store: Store, cluster_id: int) -> ScreenItem:
 
 def _check_eligible(tx: Tx, settings: Settings, stage: Stage, paper: Paper, m: Membership) -> None:
     if stage == "ft" and "ta" in settings.stages:
-        ta = _state(tx, settings, "ta", paper, m)
+        ta = read_state(tx, settings, "ta", paper, m)
         if ta.outcome(settings.advance) != "advanced":
-            raise ScreeningError(_not_advanced(settings, paper.cluster_id))
+            raise ScreeningError(why_not_advanced(settings, paper.cluster_id))
     if stage == "ft":
         got = retrievals(sql.retrieval_events(tx, records=paper.members), m).get(paper.cluster_id)
         if got is not None and got.state == "not_retrieved":
-            raise ScreeningError(_not_retrieved(paper.cluster_id, got))
+            raise ScreeningError(why_not_retrieved(paper.cluster_id, got))
 
 
-def _not_advanced(settings: Settings, cluster_id: int) -> str:
+def why_not_advanced(settings: Settings, cluster_id: int) -> str:
+    """Why a cluster cannot be decided at full text: it has not gone on from title/abstract."""
     rule = (
         "its title/abstract decision is agreed or resolved as include"
         if settings.advance == "after-resolution"
@@ -299,7 +303,8 @@ def _not_advanced(settings: Settings, cluster_id: int) -> str:
     return f"cluster {cluster_id} has not gone on to full text: it goes once {rule}"
 
 
-def _not_retrieved(cluster_id: int, got: Retrieval) -> str:
+def why_not_retrieved(cluster_id: int, got: Retrieval) -> str:
+    """Why a cluster cannot be decided at full text: its report was marked not retrieved."""
     return (
         f"cluster {cluster_id}'s full text is marked not retrieved ({got.reason}); mark it "
         f"retrieved first ('casepool screen retrieve {cluster_id} --pdf PATH')"
@@ -312,10 +317,11 @@ def _check_assigned(tx: Tx, stage: Stage, paper: Paper, m: Membership, reviewer:
     rows = sql.assignments(tx, stage, records=paper.members)
     mine = _assigned(rows, m).get(paper.cluster_id, ())
     if reviewer not in mine:
-        raise ScreeningError(_not_assigned(stage, paper.cluster_id, reviewer, mine))
+        raise ScreeningError(why_not_assigned(stage, paper.cluster_id, reviewer, mine))
 
 
-def _not_assigned(stage: Stage, cluster_id: int, reviewer: str, mine: Sequence[str]) -> str:
+def why_not_assigned(stage: Stage, cluster_id: int, reviewer: str, mine: Sequence[str]) -> str:
+    """Why a reviewer cannot decide a cluster: it is assigned to others (``mine``)."""
     who = ", ".join(mine) if mine else "no one"
     return (
         f"cluster {cluster_id} is not assigned to {reviewer} at {STAGE_NAMES[stage]} "
@@ -323,7 +329,8 @@ def _not_assigned(stage: Stage, cluster_id: int, reviewer: str, mine: Sequence[s
     )
 
 
-def _note(note: str | None) -> str | None:
+def checked_note(note: str | None) -> str | None:
+    """A note as stored: stripped, None when empty; ScreeningError when too long."""
     if note is None:
         return None
     text = note.strip()
@@ -356,12 +363,12 @@ def decide(
     reviewer = check_name(reviewer)
     reason = settings.reason(stage, reason, decision)
     with store.transaction() as tx:
-        paper, membership = _cluster(tx, cluster_id)
+        paper, membership = read_cluster(tx, cluster_id)
         _check_eligible(tx, settings, stage, paper, membership)
         _check_assigned(tx, stage, paper, membership, reviewer)
         if first:
             sql.lock_decisions(tx, stage, reviewer)
-            state = _state(tx, settings, stage, paper, membership)
+            state = read_state(tx, settings, stage, paper, membership)
             if state.votes_of(reviewer) and not state.split(reviewer):
                 raise AlreadyDecided(
                     f"{reviewer} has already decided cluster {paper.cluster_id} at "
@@ -376,7 +383,7 @@ def decide(
             at=at,
             decision=decision,
             reason=reason,
-            note=_note(note),
+            note=checked_note(note),
             via=via,
             recorded_by=recorded_by,
             source=source,
@@ -399,11 +406,11 @@ def add_note(
     """Attach a note to a cluster at a stage (it decides nothing)."""
     settings.check_stage(stage)
     reviewer = check_name(reviewer)
-    text = _note(note)
+    text = checked_note(note)
     if text is None:
         raise ScreeningError("the note is empty")
     with store.transaction() as tx:
-        paper, _ = _cluster(tx, cluster_id)
+        paper, _ = read_cluster(tx, cluster_id)
         event = ScreeningEvent(0, stage, "note", paper, reviewer, at, note=text, via=via)
         (event_id,) = sql.add_events(tx, [event])
     return replace(event, id=event_id)
@@ -424,8 +431,8 @@ def reset(
     settings.check_stage(stage)
     reviewer = check_name(reviewer)
     with store.transaction() as tx:
-        paper, membership = _cluster(tx, cluster_id)
-        state = _state(tx, settings, stage, paper, membership)
+        paper, membership = read_cluster(tx, cluster_id)
+        state = read_state(tx, settings, stage, paper, membership)
         if not state.votes_of(reviewer):
             raise ScreeningError(
                 f"{reviewer} has no {STAGE_NAMES[stage]} decision on cluster "
@@ -506,12 +513,12 @@ def resolve(
     with store.transaction() as tx:
         if _blind_now(tx, settings)[stage]:
             raise blind_error(stage, "decisions, so there is nothing to resolve yet,", own=False)
-        paper, membership = _cluster(tx, cluster_id)
+        paper, membership = read_cluster(tx, cluster_id)
         if stage == "ft":
             _check_eligible(tx, settings, stage, paper, membership)
-        before = _state(tx, settings, stage, paper, membership)
+        before = read_state(tx, settings, stage, paper, membership)
         event = ScreeningEvent(
-            0, stage, "resolve", paper, lead, at, decision, reason, _note(why), via=via
+            0, stage, "resolve", paper, lead, at, decision, reason, checked_note(why), via=via
         )
         (event_id,) = sql.add_events(tx, [event])
     return replace(event, id=event_id), before
@@ -570,7 +577,7 @@ def history(
     """Every screening event on the papers of a cluster, oldest first; while a stage is
     blind only the viewer's own events of it (refused without a viewer)."""
     with store.read() as tx:
-        paper, membership = _cluster(tx, cluster_id)
+        paper, membership = read_cluster(tx, cluster_id)
         blind = _blind_now(tx, settings)
         trail = [e for e in sql.events(tx) if locate(e.paper, membership) == paper.cluster_id]
     shown = []
@@ -630,7 +637,7 @@ def assign(
     settings.check_stage(stage)
     people = [check_name(r) for r in reviewers]
     with store.transaction() as tx:
-        view = _snapshot(tx, settings)
+        view = read_snapshot(tx, settings)
         assigned = view.assigned[stage]
         states = view.states[stage]
         todo = [
@@ -682,5 +689,5 @@ def to_screen(
             _check_assigned(tx, stage, paper, membership, reviewer)
         except ScreeningError:
             return False
-        state = _state(tx, settings, stage, paper, membership)
+        state = read_state(tx, settings, stage, paper, membership)
     return not state.votes_of(reviewer) or bool(state.split(reviewer))
