@@ -43,6 +43,9 @@ class SupportsRank(Protocol):
 
     def rank(self, labels: Mapping[int, bool]) -> Ranking: ...
 
+    def forget(self) -> None:
+        """Drop any state from the run before (each run starts from nothing)."""
+
 
 @dataclass(frozen=True)
 class StopOutcome:
@@ -130,6 +133,7 @@ def simulate(
             f"every one of the {n_relevant} relevant records is a prior; "
             "there is nothing left to find (ask for fewer relevant priors)"
         )
+    ranker.forget()  # a run's numbers never depend on the run before it
     seen: dict[int, bool] = {p: truth[p] for p in priors}
     order: list[int] = []
     found = sum(seen.values())

@@ -28,7 +28,7 @@ def data() -> LabelledData:
     return read_labelled(FIXTURE.read_bytes(), FIXTURE.name)
 
 
-def test_tfidf_svm_replays_asreview_simulate_exactly(data: LabelledData) -> None:
+def test_elas_u4_replays_asreview_simulate_exactly(data: LabelledData) -> None:
     """The priors ``asreview simulate --prior-seed S`` drew, the order elas_u4 screened in,
     and insights' figures, for seeds 0-4 (tests/data/screening/make_asreview_reference.py)."""
     runs = json.loads((DATA / "asreview_reference.json").read_text())["runs"]
@@ -48,6 +48,8 @@ def test_same_seed_same_run_and_another_seed_other_priors(data: LabelledData) ->
     assert simulate(Ranker(data.texts), data.labels, seed=3) == first
     other = simulate(ranker, data.labels, seed=4)
     assert other.priors != first.priors
+    # a run after another on the same ranker is the run on its own (its fits start afresh)
+    assert simulate(ranker, data.labels, seed=3) == first
 
 
 class Spy:
@@ -60,6 +62,9 @@ class Spy:
     def rank(self, labels: Mapping[int, bool]) -> Ranking:
         self.calls.append(dict(labels))
         return self.ranker.rank(labels)
+
+    def forget(self) -> None:
+        self.ranker.forget()
 
 
 def test_the_model_only_ever_sees_the_labels_of_records_already_screened(
