@@ -119,8 +119,7 @@ class Ranker:
         started_from = 0
         if self.model == "tfidf-svm":
             start = self._start(positions, y)
-            if start is not None:
-                started_from = int(self._last[0].size)  # type: ignore[index]
+            started_from = 0 if self._last is None or start is None else self._last[0].size
             solution = _svm_solution(self._features, positions, y, start)
             self._last = (positions, y, solution)
             scores = _logistic(self._features @ solution[:-1] + solution[-1])
