@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 ModelName = Literal["tfidf-svm", "elas-u4", "tfidf-logreg"]
 """``tfidf-svm``, the default: TF-IDF of words and word pairs (sublinear term frequency,
-terms in more than 95% of the texts dropped) and a linear SVM (squared hinge, C 0.3) on
+terms in more than 95% of the texts dropped) and a linear SVM (squared hinge, C 0.15) on
 ASReview's balanced sample weights (ratio 9.8), solved by ``review.screening.svm`` so that
 each refit starts from the last one (the problem liblinear solves, to a rank correlation of
 the scores with liblinear's above 0.9999). ``elas-u4``: ASReview's default model ``elas_u4``
@@ -31,21 +31,23 @@ the scores with liblinear's above 0.9999). ``elas-u4``: ASReview's default model
 ``asreview simulate``'s screening order exactly. ``tfidf-logreg``: the same
 features with a class-balanced L2 logistic regression (C 10).
 
-The default's C was tuned on all seven Cohen 2006 reviews and both of their labels, on
-seeds 100-102 (not the benchmark's seeds 0-9): over C 0.05, 0.11, 0.2 and 0.3, and beside
-it the balancer's ratio (3, 5, 20), the title counted twice, character 3-5-grams added to
-the words and terms in one text only dropped (earlier, on seeds 0-1: English stop words
-removed, logistic regression with C 1 and 10, an SVM + logistic regression ensemble). C 0.3
-gave the best mean WSS@95 (0.368 against elas_u4's 0.357 on those seeds), though not on
-every review: its largest loss was on Triptans' final inclusions (-0.028). Solved by
-liblinear it cost time (twice elas_u4's iterations on a large training set); solved by
-``review.screening.svm`` from the last fit, on the private terms merged, a refit after one
-more decision takes less than elas_u4's fit from nothing (benchmarks/screening.py --speed).
+The default's C was chosen on all seven Cohen 2006 reviews and both of their labels, on
+seeds other than the benchmark's 0-9, as the best mean WSS@95 among the settings no more
+than 0.02 below elas_u4 on any review (the issue's two targets). On seeds 100-102: C 0.05,
+0.11, 0.2 and 0.3, and beside it the balancer's ratio (3, 5, 20), the title counted twice,
+character 3-5-grams added to the words and terms in one text only dropped (earlier, on
+seeds 0-1: English stop words removed, logistic regression with C 1 and 10, an SVM +
+logistic regression ensemble); none held on every review. On seeds 100-109, mean WSS@95
+and the largest loss against elas_u4 (0.358): C 0.15 0.3625, -0.008; C 0.2 0.364, -0.022;
+C 0.25 and 0.3 0.368, -0.028 (Triptans' final inclusions, where a larger C finds the
+23rd of 24 relevant records about 20 records later). Solved by ``review.screening.svm``
+from the last fit, on the private terms merged, a refit after one more decision takes less
+than elas_u4's fit from nothing (benchmarks/screening.py --speed).
 benchmarks/screening.py measures both against ``asreview simulate`` on seeds 0-9."""
 
 MODELS: tuple[ModelName, ...] = get_args(ModelName)
 DEFAULT: ModelName = "tfidf-svm"
-SVM_C: Mapping[str, float] = {"tfidf-svm": 0.3, "elas-u4": 0.11}
+SVM_C: Mapping[str, float] = {"tfidf-svm": 0.15, "elas-u4": 0.11}
 
 
 def record_text(record: Record) -> str:
