@@ -34,8 +34,9 @@ if TYPE_CHECKING:
     from scipy.sparse import csr_matrix
 
 TOLERANCE = 1e-4
-"""Relative gradient norm at which a fit stops: on 10,000 synthetic records the scores'
-rank correlation with liblinear's (sklearn's tol 1e-4) is above 0.9999."""
+"""Relative gradient norm at which a fit stops: on 10,000 synthetic records (C 0.3, 100 to
+5,000 labelled) the scores' rank correlation with liblinear's (sklearn's tol 1e-4) was
+above 0.9999."""
 
 NEWTON_STEPS = 100
 CG_STEPS = 1000
