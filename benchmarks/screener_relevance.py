@@ -25,8 +25,8 @@ Figures (milliseconds: median, 95th percentile, maximum):
   after the one before, when the retrain it started is under way (in the child process, a
   thread of the screener waiting for it).
 - ``key -> new ranking applied``: a key, then waiting until the retrain it started has
-  reordered the queue (the pause, then a logistic regression refit on the labels and every
-  record scored; TF-IDF fitted once at the start), timed on its own.
+  reordered the queue (the pause, then the default model refitted from its last fit on the
+  labels and every record scored; TF-IDF fitted once at the start), timed on its own.
 - ``screener start``: the training set read (every record's text), the queue, and the
   model's process started.
 
