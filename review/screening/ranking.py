@@ -48,6 +48,8 @@ benchmarks/screening.py measures both against ``asreview simulate`` on seeds 0-9
 MODELS: tuple[ModelName, ...] = get_args(ModelName)
 DEFAULT: ModelName = "tfidf-svm"
 SVM_C: Mapping[str, float] = {"tfidf-svm": 0.15, "elas-u4": 0.11}
+SVM_BALANCE = 9.8
+"""elas_u4's balancer ratio, for both SVMs (see ``_balanced_weights``)."""
 
 
 def record_text(record: Record) -> str:
@@ -120,8 +122,7 @@ class Ranker:
             )
         started_from = 0
         if self.model == "tfidf-svm":
-            start = self._start(positions, y)
-            started_from = 0 if self._last is None or start is None else self._last[0].size
+            started_from, start = self._start(positions, y)
             solution = _svm_solution(self._features, positions, y, start)
             self._last = (positions, y, solution)
             scores = _logistic(self._features @ solution[:-1] + solution[-1])
@@ -139,23 +140,23 @@ class Ranker:
             started_from=started_from,
         )
 
-    def _start(self, positions: np.ndarray, y: np.ndarray) -> np.ndarray | None:
-        """The last fit's solution if every label it saw is among these, unchanged."""
+    def _start(self, positions: np.ndarray, y: np.ndarray) -> tuple[int, np.ndarray | None]:
+        """How many labels the last fit saw and its solution, if every one of them is among
+        these, unchanged; else ``(0, None)``: start from nothing."""
         import numpy as np
 
         if self._last is None:
-            return None
+            return 0, None
         last_positions, last_y, solution = self._last
-        if last_positions.size > positions.size:
-            return None
         where = np.searchsorted(positions, last_positions)  # both sorted
-        if where.size and where.max() >= positions.size:
-            return None
-        if not np.array_equal(positions[where], last_positions):
-            return None
-        if not np.array_equal(y[where], last_y):
-            return None
-        return solution
+        if (
+            last_positions.size > positions.size
+            or (where.size and where.max() >= positions.size)
+            or not np.array_equal(positions[where], last_positions)
+            or not np.array_equal(y[where], last_y)
+        ):
+            return 0, None
+        return int(last_positions.size), solution
 
 
 def _check_positions(positions: np.ndarray, size: int) -> None:
@@ -244,7 +245,9 @@ def _svm_solution(
     from review.screening import svm
 
     x = features[positions]
-    return svm.fit_used_columns(x, y, _balanced_weights(y, 9.8), SVM_C["tfidf-svm"], start=start)
+    return svm.fit_used_columns(
+        x, y, _balanced_weights(y, SVM_BALANCE), SVM_C["tfidf-svm"], start=start
+    )
 
 
 def _logistic(margin: Any) -> np.ndarray:
@@ -275,7 +278,7 @@ def _scores(
     else:
         from sklearn.svm import LinearSVC
 
-        weights = _balanced_weights(y, 9.8)  # elas_u4's balancer ratio
+        weights = _balanced_weights(y, SVM_BALANCE)
         svm = LinearSVC(C=SVM_C[model], loss="squared_hinge", random_state=seed, max_iter=5000)
         svm.fit(x, y, sample_weight=weights)
         margin = features @ svm.coef_.ravel() + svm.intercept_[0]
